@@ -1,0 +1,81 @@
+// `outpost <verb> …`: the one place that exits the process with a code.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig, type FrozenConfig } from '../config/index.ts';
+import { socketPathOf } from '../satellite.ts';
+import { ControlClient } from './client.ts';
+import { CliError, makeOut, printError, type Out } from './output.ts';
+import { serve } from './serve.ts';
+import { VERBS, type VerbContext } from './verbs.ts';
+
+const GLOBAL_OPTIONS = {
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+const USAGE = `usage: outpost <verb> [options]
+
+  serve                                  run the daemon
+  status                                 registration, last cloud contact, counts, listeners
+  token create --va PATH [--days N] [--uses N] [--description TEXT]
+  token list | token revoke ID
+  backup --out DIR                       a consistent copy of the database and the key
+
+options for every verb: --config FILE, --data-dir DIR, --json`;
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    const [verb, ...rest] = argv;
+    if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+      process.stdout.write(USAGE + '\n');
+      return verb ? 0 : 2;
+    }
+    if (verb === 'serve') return await serve(rest);
+    const spec = VERBS[verb];
+    if (!spec) throw new CliError('INVALID_REQUEST', `unknown verb "${verb}"; see "outpost --help"`);
+    const sub = spec.subverbs ? rest[0] : undefined;
+    const handler = spec.subverbs ? spec.subverbs[sub ?? ''] : spec;
+    if (!handler) throw new CliError('INVALID_REQUEST', `usage: outpost ${verb} ${Object.keys(spec.subverbs!).join('|')} …`);
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: spec.subverbs ? rest.slice(1) : rest,
+        options: { ...GLOBAL_OPTIONS, ...(handler.options ?? {}) },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (err) {
+      throw new CliError('INVALID_REQUEST', (err as Error).message);
+    }
+    const values = parsed.values as Record<string, string | boolean | undefined>;
+    const config = cliConfig(values);
+    const client = new ControlClient(socketPathOf(config));
+    const out: Out = makeOut(json);
+    const vctx: VerbContext = { client, out, values, positionals: parsed.positionals, config };
+    try {
+      await handler.run(vctx);
+    } finally {
+      await client.close();
+    }
+    return 0;
+  } catch (err) {
+    printError(err, json);
+    return 1;
+  }
+}
+
+function cliConfig(values: Record<string, unknown>): FrozenConfig {
+  try {
+    return loadConfig({
+      file: (values.config as string | undefined) ?? null,
+      overrides: values['data-dir'] ? { dataDir: values['data-dir'] } : {},
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError('INVALID_CONFIG', err.message);
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

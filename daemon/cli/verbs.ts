@@ -1,0 +1,30 @@
+// The table of verbs that talk to the running daemon, one file per verb's body.
+import type { ParseArgsConfig } from 'node:util';
+import type { FrozenConfig } from '../config/index.ts';
+import { backup } from './backup.ts';
+import type { ControlClient } from './client.ts';
+import type { Out } from './output.ts';
+import { status } from './status.ts';
+import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
+
+export interface VerbContext {
+  client: ControlClient;
+  out: Out;
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  config: FrozenConfig;
+}
+
+export interface Verb {
+  options?: ParseArgsConfig['options'];
+  run(ctx: VerbContext): Promise<void>;
+}
+
+export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> = {
+  status,
+  backup,
+  token: {
+    run: async () => {},
+    subverbs: { create: tokenCreate, list: tokenList, revoke: tokenRevoke },
+  },
+};

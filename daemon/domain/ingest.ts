@@ -1,0 +1,142 @@
+// Usage reports: validated, deduplicated by reportId, and answered 202 only once durable. The
+// one writer batches concurrent reports into one synced write (group commit). Each device's
+// latest usage is kept as it arrives, so compliance is a lookup, never a scan of reports.
+import { z } from 'zod';
+import { OutpostError } from '../errors.ts';
+import { keys, prefixRange } from '../store/index.ts';
+import { DAY_MS } from './clock.ts';
+import type { DomainContext } from './context.ts';
+import { assertServing } from './devices.ts';
+import { canonicalJson, sha256 } from './ids.ts';
+import type { ReportCounts } from './state.ts';
+import type { DeviceRecord, LatestUsage, StoredReport } from './types.ts';
+import { isoTimestamp, parseBody, text } from './validate.ts';
+
+const FUTURE_SLACK_MS = 5 * 60_000;
+
+export const reportPayload = z.object({
+  reportId: z.uuid({ message: 'expected a UUID' }),
+  window: z.object({ start: isoTimestamp, end: isoTimestamp }),
+  usage: z
+    .array(z.object({ entitlement: text(1, 128), count: z.int().min(0).max(1_000_000) }))
+    .min(1, 'expected 1 to 500 entries')
+    .max(500, 'expected 1 to 500 entries')
+    .refine((u) => new Set(u.map((e) => e.entitlement)).size === u.length, 'names an entitlement twice'),
+});
+export type ReportPayload = z.infer<typeof reportPayload>;
+
+export interface IngestAnswer {
+  status: 200 | 202;
+  body: { reportId: string; receivedAt: string; duplicate: boolean };
+}
+
+export interface IngestHooks {
+  onAccepted?(): void;
+  onDuplicate?(): void;
+  /** A device's counted usage changed from `before` to `after` (for pools). */
+  onUsage?(device: DeviceRecord, before: Record<string, number> | undefined, after: Record<string, number>): void;
+}
+
+export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}) {
+  const { state } = ctx;
+  const maxAgeMs = ctx.config.device.maxReportAgeDays * DAY_MS;
+
+  /** Checks the report's rules against `now`; throws 400 with the field named. */
+  function validate(body: unknown, now: Date): ReportPayload {
+    const report = parseBody(reportPayload, body);
+    const start = Date.parse(report.window.start);
+    const end = Date.parse(report.window.end);
+    if (!(start < end)) throw new OutpostError('INVALID_REQUEST', 'Field "window": start must be before end.');
+    if (end > now.getTime() + FUTURE_SLACK_MS) {
+      throw new OutpostError('INVALID_REQUEST', 'Field "window.end" is more than 5 minutes in the future.');
+    }
+    if (end < now.getTime() - maxAgeMs) {
+      throw new OutpostError('REPORT_TOO_OLD', `The report's window ended more than ${ctx.config.device.maxReportAgeDays} days ago.`);
+    }
+    return report;
+  }
+
+  return {
+    validate,
+
+    /**
+     * Stores one report from `device`; `body` is the whole body (for duplicate detection),
+     * already checked against the device's state by the caller.
+     */
+    async accept(device: DeviceRecord, body: unknown): Promise<IngestAnswer> {
+      const now = ctx.clock();
+      const report = validate(body, now);
+      if (device.state !== 'registered') {
+        throw new OutpostError('DEVICE_DEREGISTERED', 'The device is deregistered; register it again.');
+      }
+      assertServing(ctx);
+      const digest = sha256(canonicalJson(body));
+      const receivedAt = now.toISOString();
+
+      return ctx.writer.run(
+        async (tx) => {
+          const existing = await tx.get<StoredReport>(keys.report(report.reportId));
+          if (existing) {
+            if (existing.digest !== digest || existing.deviceId !== device.id) {
+              throw new OutpostError('REPORT_CONFLICT', 'A different report with this reportId was already received.');
+            }
+            hooks.onDuplicate?.();
+            return { status: 200 as const, body: { reportId: report.reportId, receivedAt: existing.receivedAt, duplicate: true } };
+          }
+          const seq = ctx.seq.next(tx, 'report');
+          const stored: StoredReport = {
+            reportId: report.reportId,
+            deviceId: device.id,
+            vaId: device.vaId,
+            window: { start: report.window.start, end: report.window.end },
+            usage: report.usage.map((u) => ({ entitlement: u.entitlement, count: u.count })),
+            receivedAt,
+            digest,
+            seq,
+          };
+          tx.put(keys.report(report.reportId), stored);
+          tx.put(keys.unacked(seq), report.reportId);
+          const counts = (await tx.get<ReportCounts>(keys.reportCounts)) ?? { total: 0, unacknowledged: 0 };
+          const newCounts = { total: counts.total + 1, unacknowledged: counts.unacknowledged + 1 };
+          tx.put(keys.reportCounts, newCounts);
+
+          const previous = await tx.get<LatestUsage>(keys.latestUsage(device.id));
+          const newer = !previous || Date.parse(report.window.end) > Date.parse(previous.windowEnd);
+          const latest: LatestUsage = newer
+            ? {
+                reportId: report.reportId,
+                windowEnd: report.window.end,
+                usage: Object.fromEntries(report.usage.map((u) => [u.entitlement, u.count])),
+                lastReportAt: receivedAt,
+              }
+            : { ...previous, lastReportAt: receivedAt };
+          tx.put(keys.latestUsage(device.id), latest);
+          tx.after(() => {
+            state.latest.set(device.id, latest);
+            state.reportCounts = newCounts;
+            if (newer) hooks.onUsage?.(device, previous?.usage, latest.usage);
+            hooks.onAccepted?.();
+          });
+          return { status: 202 as const, body: { reportId: report.reportId, receivedAt, duplicate: false } };
+        },
+        { bounded: true },
+      );
+    },
+
+    /** GET /v1/acks: this device's acknowledged reports after `cursor`, oldest first. */
+    async acks(deviceId: string, cursor: string | undefined, limit = 1000) {
+      const prefix = keys.ackPrefix(deviceId);
+      if (cursor !== undefined && !/^\d{1,16}$/.test(cursor)) throw new OutpostError('INVALID_REQUEST', 'Parameter "after" is not a valid cursor.');
+      const range = cursor ? { gt: prefix + cursor.padStart(16, '0'), lt: prefix + '\uffff', limit } : prefixRange(prefix, { limit });
+      const acks: Array<{ reportId: string; acknowledgedAt: string; bundleSequence: number }> = [];
+      let last = cursor ?? '';
+      for await (const [key, value] of ctx.store.iterate<{ reportId: string; acknowledgedAt: string; bundleSequence: number }>(range)) {
+        acks.push(value);
+        last = String(Number(key.slice(prefix.length)));
+      }
+      return { acks, cursor: last };
+    },
+  };
+}
+
+export type Ingest = ReturnType<typeof createIngest>;

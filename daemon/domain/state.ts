@@ -1,0 +1,114 @@
+// What the satellite holds in memory: small, read-often records (VAs, tokens, devices, users,
+// latest usage) loaded once at open and updated only after their batch is durable. Reports
+// stay on disk. Checks that must not race read through the transaction, not from here.
+import type { Store } from '../store/index.ts';
+import { keys, prefixRange } from '../store/index.ts';
+import { OutpostError } from '../errors.ts';
+import type {
+  AccountRecord,
+  DeviceRecord,
+  LatestUsage,
+  SatelliteRecord,
+  TokenRecord,
+  UserRecord,
+  VirtualAccount,
+} from './types.ts';
+
+export class State {
+  satellite!: SatelliteRecord;
+  account!: AccountRecord;
+  readonly vas = new Map<string, VirtualAccount>();
+  readonly tokens = new Map<string, TokenRecord>();
+  readonly devices = new Map<string, DeviceRecord>();
+  readonly devicesByUdi = new Map<string, string>();
+  readonly latest = new Map<string, LatestUsage>();
+  readonly users = new Map<string, UserRecord>();
+  reportCounts: ReportCounts = { total: 0, unacknowledged: 0 };
+
+  static async load(store: Store): Promise<State> {
+    const s = new State();
+    const sat = await store.get<SatelliteRecord>(keys.satellite);
+    if (sat) s.satellite = sat;
+    const account = await store.get<AccountRecord>(keys.account);
+    if (account) s.account = account;
+    s.reportCounts = (await store.get<ReportCounts>(keys.reportCounts)) ?? s.reportCounts;
+    const load = async <T>(prefix: string, fn: (v: T) => void) => {
+      for await (const [, v] of store.iterate<T>(prefixRange(prefix))) fn(v);
+    };
+    await load<VirtualAccount>(keys.vaPrefix, (v) => s.vas.set(v.id, v));
+    await load<TokenRecord>(keys.tokenPrefix, (t) => s.tokens.set(t.id, t));
+    await load<DeviceRecord>(keys.devicePrefix, (d) => s.putDevice(d));
+    await load<UserRecord>(keys.userPrefix, (u) => s.users.set(u.id, u));
+    for await (const [key, v] of store.iterate<LatestUsage>(prefixRange(keys.latestUsagePrefix))) {
+      s.latest.set(key.slice(keys.latestUsagePrefix.length), v);
+    }
+    return s;
+  }
+
+  putDevice(d: DeviceRecord): void {
+    this.devices.set(d.id, d);
+    this.devicesByUdi.set(udiKey(d.udi.pid, d.udi.sn), d.id);
+  }
+
+  deviceByUdi(pid: string, sn: string): DeviceRecord | undefined {
+    const id = this.devicesByUdi.get(udiKey(pid, sn));
+    return id === undefined ? undefined : this.devices.get(id);
+  }
+
+  /** `Default/Eng/Lab` for a VA id. */
+  vaPath(id: string): string {
+    const parts: string[] = [];
+    let va = this.vas.get(id);
+    while (va) {
+      parts.unshift(va.name);
+      va = va.parentId ? this.vas.get(va.parentId) : undefined;
+    }
+    return parts.join('/');
+  }
+
+  vaRef(id: string): { id: string; path: string } {
+    return { id, path: this.vaPath(id) };
+  }
+
+  vaByPath(path: string): VirtualAccount | undefined {
+    let parentId: string | null = null;
+    let found: VirtualAccount | undefined;
+    for (const name of path.split('/')) {
+      found = undefined;
+      for (const va of this.vas.values()) {
+        if (va.parentId === parentId && va.name === name) {
+          found = va;
+          break;
+        }
+      }
+      if (!found) return undefined;
+      parentId = found.id;
+    }
+    return found;
+  }
+
+  /** A VA named by id (`va_…`) or path; 404 when there is none. */
+  resolveVa(idOrPath: string): VirtualAccount {
+    const va = this.vas.get(idOrPath) ?? (idOrPath.startsWith('va_') ? undefined : this.vaByPath(idOrPath));
+    if (!va) throw new OutpostError('NOT_FOUND', `No virtual account ${JSON.stringify(idOrPath)}.`);
+    return va;
+  }
+
+  get defaultVa(): VirtualAccount {
+    for (const va of this.vas.values()) if (va.parentId === null && va.name === 'Default') return va;
+    throw new TypeError('the Default virtual account is missing');
+  }
+
+  countDevices(): { registered: number; deregistered: number } {
+    let registered = 0;
+    for (const d of this.devices.values()) if (d.state === 'registered') registered++;
+    return { registered, deregistered: this.devices.size - registered };
+  }
+}
+
+export interface ReportCounts {
+  total: number;
+  unacknowledged: number;
+}
+
+export const udiKey = (pid: string, sn: string): string => `${pid}\u0000${sn}`;

@@ -1,0 +1,68 @@
+// The one error catalogue: every refusal the daemon answers has a stable code and status here.
+// Codes never change; messages may. Programmer mistakes stay plain TypeErrors.
+
+export const ERROR_STATUS = {
+  INVALID_REQUEST: 400,
+  REPORT_TOO_OLD: 400,
+  TOKEN_INVALID: 401,
+  CREDENTIAL_INVALID: 401,
+  UNAUTHENTICATED: 401,
+  KEY_MISMATCH: 401,
+  SIGNATURE_INVALID: 401,
+  FORBIDDEN: 403,
+  ORIGIN_MISMATCH: 403,
+  PASSWORD_CHANGE_REQUIRED: 403,
+  ACCOUNT_CANNOT_CONSUME: 403,
+  DEVICE_DEREGISTERED: 403,
+  DEVICE_REVOKED: 403,
+  POLICY_REFUSED: 403,
+  VA_PROTECTED: 409,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  DEVICE_REGISTERED: 409,
+  TOKEN_EXHAUSTED: 409,
+  TOKEN_REVOKED: 409,
+  REPORT_CONFLICT: 409,
+  NAME_TAKEN: 409,
+  LIMIT_REACHED: 409,
+  VA_NOT_EMPTY: 409,
+  INSUFFICIENT_QUANTITY: 409,
+  RESERVATION_EXISTS: 409,
+  EXCHANGE_BUSY: 409,
+  TOKEN_EXPIRED: 410,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  LOGIN_THROTTLED: 429,
+  BUSY: 429,
+  INTERNAL: 500,
+  SATELLITE_DEREGISTERED: 503,
+  UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** A refusal with a stable code; `expose` says whether its message may reach a client. */
+export class OutpostError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, opts: { headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'OutpostError';
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.expose = this.status < 500 || code === 'SATELLITE_DEREGISTERED' || code === 'UNAVAILABLE';
+    this.headers = opts.headers ?? {};
+  }
+}
+
+export function isOutpostError(err: unknown): err is OutpostError {
+  return err instanceof OutpostError;
+}
+
+/** The JSON error body every API answers with. */
+export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}

@@ -1,0 +1,59 @@
+// The admin app: the dashboard and the admin API (SPEC §4). The same app serves the admin
+// listener (sessions) and the control socket (local, full rights): only `principal` differs.
+import Koa, { type Context } from 'koa';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import type { Principal } from '../domain/access.ts';
+import type { Metrics } from '../metrics.ts';
+import { errorMiddleware } from './errors.ts';
+import { healthRoute, type Health } from './health.ts';
+
+export interface AdminState {
+  principal: Principal;
+}
+
+export type AdminRouter = Router<AdminState>;
+
+export interface AdminAppDeps {
+  log: Logger;
+  metrics: Metrics;
+  health: Health;
+  /** Who is asking; throws 401 when nobody is. */
+  principal: (ctx: Context) => Promise<Principal>;
+  /** Routes that need no session (login, static files). */
+  publicRoutes?: (router: Router) => void;
+  /** The API routes, mounted under a session. */
+  routes: Array<(router: AdminRouter) => void>;
+}
+
+export function createAdminApp(deps: AdminAppDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  const open = new Router();
+  healthRoute(open, deps.health);
+  open.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
+  });
+  deps.publicRoutes?.(open);
+
+  const api = new Router<AdminState>();
+  api.use(async (ctx, next) => {
+    ctx.state.principal = await deps.principal(ctx);
+    await next();
+  });
+  for (const mount of deps.routes) mount(api);
+
+  app.use(errorMiddleware(deps.log, (code) => deps.metrics.refusals.inc({ code })));
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+  app.use(open.routes());
+  app.use(async (ctx, next) => {
+    if (ctx.path.startsWith('/api/')) return api.routes()(ctx as never, next);
+    return next();
+  });
+  return app;
+}

@@ -1,0 +1,88 @@
+// The device listener's app: SPEC §3. Built here, listened on by main.
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import type { CredentialVerifier } from '../domain/credentials.ts';
+import type { Devices } from '../domain/devices.ts';
+import { assertServing } from '../domain/devices.ts';
+import { OutpostError } from '../errors.ts';
+import type { Ingest } from '../domain/ingest.ts';
+import type { Identity } from '../domain/identity.ts';
+import type { DomainContext } from '../domain/context.ts';
+import type { Metrics } from '../metrics.ts';
+import { DEVICE_BODY_LIMIT, checkMediaType, parseJson, readText } from './body.ts';
+import { errorMiddleware } from './errors.ts';
+import { healthRoute, type Health } from './health.ts';
+
+export interface DeviceAppDeps {
+  ctx: DomainContext;
+  log: Logger;
+  metrics: Metrics;
+  health: Health;
+  identity: Identity;
+  devices: Devices;
+  ingest: Ingest;
+  verifier: CredentialVerifier;
+  poolStatus: (vaId: string, entitlement: string) => 'ok' | 'insufficient';
+  /** Extra routes (policy mode) mounted on the same app. */
+  extend?: (router: Router) => void;
+}
+
+export function createDeviceApp(deps: DeviceAppDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  const router = new Router();
+  healthRoute(router, deps.health);
+
+  /** A device whose latest credential this is and that is registered (403 otherwise). */
+  const activeDevice = async (header: string | undefined) => {
+    const device = await deps.verifier.authenticate(header);
+    if (device.state !== 'registered') throw new OutpostError('DEVICE_DEREGISTERED', 'The device is deregistered; register it again.');
+    assertServing(deps.ctx);
+    return device;
+  };
+
+  router.post('/v1/register', async (ctx) => {
+    checkMediaType(ctx, ['application/json']);
+    const body = parseJson(await readText(ctx, DEVICE_BODY_LIMIT));
+    const answer = await deps.devices.register(body);
+    ctx.status = answer.status;
+    ctx.body = answer.body;
+  });
+
+  router.post('/v1/reports', async (ctx) => {
+    checkMediaType(ctx, ['application/json']);
+    const text = await readText(ctx, DEVICE_BODY_LIMIT);
+    const device = await deps.verifier.authenticate(ctx.get('Authorization'));
+    const answer = await deps.ingest.accept(device, parseJson(text));
+    ctx.status = answer.status;
+    ctx.body = answer.body;
+  });
+
+  router.get('/v1/acks', async (ctx) => {
+    const device = await activeDevice(ctx.get('Authorization'));
+    const after = typeof ctx.query.after === 'string' && ctx.query.after !== '' ? ctx.query.after : undefined;
+    ctx.body = await deps.ingest.acks(device.id, after);
+  });
+
+  router.get('/v1/status', async (ctx) => {
+    const device = await activeDevice(ctx.get('Authorization'));
+    ctx.body = deps.devices.status(device, deps.poolStatus);
+  });
+
+  router.post('/v1/deregister', async (ctx) => {
+    const device = await activeDevice(ctx.get('Authorization'));
+    await deps.devices.deregister(device.id, `device:${device.id}`, 'device asked');
+    ctx.body = { deviceId: device.id, state: 'deregistered' };
+  });
+
+  router.get('/v1/keys', (ctx) => {
+    ctx.body = { keys: [deps.identity.publicJwk] };
+  });
+
+  deps.extend?.(router);
+
+  app.use(errorMiddleware(deps.log, (code) => deps.metrics.refusals.inc({ code })));
+  app.use(router.routes());
+  return app;
+}

@@ -1,0 +1,177 @@
+// The process assembly: config → listeners → store → services → apps → control socket.
+// `openSatellite` never exits the process; main does.
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type http from 'node:http';
+import type { FrozenConfig } from './config/index.ts';
+import { createAccess, type Principal } from './domain/access.ts';
+import { bootstrap } from './domain/bootstrap.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import type { DomainContext } from './domain/context.ts';
+import { CredentialVerifier } from './domain/credentials.ts';
+import { createDevices } from './domain/devices.ts';
+import { loadIdentity } from './domain/identity.ts';
+import { createIngest } from './domain/ingest.ts';
+import { Sequences } from './domain/sequences.ts';
+import { State } from './domain/state.ts';
+import { createStatus, type Listeners } from './domain/status.ts';
+import { createTokens } from './domain/tokens.ts';
+import { OutpostError } from './errors.ts';
+import { createAdminApp } from './http/admin-app.ts';
+import { createDeviceApp } from './http/device-app.ts';
+import type { Health } from './http/health.ts';
+import { backupRoutes } from './http/routes/backup.ts';
+import { statusRoutes } from './http/routes/status.ts';
+import { tokenRoutes } from './http/routes/tokens.ts';
+import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
+import { createMetrics } from './metrics.ts';
+import { LevelStore, StoreLockedError, Writer } from './store/index.ts';
+
+export const SOCKET_PATH_MAX = 100;
+
+export interface Satellite {
+  listeners: Listeners;
+  socketPath: string;
+  ctx: DomainContext;
+  close(): Promise<void>;
+}
+
+export function socketPathOf(config: FrozenConfig): string {
+  return config.controlSocket ?? path.join(config.dataDir, 'outpost.sock');
+}
+
+export async function openSatellite(config: FrozenConfig, opts: { log: Logger; clock?: Clock }): Promise<Satellite> {
+  const { log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const socketPath = socketPathOf(config);
+  if (Buffer.byteLength(socketPath) > SOCKET_PATH_MAX) {
+    throw new StartError(`controlSocket: the path ${socketPath} is longer than ${SOCKET_PATH_MAX} bytes; set a shorter controlSocket or dataDir`);
+  }
+  const health: Health = { state: 'opening' };
+  // Shutdown: the servers stop accepting and finish in-flight requests first (together), then the
+  // writer drains, then the store closes.
+  const servers: Array<() => Promise<void>> = [];
+  const opened: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    const report = (err: unknown) => log.error({ err }, 'error while closing');
+    await Promise.all(servers.map((fn) => fn().catch(report)));
+    for (const fn of opened.reverse()) await fn().catch(report);
+  };
+
+  try {
+    // Listeners first: a port in use stops the start before anything is written.
+    const device: Listener = await bindTcp('device', config.device.listen, config.device.tls);
+    servers.push(() => closeServer(device.server, 8000));
+    const admin: Listener = await bindTcp('admin', config.admin.listen, config.admin.tls);
+    servers.push(() => closeServer(admin.server, 8000));
+
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    await chmod(config.dataDir, 0o700);
+    const store = new LevelStore(path.join(config.dataDir, 'db'));
+    try {
+      await store.open();
+    } catch (err) {
+      if (err instanceof StoreLockedError) throw new StartError(`dataDir: ${config.dataDir} is in use by another running Outpost`);
+      throw err;
+    }
+    opened.push(() => store.close());
+
+    const { identity, created } = await loadIdentity(config.dataDir);
+    if (created) log.info({ satelliteId: identity.id }, 'created the satellite identity');
+    const state = await State.load(store);
+    const seq = await Sequences.load(store);
+    let metricsRef: ReturnType<typeof createMetrics> | null = null;
+    const writer = new Writer(store, {
+      queueLimit: config.device.queueLimit,
+      stats: {
+        onBatch: (size, seconds) => {
+          metricsRef?.batchSize.observe(size);
+          metricsRef?.batchSeconds.observe(seconds);
+        },
+      },
+    });
+    opened.push(() => writer.close());
+    const metrics = createMetrics({ devices: () => state.countDevices(), queueDepth: () => writer.depth });
+    metricsRef = metrics;
+    const ctx: DomainContext = { config, store, writer, seq, state, clock, identity };
+
+    const { initialPasswordFile } = await bootstrap(ctx);
+    if (initialPasswordFile) {
+      log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
+    }
+
+    const listeners: Listeners = { device: device.url, admin: admin.url };
+    const access = createAccess(state);
+    const tokens = createTokens(ctx);
+    const devices = createDevices(ctx);
+    const ingest = createIngest(ctx, {
+      onAccepted: () => metrics.reportsAccepted.inc(),
+      onDuplicate: () => metrics.reportsDuplicate.inc(),
+    });
+    const verifier = new CredentialVerifier(identity, state.devices);
+    const poolStatus = (vaId: string, entitlement: string): 'ok' | 'insufficient' => {
+      let inUse = 0;
+      for (const d of state.devices.values()) {
+        if (d.vaId === vaId && d.state === 'registered') inUse += state.latest.get(d.id)?.usage[entitlement] ?? 0;
+      }
+      return inUse > 0 ? 'insufficient' : 'ok';
+    };
+
+    const deviceApp = createDeviceApp({ ctx, log, metrics, health, identity, devices, ingest, verifier, poolStatus });
+    const routes = [
+      tokenRoutes({ tokens, access }),
+      statusRoutes({ status: createStatus(ctx, listeners), access }),
+      backupRoutes({ store, dataDir: config.dataDir, access }),
+    ];
+    const adminApp = createAdminApp({
+      log,
+      metrics,
+      health,
+      principal: async () => {
+        throw new OutpostError('UNAUTHENTICATED', 'Log in first.');
+      },
+      routes,
+    });
+    const localPrincipal: Principal = { kind: 'local' };
+    const socketApp = createAdminApp({ log, metrics, health, principal: async () => localPrincipal, routes });
+
+    // The database lock is held: a leftover socket is ours to remove.
+    await rm(socketPath, { force: true });
+    const socket: http.Server = await bindSocket(socketPath, socketApp.callback());
+    await chmod(socketPath, 0o600);
+    servers.push(async () => {
+      await closeServer(socket, 8000);
+      await rm(socketPath, { force: true });
+    });
+
+    device.setHandler(deviceApp.callback());
+    admin.setHandler(adminApp.callback());
+    health.state = 'ok';
+    if (device.url.startsWith('http:') && !isLoopback(config.device.listen)) {
+      log.warn('the device listener serves plain HTTP on a non-loopback address: credentials travel in the clear; configure device.tls');
+    }
+    log.info(`device listener on ${device.url}`);
+    log.info(`admin listener on ${admin.url}`);
+    log.info(`control socket on ${socketPath}`);
+
+    return {
+      listeners,
+      socketPath,
+      ctx,
+      close: async () => {
+        health.state = 'closing';
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+function isLoopback(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+

@@ -1,0 +1,50 @@
+// The key layout, in one place. Every key is `<kind>!<id…>`; ids sort as their comments say.
+
+const SEP = '!';
+/** Fixed-width decimal, so numeric sequences sort as strings. */
+export const seqKey = (n: number): string => n.toString().padStart(16, '0');
+
+export const keys = {
+  /** The satellite's identity and registration state. */
+  satellite: 'meta!satellite',
+  account: 'meta!account',
+  /** Reports stored and not yet acknowledged, counted as they change. */
+  reportCounts: 'meta!reports',
+  /** Counters that must never repeat (`meta!seq!<name>`). */
+  seq: (name: string) => `meta!seq!${name}`,
+
+  va: (id: string) => `va${SEP}${id}`,
+  vaPrefix: `va${SEP}`,
+
+  token: (id: string) => `tok${SEP}${id}`,
+  tokenPrefix: `tok${SEP}`,
+  /** Secret hash → token id. */
+  tokenHash: (hash: string) => `tokh${SEP}${hash}`,
+
+  user: (id: string) => `user${SEP}${id}`,
+  userPrefix: `user${SEP}`,
+  /** Lower-cased username → user id: usernames are unique regardless of case. */
+  username: (lower: string) => `uname${SEP}${lower}`,
+
+  device: (id: string) => `dev${SEP}${id}`,
+  devicePrefix: `dev${SEP}`,
+  /** `pid`, NUL, `sn` → device id. */
+  udi: (pid: string, sn: string) => `udi${SEP}${pid}\u0000${sn}`,
+  /** A device's latest usage: the report with the greatest window end. */
+  latestUsage: (deviceId: string) => `dlu${SEP}${deviceId}`,
+  latestUsagePrefix: `dlu${SEP}`,
+
+  /** A stored report by its id. */
+  report: (reportId: string) => `rep${SEP}${reportId}`,
+  reportPrefix: `rep${SEP}`,
+  /** Reports not yet acknowledged, in the order they arrived. */
+  unacked: (seq: number) => `rpq${SEP}${seqKey(seq)}`,
+  unackedPrefix: `rpq${SEP}`,
+  /** A device's acknowledged reports, in the order acknowledged. */
+  ack: (deviceId: string, seq: number) => `ack${SEP}${deviceId}${SEP}${seqKey(seq)}`,
+  ackPrefix: (deviceId: string) => `ack${SEP}${deviceId}${SEP}`,
+
+  /** The audit log, in the order written. */
+  event: (seq: number) => `evt${SEP}${seqKey(seq)}`,
+  eventPrefix: `evt${SEP}`,
+} as const;

@@ -1,0 +1,48 @@
+// An in-memory implementation of the store port, for unit tests of domain code.
+import type { BatchOp, Range, Store } from './port.ts';
+
+export class MemoryStore implements Store {
+  #data = new Map<string, string>();
+  #open = false;
+
+  async open(): Promise<void> {
+    this.#open = true;
+  }
+  async close(): Promise<void> {
+    this.#open = false;
+  }
+  #check(): void {
+    if (!this.#open) throw new Error('store is not open');
+  }
+  async get<T>(key: string): Promise<T | undefined> {
+    this.#check();
+    const v = this.#data.get(key);
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+  async getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
+    return Promise.all(keys.map((k) => this.get<T>(k)));
+  }
+  async batch(ops: BatchOp[]): Promise<void> {
+    this.#check();
+    const encoded = ops.map((op) => (op.type === 'put' ? { ...op, json: JSON.stringify(op.value) } : op));
+    for (const op of encoded) {
+      if (op.type === 'put') this.#data.set(op.key, (op as { json: string }).json);
+      else this.#data.delete(op.key);
+    }
+  }
+  async *iterate<T>(range: Range): AsyncIterable<[string, T]> {
+    this.#check();
+    const keys = [...this.#data.keys()]
+      .filter(
+        (k) =>
+          (range.gt === undefined || k > range.gt) &&
+          (range.gte === undefined || k >= range.gte) &&
+          (range.lt === undefined || k < range.lt) &&
+          (range.lte === undefined || k <= range.lte),
+      )
+      .sort();
+    if (range.reverse) keys.reverse();
+    const snapshot = keys.slice(0, range.limit ?? keys.length).map((k) => [k, this.#data.get(k)!] as const);
+    for (const [k, v] of snapshot) yield [k, JSON.parse(v) as T];
+  }
+}

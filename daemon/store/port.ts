@@ -1,0 +1,29 @@
+// The store port: the small interface domain code uses. Values are JSON; keys are strings that
+// sort as the key layout (keys.ts) intends.
+
+export type BatchOp = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
+
+export interface Range {
+  gt?: string;
+  gte?: string;
+  lt?: string;
+  lte?: string;
+  reverse?: boolean;
+  limit?: number;
+}
+
+export interface Store {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  getMany<T = unknown>(keys: string[]): Promise<Array<T | undefined>>;
+  /** Applies all ops atomically; `sync` waits until they are on disk. */
+  batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
+  /** Entries in key order, from one consistent view taken when iteration starts. */
+  iterate<T = unknown>(range: Range): AsyncIterable<[string, T]>;
+}
+
+/** Every key starting with `prefix`. */
+export function prefixRange(prefix: string, extra: Omit<Range, 'gt' | 'gte' | 'lt' | 'lte'> = {}): Range {
+  return { gte: prefix, lt: prefix + '\uffff', ...extra };
+}
