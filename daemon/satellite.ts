@@ -4,7 +4,7 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type http from 'node:http';
-import type { FrozenConfig } from './config/index.ts';
+import { socketPathOf, type FrozenConfig } from './config/index.ts';
 import { createAccess, type Principal } from './domain/access.ts';
 import { bootstrap } from './domain/bootstrap.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
@@ -35,10 +35,6 @@ export interface Satellite {
   socketPath: string;
   ctx: DomainContext;
   close(): Promise<void>;
-}
-
-export function socketPathOf(config: FrozenConfig): string {
-  return config.controlSocket ?? path.join(config.dataDir, 'outpost.sock');
 }
 
 export async function openSatellite(config: FrozenConfig, opts: { log: Logger; clock?: Clock }): Promise<Satellite> {

@@ -1,10 +1,8 @@
 // `outpost <verb> …`: the one place that exits the process with a code.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadConfig, type FrozenConfig } from '../config/index.ts';
-import { socketPathOf } from '../satellite.ts';
+import { ConfigError, loadConfig, socketPathOf, type FrozenConfig } from '../config/index.ts';
 import { ControlClient } from './client.ts';
 import { CliError, makeOut, printError, type Out } from './output.ts';
-import { serve } from './serve.ts';
 import { VERBS, type VerbContext } from './verbs.ts';
 
 const GLOBAL_OPTIONS = {
@@ -32,7 +30,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return verb ? 0 : 2;
     }
-    if (verb === 'serve') return await serve(rest);
+    // The daemon's modules load only for `serve`, so the other verbs start fast.
+    if (verb === 'serve') return await (await import('./serve.ts')).serve(rest);
     const spec = VERBS[verb];
     if (!spec) throw new CliError('INVALID_REQUEST', `unknown verb "${verb}"; see "outpost --help"`);
     const sub = spec.subverbs ? rest[0] : undefined;

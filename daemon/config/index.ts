@@ -1,2 +1,2 @@
 export { configSchema, type Config } from './schema.ts';
-export { loadConfig, ConfigError, type FrozenConfig, type LoadOptions } from './load.ts';
+export { loadConfig, socketPathOf, ConfigError, type FrozenConfig, type LoadOptions } from './load.ts';

@@ -93,3 +93,8 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** The control socket's path: `controlSocket`, or `<dataDir>/outpost.sock`. */
+export function socketPathOf(config: FrozenConfig): string {
+  return config.controlSocket ?? path.join(config.dataDir, 'outpost.sock');
+}

@@ -22,7 +22,7 @@ export class MemoryStore implements Store {
   async getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
     return Promise.all(keys.map((k) => this.get<T>(k)));
   }
-  async batch(ops: BatchOp[]): Promise<void> {
+  async batch(ops: BatchOp[], _opts?: { sync?: boolean }): Promise<void> {
     this.#check();
     const encoded = ops.map((op) => (op.type === 'put' ? { ...op, json: JSON.stringify(op.value) } : op));
     for (const op of encoded) {

@@ -1,0 +1,105 @@
+import t from 'tap';
+import { MemoryStore, Writer, type BatchOp } from '../../../daemon/store/index.ts';
+import { OutpostError } from '../../../daemon/errors.ts';
+
+class CountingStore extends MemoryStore {
+  batches: BatchOp[][] = [];
+  failNext = false;
+  gate: Promise<void> | null = null;
+  override async batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void> {
+    if (this.gate) await this.gate;
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('disk full');
+    }
+    this.batches.push(ops);
+    return super.batch(ops, opts);
+  }
+}
+
+async function setup(queueLimit = 100) {
+  const store = new CountingStore();
+  await store.open();
+  const sizes: number[] = [];
+  const writer = new Writer(store, { queueLimit, stats: { onBatch: (n) => sizes.push(n) } });
+  return { store, writer, sizes };
+}
+
+t.test('concurrent transactions share one synced batch (group commit)', async (t) => {
+  const { store, writer, sizes } = await setup();
+  let release!: () => void;
+  store.gate = new Promise((r) => (release = r));
+  const first = writer.run((tx) => tx.put('k!0', 0));
+  const rest = Array.from({ length: 20 }, (_, i) => writer.run((tx) => tx.put(`k!${i + 1}`, i + 1)));
+  release();
+  store.gate = null;
+  await Promise.all([first, ...rest]);
+  t.same(sizes, [1, 20], 'the first batch holds one, the 20 queued meanwhile go together');
+  t.equal(await store.get('k!20'), 20);
+});
+
+t.test('a transaction sees what earlier ones in its group staged, so a check cannot pass twice', async (t) => {
+  const { store, writer } = await setup();
+  await store.batch([{ type: 'put', key: 'uses', value: 4 }]);
+  const use = () =>
+    writer.run(async (tx) => {
+      const n = (await tx.get<number>('uses'))!;
+      if (n >= 5) throw new OutpostError('TOKEN_EXHAUSTED', 'no uses left');
+      tx.put('uses', n + 1);
+      return n + 1;
+    });
+  const results = await Promise.allSettled([use(), use(), use()]);
+  t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected']);
+  t.equal(await store.get('uses'), 5);
+});
+
+t.test('a transaction that throws stages nothing and its neighbours still commit', async (t) => {
+  const { store, writer } = await setup();
+  const ok = writer.run((tx) => tx.put('a', 1));
+  const bad = writer.run((tx) => {
+    tx.put('b', 2);
+    throw new Error('refused');
+  });
+  const after: string[] = [];
+  const ok2 = writer.run((tx) => {
+    tx.after(() => after.push('ran'));
+    tx.put('c', 3);
+  });
+  await ok;
+  await t.rejects(bad, /refused/);
+  await ok2;
+  t.same(await store.getMany(['a', 'b', 'c']), [1, undefined, 3]);
+  t.same(after, ['ran'], 'after() runs once the batch is durable');
+});
+
+t.test('a failed batch rejects every transaction in it and runs no after()', async (t) => {
+  const { store, writer } = await setup();
+  store.failNext = true;
+  let ran = false;
+  await t.rejects(writer.run((tx) => { tx.put('x', 1); tx.after(() => (ran = true)); }), /disk full/);
+  t.equal(ran, false);
+  t.equal(await store.get('x'), undefined);
+});
+
+t.test('bounded work is refused 429 BUSY when the queue is full', async (t) => {
+  const { store, writer } = await setup(3);
+  let release!: () => void;
+  store.gate = new Promise((r) => (release = r));
+  const running = writer.run((tx) => tx.put('first', 1));
+  const queued = [1, 2, 3].map((i) => writer.run((tx) => tx.put(`q${i}`, i), { bounded: true }));
+  const refused = writer.run((tx) => tx.put('over', 1), { bounded: true });
+  await t.rejects(refused, { code: 'BUSY', status: 429, headers: { 'Retry-After': '1' } });
+  release();
+  store.gate = null;
+  await Promise.all([running, ...queued]);
+  t.equal(await store.get('over'), undefined);
+});
+
+t.test('close() waits for queued work and refuses new work', async (t) => {
+  const { store, writer } = await setup();
+  const pending = writer.run((tx) => tx.put('late', 1));
+  await writer.close();
+  await pending;
+  t.equal(await store.get('late'), 1);
+  await t.rejects(writer.run((tx) => tx.put('x', 1)), { code: 'UNAVAILABLE' });
+});
