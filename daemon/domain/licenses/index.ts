@@ -1,0 +1,29 @@
+/**
+ * The license-accounting core of Outpost (no I/O, no clock: instants are parameters).
+ * This index lists what the folder exports.
+ */
+
+export { LicenseError, type LicenseErrorCode } from './errors.ts';
+export type { Instant } from './time.ts';
+export type {
+  DeviceJwk,
+  Holding,
+  HoldingView,
+  LicenseCount,
+  LicenseEvent,
+  LicenseResult,
+  LicenseState,
+  Line,
+  LineRecord,
+  LineType,
+  PoolFlag,
+  PoolOf,
+  PoolView,
+  Reservation,
+  TransferRecord,
+  Udi,
+  UnknownVaNote,
+} from './types.ts';
+
+export { emptyState, vaHasLicenses, forgetVirtualAccount } from './state.ts';
+export { holdingViews } from './holdings.ts';
