@@ -27,3 +27,5 @@ export type {
 
 export { emptyState, vaHasLicenses, forgetVirtualAccount } from './state.ts';
 export { holdingViews } from './holdings.ts';
+export { applySnapshot, validateSnapshot, landingNotes, type SnapshotResult } from './lines.ts';
+export { transfer, type TransferRequest } from './transfers.ts';
