@@ -29,3 +29,15 @@ export { emptyState, vaHasLicenses, forgetVirtualAccount } from './state.ts';
 export { holdingViews } from './holdings.ts';
 export { applySnapshot, validateSnapshot, landingNotes, type SnapshotResult } from './lines.ts';
 export { transfer, type TransferRequest } from './transfers.ts';
+export { reserve, returnReservation, returnWithCode, reservedTotals, type ReserveRequest } from './reservations.ts';
+export {
+  parseRequestCode,
+  encodeRequestCode,
+  signAuthorizationCode,
+  peekReturnCode,
+  verifyReturnCode,
+  AUTHORIZATION_TYP,
+  RETURN_TYP,
+  type RequestCode,
+  type ReturnCode,
+} from './slr-codes.ts';
