@@ -41,3 +41,4 @@ export {
   type RequestCode,
   type ReturnCode,
 } from './slr-codes.ts';
+export { PoolIndex, EXPIRING_DAYS } from './pool-index.ts';
