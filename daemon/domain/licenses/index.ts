@@ -42,3 +42,4 @@ export {
   type ReturnCode,
 } from './slr-codes.ts';
 export { PoolIndex, EXPIRING_DAYS } from './pool-index.ts';
+export { computeAlerts, EXPIRING_WARNING_DAYS, type AlertInput, type LicenseAlert, type LicenseAlertType, type Severity } from './alerts.ts';
