@@ -1,0 +1,249 @@
+// Pools and compliance (SPEC §6), kept incrementally: each device's usage is added to and taken
+// from per-VA sums as it changes, so reading every pool costs the number of pools and holdings,
+// never the number of devices.
+
+import { holdingViews, isActive } from './holdings.ts';
+import { reservedTotals } from './reservations.ts';
+import { DAY_MS, parseIso, toMs, type Instant } from './time.ts';
+import type { HoldingView, LicenseState, PoolFlag, PoolView } from './types.ts';
+
+/** A holding ending within this many days flags its pool `expiring`. */
+export const EXPIRING_DAYS = 90;
+
+interface HoldingEntry {
+  lineId: string;
+  vaId: string;
+  entitlement: string;
+  quantity: number;
+  startsMs: number;
+  endsMs: number | null;
+}
+
+interface Cell {
+  inUse: number;
+  reserved: number;
+  holdings: Map<string, HoldingEntry>;
+}
+
+interface DeviceEntry {
+  vaId: string | null;
+  usage: Map<string, number>;
+}
+
+/** What a pool's flags and purchased come from, summed over some holdings. */
+interface Supply {
+  purchased: number;
+  active: boolean;
+  expiring: boolean;
+}
+
+const holdingKey = (lineId: string, vaId: string): string => `${lineId}\u0000${vaId}`;
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function supplyOf(holdings: Iterable<HoldingEntry>, nowMs: number, into: Supply): Supply {
+  const horizon = nowMs + EXPIRING_DAYS * DAY_MS;
+  for (const h of holdings) {
+    if (isActive(h.startsMs, h.endsMs, nowMs)) {
+      into.purchased += h.quantity;
+      into.active = true;
+    }
+    if (h.endsMs !== null && h.endsMs > nowMs && h.endsMs <= horizon) into.expiring = true;
+  }
+  return into;
+}
+
+function toPool(vaId: string | null, entitlement: string, supply: Supply, reserved: number, inUse: number): PoolView {
+  const available = supply.purchased - reserved - inUse;
+  const flags: PoolFlag[] = [];
+  if (supply.expiring) flags.push('expiring');
+  if (inUse > 0 && !supply.active) flags.push('expired');
+  return {
+    vaId,
+    entitlement,
+    purchased: supply.purchased,
+    reserved,
+    inUse,
+    available,
+    status: available >= 0 ? 'ok' : 'insufficient',
+    flags,
+  };
+}
+
+/**
+ * The pools of one satellite, kept up to date by the caller: device usage as reports arrive,
+ * devices move or leave; holdings and reservations whenever the license state changes.
+ */
+export class PoolIndex {
+  readonly #devices = new Map<string, DeviceEntry>();
+  readonly #cells = new Map<string, Map<string, Cell>>();
+  readonly #holdings = new Map<string, HoldingEntry>();
+
+  /** A new index holding the state's holdings and reservations (devices are added apart). */
+  static fromState(state: LicenseState): PoolIndex {
+    const index = new PoolIndex();
+    index.setLicenses(state);
+    return index;
+  }
+
+  /** How many devices the index knows (counted or not). */
+  get deviceCount(): number {
+    return this.#devices.size;
+  }
+
+  #cell(vaId: string, entitlement: string): Cell {
+    let byEnt = this.#cells.get(vaId);
+    if (byEnt === undefined) this.#cells.set(vaId, (byEnt = new Map()));
+    let cell = byEnt.get(entitlement);
+    if (cell === undefined) byEnt.set(entitlement, (cell = { inUse: 0, reserved: 0, holdings: new Map() }));
+    return cell;
+  }
+
+  #tidy(vaId: string, entitlement: string): void {
+    const byEnt = this.#cells.get(vaId);
+    const cell = byEnt?.get(entitlement);
+    if (cell === undefined || cell.inUse !== 0 || cell.reserved !== 0 || cell.holdings.size !== 0) return;
+    byEnt!.delete(entitlement);
+    if (byEnt!.size === 0) this.#cells.delete(vaId);
+  }
+
+  #count(device: DeviceEntry, sign: 1 | -1): void {
+    if (device.vaId === null) return;
+    for (const [entitlement, count] of device.usage) {
+      if (count === 0) continue;
+      this.#cell(device.vaId, entitlement).inUse += sign * count;
+      if (sign < 0) this.#tidy(device.vaId, entitlement);
+    }
+  }
+
+  /**
+   * Replaces a device's whole usage (its latest report: an entitlement left out counts 0) and
+   * where it counts; `vaId` null keeps the usage but counts it nowhere (e.g. deregistered).
+   */
+  setDeviceUsage(deviceId: string, vaId: string | null, usage: Readonly<Record<string, number>>): void {
+    const next = new Map<string, number>();
+    for (const [entitlement, count] of Object.entries(usage)) {
+      if (!Number.isSafeInteger(count) || count < 0) throw new TypeError(`usage of ${entitlement} must be a non-negative integer`);
+      next.set(entitlement, count);
+    }
+    const old = this.#devices.get(deviceId);
+    if (old !== undefined) this.#count(old, -1);
+    const entry = { vaId, usage: next };
+    this.#devices.set(deviceId, entry);
+    this.#count(entry, 1);
+  }
+
+  /** Moves a device's usage to another VA (null: stop counting it); an unknown device starts with none. */
+  moveDevice(deviceId: string, vaId: string | null): void {
+    const old = this.#devices.get(deviceId);
+    if (old === undefined) {
+      this.#devices.set(deviceId, { vaId, usage: new Map() });
+      return;
+    }
+    this.#count(old, -1);
+    old.vaId = vaId;
+    this.#count(old, 1);
+  }
+
+  /** Forgets a device altogether. */
+  removeDevice(deviceId: string): void {
+    const old = this.#devices.get(deviceId);
+    if (old === undefined) return;
+    this.#count(old, -1);
+    this.#devices.delete(deviceId);
+  }
+
+  #removeHolding(key: string): void {
+    const old = this.#holdings.get(key);
+    if (old === undefined) return;
+    this.#holdings.delete(key);
+    this.#cells.get(old.vaId)?.get(old.entitlement)?.holdings.delete(old.lineId);
+    this.#tidy(old.vaId, old.entitlement);
+  }
+
+  /** Applies holding changes as the license functions return them (quantity 0: gone). */
+  applyChanges(changes: readonly HoldingView[]): void {
+    for (const v of changes) {
+      const key = holdingKey(v.lineId, v.vaId);
+      this.#removeHolding(key);
+      if (v.quantity === 0) continue;
+      const startsMs = parseIso(v.startsAt);
+      const endsMs = v.endsAt === null ? null : parseIso(v.endsAt);
+      if (startsMs === undefined || endsMs === undefined) throw new TypeError(`holding ${v.lineId} in ${v.vaId} has bad dates`);
+      const entry: HoldingEntry = { lineId: v.lineId, vaId: v.vaId, entitlement: v.entitlement, quantity: v.quantity, startsMs, endsMs };
+      this.#holdings.set(key, entry);
+      this.#cell(v.vaId, v.entitlement).holdings.set(v.lineId, entry);
+    }
+  }
+
+  /** Replaces all holdings. */
+  setHoldings(holdings: readonly HoldingView[]): void {
+    for (const key of [...this.#holdings.keys()]) this.#removeHolding(key);
+    this.applyChanges(holdings);
+  }
+
+  /** Replaces all reserved quantities (see `reservedTotals`). */
+  setReserved(totals: ReadonlyArray<{ vaId: string; entitlement: string; quantity: number }>): void {
+    for (const [vaId, byEnt] of [...this.#cells]) {
+      for (const [entitlement, cell] of [...byEnt]) {
+        cell.reserved = 0;
+        this.#tidy(vaId, entitlement);
+      }
+    }
+    for (const t of totals) if (t.quantity !== 0) this.#cell(t.vaId, t.entitlement).reserved += t.quantity;
+  }
+
+  /** Replaces holdings and reserved quantities from a license state (cheap: no devices involved). */
+  setLicenses(state: LicenseState): void {
+    this.setHoldings(holdingViews(state));
+    this.setReserved(reservedTotals(state));
+  }
+
+  /** One pool; an entitlement a VA has nothing of answers zeros. */
+  pool(vaId: string, entitlement: string, now: Instant): PoolView {
+    const cell = this.#cells.get(vaId)?.get(entitlement);
+    const supply = supplyOf(cell?.holdings.values() ?? [], toMs(now), { purchased: 0, active: false, expiring: false });
+    return toPool(vaId, entitlement, supply, cell?.reserved ?? 0, cell?.inUse ?? 0);
+  }
+
+  /**
+   * The pools of the given VAs (all VAs by default), by VA then entitlement: every VA and
+   * entitlement with a holding, a reservation or usage.
+   */
+  pools(now: Instant, vaIds?: readonly string[]): PoolView[] {
+    const nowMs = toMs(now);
+    const out: PoolView[] = [];
+    for (const vaId of vaIds ?? [...this.#cells.keys()].sort(byText)) {
+      const byEnt = this.#cells.get(vaId);
+      if (byEnt === undefined) continue;
+      for (const entitlement of [...byEnt.keys()].sort(byText)) {
+        const cell = byEnt.get(entitlement)!;
+        const supply = supplyOf(cell.holdings.values(), nowMs, { purchased: 0, active: false, expiring: false });
+        out.push(toPool(vaId, entitlement, supply, cell.reserved, cell.inUse));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The account-wide view: one pool per entitlement, summing every VA (`vaId` null). Its status
+   * comes from the summed `available`; `expiring` when any holding is, `expired` when the
+   * account uses it and holds it actively nowhere.
+   */
+  accountPools(now: Instant): PoolView[] {
+    const nowMs = toMs(now);
+    const sums = new Map<string, { supply: Supply; reserved: number; inUse: number }>();
+    for (const byEnt of this.#cells.values()) {
+      for (const [entitlement, cell] of byEnt) {
+        let sum = sums.get(entitlement);
+        if (sum === undefined) sums.set(entitlement, (sum = { supply: { purchased: 0, active: false, expiring: false }, reserved: 0, inUse: 0 }));
+        supplyOf(cell.holdings.values(), nowMs, sum.supply);
+        sum.reserved += cell.reserved;
+        sum.inUse += cell.inUse;
+      }
+    }
+    return [...sums.keys()].sort(byText).map((e) => {
+      const s = sums.get(e)!;
+      return toPool(null, e, s.supply, s.reserved, s.inUse);
+    });
+  }
+}
