@@ -69,7 +69,7 @@ export { emptyState, vaHasLicenses, forgetVirtualAccount } from './state.ts';
 export { holdingViews } from './holdings.ts';
 export { applySnapshot, validateSnapshot, landingNotes, type SnapshotResult } from './lines.ts';
 export { transfer, type TransferRequest } from './transfers.ts';
-export { PoolIndex, EXPIRING_DAYS } from './pool-index.ts';
+export { PoolIndex, EXPIRING_DAYS, poolFromState, sumPools } from './pool-index.ts';
 export { computeAlerts, EXPIRING_WARNING_DAYS, type AlertInput, type LicenseAlert, type LicenseAlertType, type Severity } from './alerts.ts';
 export { reserve, returnReservation, returnWithCode, reservedTotals, type ReserveRequest } from './reservations.ts';
 export {

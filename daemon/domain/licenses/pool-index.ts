@@ -27,8 +27,11 @@ interface Cell {
 
 interface DeviceEntry {
   vaId: string | null;
-  usage: Map<string, number>;
+  /** The caller's own object, held by reference (never copied: 100,000 devices): it must not be mutated. */
+  usage: Readonly<Record<string, number>>;
 }
+
+const NO_USAGE: Readonly<Record<string, number>> = Object.freeze({});
 
 /** What a pool's flags and purchased come from, summed over some holdings. */
 interface Supply {
@@ -108,7 +111,8 @@ export class PoolIndex {
 
   #count(device: DeviceEntry, sign: 1 | -1): void {
     if (device.vaId === null) return;
-    for (const [entitlement, count] of device.usage) {
+    for (const entitlement in device.usage) {
+      const count = device.usage[entitlement]!;
       if (count === 0) continue;
       this.#cell(device.vaId, entitlement).inUse += sign * count;
       if (sign < 0) this.#tidy(device.vaId, entitlement);
@@ -117,17 +121,17 @@ export class PoolIndex {
 
   /**
    * Replaces a device's whole usage (its latest report: an entitlement left out counts 0) and
-   * where it counts; `vaId` null keeps the usage but counts it nowhere (e.g. deregistered).
+   * where it counts; `vaId` null keeps the usage but counts it nowhere (e.g. deregistered). The
+   * index keeps `usage` itself, not a copy: replace it, never mutate it.
    */
   setDeviceUsage(deviceId: string, vaId: string | null, usage: Readonly<Record<string, number>>): void {
-    const next = new Map<string, number>();
-    for (const [entitlement, count] of Object.entries(usage)) {
-      if (!Number.isSafeInteger(count) || count < 0) throw new TypeError(`usage of ${entitlement} must be a non-negative integer`);
-      next.set(entitlement, count);
+    for (const entitlement in usage) {
+      const count = usage[entitlement];
+      if (!Number.isSafeInteger(count) || count! < 0) throw new TypeError(`usage of ${entitlement} must be a non-negative integer`);
     }
     const old = this.#devices.get(deviceId);
     if (old !== undefined) this.#count(old, -1);
-    const entry = { vaId, usage: next };
+    const entry: DeviceEntry = { vaId, usage };
     this.#devices.set(deviceId, entry);
     this.#count(entry, 1);
   }
@@ -136,7 +140,7 @@ export class PoolIndex {
   moveDevice(deviceId: string, vaId: string | null): void {
     const old = this.#devices.get(deviceId);
     if (old === undefined) {
-      this.#devices.set(deviceId, { vaId, usage: new Map() });
+      this.#devices.set(deviceId, { vaId, usage: NO_USAGE });
       return;
     }
     this.#count(old, -1);
@@ -198,6 +202,11 @@ export class PoolIndex {
     this.setReserved(reservedTotals(state));
   }
 
+  /** The usage counted in one pool (devices alone; no holdings or reservations). */
+  inUse(vaId: string, entitlement: string): number {
+    return this.#cells.get(vaId)?.get(entitlement)?.inUse ?? 0;
+  }
+
   /** One pool; an entitlement a VA has nothing of answers zeros. */
   pool(vaId: string, entitlement: string, now: Instant): PoolView {
     const cell = this.#cells.get(vaId)?.get(entitlement);
@@ -246,4 +255,48 @@ export class PoolIndex {
       return toPool(null, e, s.supply, s.reserved, s.inUse);
     });
   }
+}
+
+/**
+ * One pool computed from a license state rather than from the index's holdings: for checks
+ * against a state not yet committed (the writer's pending one), with `inUse` from the devices.
+ */
+export function poolFromState(state: LicenseState, vaId: string, entitlement: string, inUse: number, now: Instant): PoolView {
+  const lines = new Map(state.lines.map((l) => [l.lineId, l]));
+  const entries: HoldingEntry[] = [];
+  for (const h of state.holdings) {
+    if (h.vaId !== vaId) continue;
+    const line = lines.get(h.lineId)!;
+    if (line.entitlement !== entitlement) continue;
+    entries.push({ lineId: h.lineId, vaId, entitlement, quantity: h.quantity, startsMs: parseIso(line.startsAt)!, endsMs: line.endsAt === null ? null : parseIso(line.endsAt)! });
+  }
+  let reserved = 0;
+  for (const r of state.reservations) {
+    if (r.state !== 'reserved' || r.vaId !== vaId) continue;
+    for (const l of r.licenses) if (l.entitlement === entitlement) reserved += l.count;
+  }
+  const supply = supplyOf(entries, toMs(now), { purchased: 0, active: false, expiring: false });
+  return toPool(vaId, entitlement, supply, reserved, inUse);
+}
+
+/**
+ * Sums VA pools into one pool per entitlement (`vaId` null), as `accountPools` does for all:
+ * `expiring` when any summed pool is, `expired` when the sum is in use and nothing in it is
+ * active (holdings are never 0, so active means purchased > 0).
+ */
+export function sumPools(pools: readonly PoolView[]): PoolView[] {
+  const sums = new Map<string, { supply: Supply; reserved: number; inUse: number }>();
+  for (const p of pools) {
+    let sum = sums.get(p.entitlement);
+    if (sum === undefined) sums.set(p.entitlement, (sum = { supply: { purchased: 0, active: false, expiring: false }, reserved: 0, inUse: 0 }));
+    sum.supply.purchased += p.purchased;
+    if (p.purchased > 0) sum.supply.active = true;
+    if (p.flags.includes('expiring')) sum.supply.expiring = true;
+    sum.reserved += p.reserved;
+    sum.inUse += p.inUse;
+  }
+  return [...sums.keys()].sort(byText).map((e) => {
+    const s = sums.get(e)!;
+    return toPool(null, e, s.supply, s.reserved, s.inUse);
+  });
 }
