@@ -44,6 +44,29 @@ export const keys = {
   ack: (deviceId: string, seq: number) => `ack${SEP}${deviceId}${SEP}${seqKey(seq)}`,
   ackPrefix: (deviceId: string) => `ack${SEP}${deviceId}${SEP}`,
 
+  /**
+   * The license state (SPEC §5, §6, §8), one record per line, holding, transfer and reservation.
+   * `licenseRev` counts its changes: a transaction reads it to find the state it builds on.
+   */
+  licenseRev: 'lic!rev',
+  line: (lineId: string) => `lic!line${SEP}${lineId}`,
+  linePrefix: `lic!line${SEP}`,
+  /** lineId, NUL, VA id. */
+  holding: (lineId: string, vaId: string) => `lic!hold${SEP}${lineId}\u0000${vaId}`,
+  holdingPrefix: `lic!hold${SEP}`,
+  /** Transfers and reservations in the order they happened (their own sequences). */
+  transfer: (seq: number) => `lic!tr${SEP}${seqKey(seq)}`,
+  transferPrefix: `lic!tr${SEP}`,
+  reservation: (seq: number) => `lic!rsv${SEP}${seqKey(seq)}`,
+  reservationPrefix: `lic!rsv${SEP}`,
+  /** License alerts standing at the last check, so `since` survives a restart and changes become events. */
+  licenseAlerts: 'lic!alerts',
+  /** Transfer and reservation records not yet acknowledged by the cloud, in the order written. */
+  transferOutbox: (seq: number) => `out!tr${SEP}${seqKey(seq)}`,
+  transferOutboxPrefix: `out!tr${SEP}`,
+  reservationOutbox: (seq: number) => `out!rsv${SEP}${seqKey(seq)}`,
+  reservationOutboxPrefix: `out!rsv${SEP}`,
+
   /** The audit log, in the order written. */
   event: (seq: number) => `evt${SEP}${seqKey(seq)}`,
   eventPrefix: `evt${SEP}`,
