@@ -24,6 +24,7 @@ export class State {
   readonly latest = new Map<string, LatestUsage>();
   readonly users = new Map<string, UserRecord>();
   reportCounts: ReportCounts = { total: 0, unacknowledged: 0 };
+  readonly #deviceWatchers: Array<(before: DeviceRecord | undefined, after: DeviceRecord) => void> = [];
 
   static async load(store: Store): Promise<State> {
     const s = new State();
@@ -46,8 +47,18 @@ export class State {
   }
 
   putDevice(d: DeviceRecord): void {
+    const before = this.devices.get(d.id);
     this.devices.set(d.id, d);
     this.devicesByUdi.set(udiKey(d.udi.pid, d.udi.sn), d.id);
+    for (const fn of this.#deviceWatchers) fn(before, d);
+  }
+
+  /**
+   * Calls `fn` after every device change made visible here (register, deregister, move,
+   * revocation, lapse — whoever made it), so views such as the pools follow them all.
+   */
+  watchDevices(fn: (before: DeviceRecord | undefined, after: DeviceRecord) => void): void {
+    this.#deviceWatchers.push(fn);
   }
 
   deviceByUdi(pid: string, sn: string): DeviceRecord | undefined {

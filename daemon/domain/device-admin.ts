@@ -1,0 +1,169 @@
+// Devices as users manage them (SPEC §4 /api/devices): the list with filters, sorting by last
+// report and cursor paging; moving a device to another VA (its usage moves with it: the pools
+// follow device changes); reinstating a device the cloud revoked.
+//
+// The list is answered from memory in one pass that keeps only the page it needs (a bounded
+// sorted buffer), so a page costs O(devices × log page) with no sort of the whole set and no
+// copy of it: at 100,000 devices a page takes a few milliseconds whatever the filter.
+import { OutpostError } from '../errors.ts';
+import { keys } from '../store/index.ts';
+import type { Actor, DomainContext } from './context.ts';
+import { recordEvent } from './events.ts';
+import type { DeviceRecord, DeviceState } from './types.ts';
+
+export interface DeviceJson {
+  id: string;
+  udi: { pid: string; sn: string };
+  hostname: string | null;
+  virtualAccount: { id: string; path: string };
+  state: DeviceState;
+  via: 'token' | 'policy';
+  registeredAt: string;
+  lastReportAt: string | null;
+  /** The cloud revoked it: it cannot register again until reinstated. */
+  revoked: boolean;
+  keyThumbprint?: string | null;
+}
+
+export type DeviceSort = 'id' | 'lastReportAt' | '-lastReportAt';
+
+export interface DeviceQuery {
+  /** VA ids to show, or null for all. */
+  vaIds: ReadonlySet<string> | null;
+  state?: DeviceState;
+  /** Case-insensitive substring of hostname, PID or serial. */
+  q?: string;
+  sort: DeviceSort;
+  limit: number;
+  cursor: string | null;
+}
+
+type Entry = { key: string; id: string; d: DeviceRecord };
+
+export function createDeviceAdmin(ctx: DomainContext) {
+  const { state } = ctx;
+  /** Lower-cased search text per device record (records are replaced on change, never mutated). */
+  const haystacks = new WeakMap<DeviceRecord, string>();
+  const haystack = (d: DeviceRecord): string => {
+    let h = haystacks.get(d);
+    if (h === undefined) haystacks.set(d, (h = `${d.hostname ?? ''}\u0000${d.udi.pid}\u0000${d.udi.sn}`.toLowerCase()));
+    return h;
+  };
+
+  const view = (d: DeviceRecord): DeviceJson => ({
+    id: d.id,
+    udi: { pid: d.udi.pid, sn: d.udi.sn },
+    hostname: d.hostname,
+    virtualAccount: state.vaRef(d.vaId),
+    state: d.state,
+    via: d.via,
+    registeredAt: d.registeredAt,
+    lastReportAt: state.latest.get(d.id)?.lastReportAt ?? null,
+    revoked: d.revoked,
+    ...(d.via === 'policy' ? { keyThumbprint: d.keyThumbprint ?? null } : {}),
+  });
+
+  function decodeCursor(cursor: string): [string, string] {
+    try {
+      const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+      if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+    } catch {
+      // fall through
+    }
+    throw new OutpostError('INVALID_REQUEST', 'Parameter "cursor" is not valid.');
+  }
+
+  return {
+    view,
+
+    get(id: string): DeviceRecord {
+      const d = state.devices.get(id);
+      if (!d) throw new OutpostError('NOT_FOUND', `No device ${JSON.stringify(id)}.`);
+      return d;
+    },
+
+    /** One page of devices: sorted by id, or by last report (never reported counts as oldest), then id. */
+    list(query: DeviceQuery): { items: DeviceJson[]; next: string | null } {
+      const desc = query.sort === '-lastReportAt';
+      const byReport = query.sort !== 'id';
+      const sign = desc ? -1 : 1;
+      const cmp = (ak: string, aid: string, bk: string, bid: string): number =>
+        sign * (ak < bk ? -1 : ak > bk ? 1 : aid < bid ? -1 : aid > bid ? 1 : 0);
+      const after = query.cursor === null ? null : decodeCursor(query.cursor);
+      const needle = query.q?.toLowerCase();
+      const want = query.limit + 1;
+      const page: Entry[] = [];
+
+      for (const d of state.devices.values()) {
+        if (query.vaIds !== null && !query.vaIds.has(d.vaId)) continue;
+        if (query.state !== undefined && d.state !== query.state) continue;
+        if (needle !== undefined && !haystack(d).includes(needle)) continue;
+        const key = byReport ? (state.latest.get(d.id)?.lastReportAt ?? '') : '';
+        if (after !== null && cmp(key, d.id, after[0], after[1]) <= 0) continue;
+        if (page.length === want) {
+          const last = page[want - 1]!;
+          if (cmp(key, d.id, last.key, last.id) >= 0) continue;
+          page.pop();
+        }
+        // Binary insertion: the buffer stays sorted and at most limit + 1 long.
+        let lo = 0;
+        let hi = page.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          const m = page[mid]!;
+          if (cmp(m.key, m.id, key, d.id) < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        page.splice(lo, 0, { key, id: d.id, d });
+      }
+
+      const more = page.length > query.limit;
+      if (more) page.pop();
+      const last = page[page.length - 1];
+      return {
+        items: page.map((e) => view(e.d)),
+        next: more && last ? Buffer.from(JSON.stringify([last.key, last.id])).toString('base64url') : null,
+      };
+    },
+
+    /** Moves a device to another VA; its usage counts there from now on. An event says so. */
+    async move(deviceId: string, vaId: string, actor: Actor): Promise<DeviceJson> {
+      const now = ctx.clock();
+      const d = await ctx.writer.run(async (tx) => {
+        const current = await tx.get<DeviceRecord>(keys.device(deviceId));
+        if (!current) throw new OutpostError('NOT_FOUND', `No device ${JSON.stringify(deviceId)}.`);
+        if (!state.vas.has(vaId)) throw new OutpostError('NOT_FOUND', `No virtual account ${JSON.stringify(vaId)}.`);
+        if (current.vaId === vaId) return current;
+        const moved: DeviceRecord = { ...current, vaId };
+        tx.put(keys.device(deviceId), moved);
+        recordEvent(tx, ctx.seq, now, {
+          actor,
+          type: 'device.moved',
+          vaId,
+          details: { deviceId, udi: current.udi, from: state.vaPath(current.vaId), to: state.vaPath(vaId), fromVirtualAccountId: current.vaId },
+        });
+        tx.after(() => state.putDevice(moved));
+        return moved;
+      });
+      return view(d);
+    },
+
+    /** Clears the cloud's revocation: the device may register again. An event says so. */
+    async reinstate(deviceId: string, actor: Actor): Promise<DeviceJson> {
+      const now = ctx.clock();
+      const d = await ctx.writer.run(async (tx) => {
+        const current = await tx.get<DeviceRecord>(keys.device(deviceId));
+        if (!current) throw new OutpostError('NOT_FOUND', `No device ${JSON.stringify(deviceId)}.`);
+        if (!current.revoked) return current;
+        const reinstated: DeviceRecord = { ...current, revoked: false };
+        tx.put(keys.device(deviceId), reinstated);
+        recordEvent(tx, ctx.seq, now, { actor, type: 'device.reinstated', vaId: current.vaId, details: { deviceId, udi: current.udi } });
+        tx.after(() => state.putDevice(reinstated));
+        return reinstated;
+      });
+      return view(d);
+    },
+  };
+}
+
+export type DeviceAdmin = ReturnType<typeof createDeviceAdmin>;
