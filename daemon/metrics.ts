@@ -45,3 +45,57 @@ export function createMetrics(sources: { devices: () => { registered: number; de
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** A pool as the gauges read it: VA by id. */
+export interface PoolFigures {
+  vaId: string | null;
+  entitlement: string;
+  purchased: number;
+  reserved: number;
+  inUse: number;
+  available: number;
+}
+
+/**
+ * License gauges in `registry`: `outpost_alerts{type,severity}` (standing alerts of every
+ * source) and, per VA (by id, never its path) and entitlement, `outpost_pool_purchased`,
+ * `outpost_pool_reserved`, `outpost_pool_in_use` and `outpost_pool_available`. Read at scrape.
+ */
+export function registerLicenseGauges(
+  registry: Registry,
+  sources: { pools: () => PoolFigures[]; alerts: () => Array<{ type: string; severity: string }> },
+): void {
+  new Gauge({
+    name: 'outpost_alerts',
+    help: 'Standing alerts, by type and severity.',
+    labelNames: ['type', 'severity'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, { type: string; severity: string; n: number }>();
+      for (const a of sources.alerts()) {
+        const k = `${a.type}\u0000${a.severity}`;
+        const c = counts.get(k);
+        if (c) c.n++;
+        else counts.set(k, { type: a.type, severity: a.severity, n: 1 });
+      }
+      for (const c of counts.values()) this.set({ type: c.type, severity: c.severity }, c.n);
+    },
+  });
+  // Each gauge reads the pools itself: a reading costs the number of pools, not devices.
+  const pool = (name: string, help: string, figure: (p: PoolFigures) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['va', 'entitlement'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of sources.pools()) if (p.vaId !== null) this.set({ va: p.vaId, entitlement: p.entitlement }, figure(p));
+      },
+    });
+  pool('outpost_pool_purchased', 'Licenses purchased and active, per VA id and entitlement.', (p) => p.purchased);
+  pool('outpost_pool_reserved', 'Licenses held by reservations, per VA id and entitlement.', (p) => p.reserved);
+  pool('outpost_pool_in_use', 'Licenses in use by registered devices, per VA id and entitlement.', (p) => p.inUse);
+  pool('outpost_pool_available', 'Purchased minus reserved minus in use (negative: overage), per VA id and entitlement.', (p) => p.available);
+}

@@ -1,0 +1,30 @@
+// CSV (RFC 4180) of a report table, streamed in chunks of about 64 KiB.
+import { Readable } from 'node:stream';
+import { safeCell, type Cell, type ReportTable } from './table.ts';
+
+const CHUNK = 64 * 1024;
+
+function field(c: Cell): string {
+  const v = safeCell(c);
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const line = (cells: Cell[]): string => cells.map(field).join(',') + '\r\n';
+
+/** The table as CSV text, produced as it is read (backpressure comes from the reader). */
+export function csvStream(table: ReportTable): Readable {
+  function* chunks(): Generator<string> {
+    let buf = line(table.columns);
+    for (const row of table.rows) {
+      buf += line(row);
+      if (buf.length >= CHUNK) {
+        yield buf;
+        buf = '';
+      }
+    }
+    if (buf) yield buf;
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}
