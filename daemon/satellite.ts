@@ -5,14 +5,18 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type http from 'node:http';
 import { socketPathOf, type FrozenConfig } from './config/index.ts';
-import { createAccess, type Principal } from './domain/access.ts';
+import { createAccess, type Access, type Principal } from './domain/access.ts';
+import { collectAlerts, type AlertSource } from './domain/alerts.ts';
 import { bootstrap } from './domain/bootstrap.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import type { DomainContext } from './domain/context.ts';
 import { CredentialVerifier } from './domain/credentials.ts';
-import { createDevices } from './domain/devices.ts';
+import { createDeviceAdmin, type DeviceAdmin } from './domain/device-admin.ts';
+import { createDevices, type Devices } from './domain/devices.ts';
 import { loadIdentity } from './domain/identity.ts';
 import { createIngest } from './domain/ingest.ts';
+import { openLicensing, type Licensing } from './domain/licensing/index.ts';
+import { createReportTables } from './domain/reports/index.ts';
 import { Sequences } from './domain/sequences.ts';
 import { State } from './domain/state.ts';
 import { createStatus, type Listeners } from './domain/status.ts';
@@ -21,19 +25,39 @@ import { OutpostError } from './errors.ts';
 import { createAdminApp } from './http/admin-app.ts';
 import { createDeviceApp } from './http/device-app.ts';
 import type { Health } from './http/health.ts';
+import type { AdminRouter } from './http/admin-app.ts';
+import { alertRoutes } from './http/routes/alerts.ts';
 import { backupRoutes } from './http/routes/backup.ts';
+import { deviceRoutes } from './http/routes/devices.ts';
+import { licenseRoutes } from './http/routes/licenses.ts';
+import { reportRoutes } from './http/routes/reports.ts';
+import { reservationRoutes } from './http/routes/reservations.ts';
 import { statusRoutes } from './http/routes/status.ts';
 import { tokenRoutes } from './http/routes/tokens.ts';
+import { createScheduler, satelliteJobs, type Scheduler } from './jobs/index.ts';
 import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, registerLicenseGauges } from './metrics.ts';
 import { LevelStore, StoreLockedError, Writer } from './store/index.ts';
 
 export const SOCKET_PATH_MAX = 100;
+
+/** The services a satellite runs, for tests and tools that build their own app around them. */
+export interface Services {
+  access: Access;
+  devices: Devices;
+  deviceAdmin: DeviceAdmin;
+  licensing: Licensing;
+  alertSources: AlertSource[];
+  scheduler: Scheduler;
+  /** The admin API's routes, as mounted on both admin apps. */
+  routes: Array<(router: AdminRouter) => void>;
+}
 
 export interface Satellite {
   listeners: Listeners;
   socketPath: string;
   ctx: DomainContext;
+  services: Services;
   close(): Promise<void>;
 }
 
@@ -101,25 +125,36 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
     const access = createAccess(state);
     const tokens = createTokens(ctx);
     const devices = createDevices(ctx);
+    const deviceAdmin = createDeviceAdmin(ctx);
+    // Pools follow every device change and every new latest report from here on.
+    const licensing = await openLicensing(ctx);
+    state.watchDevices(licensing.onDeviceChange);
     const ingest = createIngest(ctx, {
       onAccepted: () => metrics.reportsAccepted.inc(),
       onDuplicate: () => metrics.reportsDuplicate.inc(),
+      onUsage: licensing.onUsage,
     });
     const verifier = new CredentialVerifier(identity, state.devices);
-    const poolStatus = (vaId: string, entitlement: string): 'ok' | 'insufficient' => {
-      let inUse = 0;
-      for (const d of state.devices.values()) {
-        if (d.vaId === vaId && d.state === 'registered') inUse += state.latest.get(d.id)?.usage[entitlement] ?? 0;
-      }
-      return inUse > 0 ? 'insufficient' : 'ok';
-    };
+    const alertSources: AlertSource[] = [licensing.alertSource];
+    registerLicenseGauges(metrics.registry, {
+      pools: () => licensing.pools(clock(), null),
+      alerts: () => collectAlerts(alertSources, clock()),
+    });
 
-    const deviceApp = createDeviceApp({ ctx, log, metrics, health, identity, devices, ingest, verifier, poolStatus });
+    const deviceApp = createDeviceApp({ ctx, log, metrics, health, identity, devices, ingest, verifier, poolStatus: licensing.poolStatus });
     const routes = [
       tokenRoutes({ tokens, access }),
       statusRoutes({ status: createStatus(ctx, listeners), access }),
       backupRoutes({ store, dataDir: config.dataDir, access }),
+      licenseRoutes({ licensing, access, state, clock }),
+      alertRoutes({ sources: alertSources, access, state, clock }),
+      deviceRoutes({ devices, deviceAdmin, access, state }),
+      reportRoutes({ tables: createReportTables(ctx, licensing), access, state, clock }),
+      reservationRoutes({ licensing, access, state }),
     ];
+    // Stopped before the writer closes (shutdown runs `opened` in reverse).
+    const scheduler = createScheduler(satelliteJobs({ ctx, licensing }), log);
+    opened.push(() => scheduler.stop());
     const adminApp = createAdminApp({
       log,
       metrics,
@@ -143,6 +178,7 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
 
     device.setHandler(deviceApp.callback());
     admin.setHandler(adminApp.callback());
+    scheduler.start();
     health.state = 'ok';
     if (device.url.startsWith('http:') && !isLoopback(config.device.listen)) {
       log.warn('the device listener serves plain HTTP on a non-loopback address: credentials travel in the clear; configure device.tls');
@@ -155,6 +191,7 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       listeners,
       socketPath,
       ctx,
+      services: { access, devices, deviceAdmin, licensing, alertSources, scheduler, routes },
       close: async () => {
         health.state = 'closing';
         await closeAll();

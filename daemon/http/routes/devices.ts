@@ -1,0 +1,74 @@
+// /api/devices: the device list (filters, sort by last report, cursor paging), deregistration,
+// moving a device to another VA and reinstating one the cloud revoked.
+import { z } from 'zod';
+import type { Access } from '../../domain/access.ts';
+import { actorOf } from '../../domain/access.ts';
+import type { DeviceAdmin } from '../../domain/device-admin.ts';
+import type { Devices } from '../../domain/devices.ts';
+import type { State } from '../../domain/state.ts';
+import { parseBody } from '../../domain/validate.ts';
+import { listScope } from '../../domain/va-scope.ts';
+import type { AdminRouter } from '../admin-app.ts';
+import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
+import { pageParams } from '../pagination.ts';
+import { flag, paging, readQuery } from '../query.ts';
+
+const devicesQuery = z.strictObject({
+  va: z.string().min(1).max(1024).optional(),
+  nested: flag,
+  q: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
+    .optional(),
+  state: z.enum(['registered', 'deregistered']).optional(),
+  sort: z.enum(['id', 'lastReportAt', '-lastReportAt']).default('id'),
+  ...paging,
+});
+
+const moveBody = z.strictObject({ virtualAccount: z.string().min(1).max(1024) });
+
+export function deviceRoutes(deps: { devices: Devices; deviceAdmin: DeviceAdmin; access: Access; state: State }) {
+  const { devices, deviceAdmin, access, state } = deps;
+  return (router: AdminRouter) => {
+    router.get('/api/devices', (ctx) => {
+      const p = ctx.state.principal;
+      const query = readQuery(ctx, devicesQuery);
+      const { limit, cursor } = pageParams(ctx);
+      const vaIds = listScope(state, access, p, 'license.read', query.va, query.nested);
+      ctx.body = deviceAdmin.list({ vaIds, state: query.state, q: query.q, sort: query.sort, limit, cursor });
+    });
+
+    router.get('/api/devices/:id', (ctx) => {
+      const d = deviceAdmin.get(ctx.params.id!);
+      access.require(ctx.state.principal, 'license.read', d.vaId);
+      ctx.body = deviceAdmin.view(d);
+    });
+
+    router.delete('/api/devices/:id', async (ctx) => {
+      const p = ctx.state.principal;
+      const d = deviceAdmin.get(ctx.params.id!);
+      access.require(p, 'license.write', d.vaId);
+      const updated = await devices.deregister(d.id, actorOf(p), 'deregistered by a user');
+      ctx.body = deviceAdmin.view(updated);
+    });
+
+    router.post('/api/devices/:id/move', async (ctx) => {
+      const p = ctx.state.principal;
+      const d = deviceAdmin.get(ctx.params.id!);
+      access.require(p, 'license.write', d.vaId);
+      const input = parseBody(moveBody, await readJson(ctx, ADMIN_BODY_LIMIT));
+      const target = state.resolveVa(input.virtualAccount);
+      access.require(p, 'license.write', target.id);
+      ctx.body = await deviceAdmin.move(d.id, target.id, actorOf(p));
+    });
+
+    router.post('/api/devices/:id/reinstate', async (ctx) => {
+      const p = ctx.state.principal;
+      const d = deviceAdmin.get(ctx.params.id!);
+      access.require(p, 'license.write', d.vaId);
+      ctx.body = await deviceAdmin.reinstate(d.id, actorOf(p));
+    });
+  };
+}

@@ -1,0 +1,50 @@
+// /api/licenses: pools per VA and entitlement (SPEC §6), the account-wide sum, and transfers.
+import { z } from 'zod';
+import type { Access } from '../../domain/access.ts';
+import { actorOf } from '../../domain/access.ts';
+import type { Licensing, PoolJson } from '../../domain/licensing/index.ts';
+import type { State } from '../../domain/state.ts';
+import { listScope, requireSomewhere } from '../../domain/va-scope.ts';
+import type { AdminRouter } from '../admin-app.ts';
+import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
+import { pageParams, paginate } from '../pagination.ts';
+import { flag, paging, readQuery } from '../query.ts';
+
+const poolsQuery = z.strictObject({ va: z.string().min(1).max(1024).optional(), nested: flag, ...paging });
+
+export function licenseRoutes(deps: { licensing: Licensing; access: Access; state: State; clock: () => Date }) {
+  const { licensing, access, state } = deps;
+  return (router: AdminRouter) => {
+    /**
+     * No `va`: every VA the caller may see, one pool per VA and entitlement. `va=all`: one pool
+     * per entitlement summing those VAs (the whole account for account-wide roles),
+     * `virtualAccount` null. `va=X`: that VA's pools; with `nested=true` each VA below it too.
+     */
+    router.get('/api/licenses', (ctx) => {
+      const p = ctx.state.principal;
+      const query = readQuery(ctx, poolsQuery);
+      const { limit, cursor } = pageParams(ctx);
+      const now = deps.clock();
+      if (query.va === 'all') {
+        requireSomewhere(access, p, 'license.read');
+        const items = licensing.sum(now, access.scope(p, 'license.read')).map(licensing.poolJson);
+        ctx.body = paginate(items, (i) => i.entitlement, limit, cursor);
+        return;
+      }
+      const scope = listScope(state, access, p, 'license.read', query.va, query.nested);
+      const items = licensing.pools(now, scope).map(licensing.poolJson);
+      const keyOf = (i: PoolJson) => `${i.virtualAccount!.path}\u0000${i.entitlement}`;
+      const keyed = items.map((i) => ({ k: keyOf(i), i })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      const page = paginate(keyed, (e) => e.k, limit, cursor);
+      ctx.body = { items: page.items.map((e) => e.i), next: page.next };
+    });
+
+    router.post('/api/licenses/transfer', async (ctx) => {
+      const p = ctx.state.principal;
+      requireSomewhere(access, p, 'license.write');
+      const body = await readJson(ctx, ADMIN_BODY_LIMIT);
+      ctx.status = 201;
+      ctx.body = await licensing.transfer(body, actorOf(p), (vaId) => access.require(p, 'license.write', vaId));
+    });
+  };
+}
