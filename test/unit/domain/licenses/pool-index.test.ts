@@ -2,6 +2,9 @@ import t from 'tap';
 import {
   PoolIndex,
   applySnapshot,
+  poolFromState,
+  reserve,
+  sumPools,
   emptyState,
   holdingViews,
   transfer,
@@ -135,6 +138,37 @@ t.test('the account view sums every VA', async (t) => {
   index.setReserved([{ vaId: 'va_ops', entitlement: NA, quantity: 1 }]);
   t.same(index.accountPools(NOW), [{ vaId: null, entitlement: NA, purchased: 8, reserved: 1, inUse: 6, available: 1, status: 'ok', flags: ['expiring'] }]);
   t.same(index.pool('va_lab', NA, NOW).flags, ['expired'], 'Lab alone is expired');
+});
+
+t.test('sumPools sums chosen VA pools as accountPools sums all', async (t) => {
+  const index = PoolIndex.fromState(stateOf([line({ quantity: 5 }), line({ lineId: 'L-2', quantity: 3, virtualAccount: 'Ops', endsAt: iso(NOW + 30 * DAY) })]));
+  index.setDeviceUsage('d1', 'va_eng', { [NA]: 2 });
+  index.setDeviceUsage('d2', 'va_lab', { [NA]: 4 });
+  t.same(sumPools(index.pools(NOW)), index.accountPools(NOW), 'over every VA: the account view');
+  t.same(sumPools(index.pools(NOW, ['va_eng', 'va_lab'])), [{ vaId: null, entitlement: NA, purchased: 5, reserved: 0, inUse: 6, available: -1, status: 'insufficient', flags: [] }]);
+  t.same(sumPools(index.pools(NOW, ['va_lab']))[0]!.flags, ['expired'], 'in use with nothing active in the sum');
+  t.same(sumPools([]), []);
+});
+
+t.test('poolFromState answers the pool a state would give, with the usage passed in', async (t) => {
+  const s0 = stateOf([line(), line({ lineId: 'L-2', quantity: 4, endsAt: iso(NOW + 10 * DAY) })]);
+  const jwk = { kty: 'OKP' as const, crv: 'Ed25519' as const, x: 'A'.repeat(43) };
+  const s1 = reserve(s0, { reservationId: 'r1', udi: { pid: 'P', sn: 'S' }, nonce: 'n', jwk, vaId: 'va_eng', licenses: [{ entitlement: NA, count: 3 }], at: NOW }, poolsOf(s0)).state;
+  const index = PoolIndex.fromState(s1);
+  index.setDeviceUsage('d1', 'va_eng', { [NA]: 5 });
+  t.same(poolFromState(s1, 'va_eng', NA, 5, NOW), index.pool('va_eng', NA, NOW));
+  t.same(poolFromState(s1, 'va_eng', NA, 5, NOW), { vaId: 'va_eng', entitlement: NA, purchased: 14, reserved: 3, inUse: 5, available: 6, status: 'ok', flags: ['expiring'] });
+  t.same(poolFromState(s1, 'va_ops', NA, 0, NOW).purchased, 0);
+});
+
+t.test('the index keeps a device\'s usage object as given (no copy), and replaces it whole', async (t) => {
+  const index = PoolIndex.fromState(stateOf([line()]));
+  const usage = Object.freeze({ [NA]: 3 });
+  index.setDeviceUsage('d1', 'va_eng', usage);
+  index.setDeviceUsage('d1', 'va_eng', Object.freeze({ [NA]: 1 }));
+  t.equal(eng(index).inUse, 1);
+  t.equal(index.inUse('va_eng', NA), 1);
+  t.equal(index.inUse('va_ops', NA), 0);
 });
 
 t.test('changes from snapshots and transfers bring an index to the pools of one built anew', async (t) => {
