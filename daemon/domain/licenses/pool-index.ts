@@ -109,6 +109,12 @@ export class PoolIndex {
     if (byEnt!.size === 0) this.#cells.delete(vaId);
   }
 
+  /** Adds `delta` to one pool's usage (a VA's entitlement map looked up by the caller). */
+  #addInUse(vaId: string, entitlement: string, delta: number): void {
+    this.#cell(vaId, entitlement).inUse += delta;
+    if (delta < 0) this.#tidy(vaId, entitlement);
+  }
+
   #count(device: DeviceEntry, sign: 1 | -1): void {
     if (device.vaId === null) return;
     for (const entitlement in device.usage) {
@@ -130,6 +136,19 @@ export class PoolIndex {
       if (!Number.isSafeInteger(count) || count! < 0) throw new TypeError(`usage of ${entitlement} must be a non-negative integer`);
     }
     const old = this.#devices.get(deviceId);
+    if (old !== undefined && old.vaId === vaId) {
+      // The common case, a new report from where it was: only what changed touches the pools.
+      if (vaId !== null) {
+        const before = old.usage;
+        for (const e in usage) {
+          const delta = usage[e]! - (Object.hasOwn(before, e) ? before[e]! : 0);
+          if (delta !== 0) this.#addInUse(vaId, e, delta);
+        }
+        for (const e in before) if (!Object.hasOwn(usage, e) && before[e]! !== 0) this.#addInUse(vaId, e, -before[e]!);
+      }
+      old.usage = usage;
+      return;
+    }
     if (old !== undefined) this.#count(old, -1);
     const entry: DeviceEntry = { vaId, usage };
     this.#devices.set(deviceId, entry);

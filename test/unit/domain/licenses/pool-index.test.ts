@@ -171,6 +171,39 @@ t.test('the index keeps a device\'s usage object as given (no copy), and replace
   t.equal(index.inUse('va_ops', NA), 0);
 });
 
+t.test('any sequence of reports and moves leaves the pools one built from the final devices would show', async (t) => {
+  const vas = ['va_eng', 'va_ops', null];
+  const ents = ['a', 'b', 'c', 'constructor'];
+  let seed = 2463534242;
+  const rnd = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const index = new PoolIndex();
+  const final = new Map<string, { vaId: string | null; usage: Record<string, number> }>();
+  for (let i = 0; i < 2000; i++) {
+    const id = `d${rnd(30)}`;
+    const current = final.get(id);
+    if (rnd(4) === 0 && current) {
+      const vaId = vas[rnd(3)]!;
+      index.moveDevice(id, vaId);
+      final.set(id, { ...current, vaId });
+    } else {
+      const usage: Record<string, number> = {};
+      for (const e of ents) if (rnd(2)) usage[e] = rnd(4);
+      const vaId = rnd(5) === 0 ? vas[rnd(3)]! : (current?.vaId ?? 'va_eng');
+      index.setDeviceUsage(id, vaId, usage);
+      final.set(id, { vaId, usage });
+    }
+  }
+  const fresh = new PoolIndex();
+  for (const [id, d] of final) fresh.setDeviceUsage(id, d.vaId, d.usage);
+  t.same(index.pools(NOW), fresh.pools(NOW));
+  t.ok(index.pools(NOW).length > 0);
+});
+
 t.test('changes from snapshots and transfers bring an index to the pools of one built anew', async (t) => {
   const s0 = stateOf([line(), perpetual({ lineId: 'L-2', quantity: 5, virtualAccount: 'Ops' })]);
   const index = PoolIndex.fromState(s0);
