@@ -42,13 +42,6 @@ type Entry = { key: string; id: string; d: DeviceRecord };
 
 export function createDeviceAdmin(ctx: DomainContext) {
   const { state } = ctx;
-  /** Lower-cased search text per device record (records are replaced on change, never mutated). */
-  const haystacks = new WeakMap<DeviceRecord, string>();
-  const haystack = (d: DeviceRecord): string => {
-    let h = haystacks.get(d);
-    if (h === undefined) haystacks.set(d, (h = `${d.hostname ?? ''}\u0000${d.udi.pid}\u0000${d.udi.sn}`.toLowerCase()));
-    return h;
-  };
 
   const view = (d: DeviceRecord): DeviceJson => ({
     id: d.id,
@@ -90,14 +83,18 @@ export function createDeviceAdmin(ctx: DomainContext) {
       const cmp = (ak: string, aid: string, bk: string, bid: string): number =>
         sign * (ak < bk ? -1 : ak > bk ? 1 : aid < bid ? -1 : aid > bid ? 1 : 0);
       const after = query.cursor === null ? null : decodeCursor(query.cursor);
-      const needle = query.q?.toLowerCase();
+      // Case-insensitive substring: a regular expression of the escaped text, tested on each
+      // field in place (no lower-cased copies of 100,000 devices' fields).
+      const needle = query.q === undefined ? undefined : new RegExp(query.q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+      const matches = (d: DeviceRecord): boolean =>
+        needle!.test(d.udi.sn) || needle!.test(d.udi.pid) || (d.hostname !== null && needle!.test(d.hostname));
       const want = query.limit + 1;
       const page: Entry[] = [];
 
       for (const d of state.devices.values()) {
         if (query.vaIds !== null && !query.vaIds.has(d.vaId)) continue;
         if (query.state !== undefined && d.state !== query.state) continue;
-        if (needle !== undefined && !haystack(d).includes(needle)) continue;
+        if (needle !== undefined && !matches(d)) continue;
         const key = byReport ? (state.latest.get(d.id)?.lastReportAt ?? '') : '';
         if (after !== null && cmp(key, d.id, after[0], after[1]) <= 0) continue;
         if (page.length === want) {

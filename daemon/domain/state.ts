@@ -41,7 +41,10 @@ export class State {
     await load<DeviceRecord>(keys.devicePrefix, (d) => s.putDevice(d));
     await load<UserRecord>(keys.userPrefix, (u) => s.users.set(u.id, u));
     for await (const [key, v] of store.iterate<LatestUsage>(prefixRange(keys.latestUsagePrefix))) {
-      s.latest.set(key.slice(keys.latestUsagePrefix.length), v);
+      const id = key.slice(keys.latestUsagePrefix.length);
+      // Keyed by the device record's own id string: lookups by `device.id` then match by
+      // identity instead of comparing text (a list of 100,000 devices reads this map for each).
+      s.latest.set(s.devices.get(id)?.id ?? id, v);
     }
     return s;
   }
