@@ -78,10 +78,15 @@ export default async function pools(args: string[]): Promise<void> {
         for (let e = 0; e < shape.entitlements; e++) u[`entitlement-${String(e).padStart(2, '0')}`] = (i * 7 + e) % 5;
         return u;
       });
+      const current = devices.map((d) => sat.ctx.state.latest.get(d.id)!.usage);
       const hook: number[] = [];
       for (let r = 0; r < 3; r++) {
         const t0 = performance.now();
-        for (let i = 0; i < devices.length; i++) licensing.onUsage(devices[i]!, undefined, usages[(i + r) % usages.length]!);
+        for (let i = 0; i < devices.length; i++) {
+          const next = usages[(i + r) % usages.length]!;
+          licensing.onUsage(devices[i]!, current[i], next);
+          current[i] = next;
+        }
         hook.push(((performance.now() - t0) * 1000) / devices.length);
       }
       const perReport = median(hook);

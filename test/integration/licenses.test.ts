@@ -292,3 +292,23 @@ t.test('Prometheus gauges: alerts by type and severity, pools labelled by VA id'
   t.match(text, /outpost_alerts\{type="insufficient",severity="warning"\} 1/);
   t.notMatch(text, /Default\/Eng/, 'never a VA path in a label');
 });
+
+t.test('pools kept up to date through concurrent reports, moves and deregistrations equal pools rebuilt at start', async (t) => {
+  const sat = await startSatellite(t);
+  await ensureVa(sat, 'Default/Eng');
+  await applyLines(sat, [line(sat.clock(), { lineId: 'L-1', quantity: 50 })]);
+  const devices = await Promise.all(Array.from({ length: 12 }, (_, i) => deviceWithUsage(sat, i % 2 ? 'Default' : 'Default/Eng', { 'network-advantage': i, 'dna-advantage': 1 })));
+  sat.clock.set(new Date(sat.clock().getTime() + 60_000));
+  await Promise.all(
+    devices.flatMap((d, i) => [
+      postReport(sat.device, d.credential, report(sat.clock(), [{ entitlement: 'network-advantage', count: i + 2 }])),
+      i % 3 === 0 ? api(sat, 'POST', `/api/devices/${d.deviceId}/move`, { virtualAccount: i % 2 ? 'Default/Eng' : 'Default' }) : Promise.resolve(),
+      i % 4 === 1 ? api(sat, 'DELETE', `/api/devices/${d.deviceId}`) : Promise.resolve(),
+    ]),
+  );
+  const live = (await api(sat, 'GET', '/api/licenses')).body;
+  t.ok(live.items.length > 0);
+  await sat.close();
+  const again = await startSatellite(t, { dataDir: sat.dataDir, clock: sat.clock });
+  t.same((await api(again, 'GET', '/api/licenses')).body, live);
+});

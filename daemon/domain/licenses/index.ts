@@ -25,8 +25,11 @@
  * `PoolIndex` keeps per-VA sums: call `setDeviceUsage` when a device's latest report changes,
  * `moveDevice` when it moves or is deregistered (null), `applyChanges` after a license change
  * and `setReserved(reservedTotals(state))` (or `setLicenses(state)` for both) after a
- * reservation. `pools`, `pool` and `accountPools` then cost the number of pools and holdings,
- * not devices. `computeAlerts` turns pools, `holdingViews(state)` and `landingNotes(state)` into
+ * reservation. A caller that already keeps each device's usage and VA (the satellite does)
+ * uses `countUsage` and `replaceUsage` instead, so the index holds nothing per device.
+ * `pools`, `pool` and `accountPools` then cost the number of pools and holdings, not devices;
+ * `sumPools` sums a chosen set of VA pools, `poolFromState` answers a pool of a state not yet
+ * committed (for checks inside the writer). `computeAlerts` turns pools, `holdingViews(state)` and `landingNotes(state)` into
  * alerts.
  *
  * @example

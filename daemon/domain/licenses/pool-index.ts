@@ -33,6 +33,13 @@ interface DeviceEntry {
 
 const NO_USAGE: Readonly<Record<string, number>> = Object.freeze({});
 
+function checkUsage(usage: Readonly<Record<string, number>>): void {
+  for (const entitlement in usage) {
+    const count = usage[entitlement];
+    if (!Number.isSafeInteger(count) || count! < 0) throw new TypeError(`usage of ${entitlement} must be a non-negative integer`);
+  }
+}
+
 /** What a pool's flags and purchased come from, summed over some holdings. */
 interface Supply {
   purchased: number;
@@ -109,20 +116,42 @@ export class PoolIndex {
     if (byEnt!.size === 0) this.#cells.delete(vaId);
   }
 
-  /** Adds `delta` to one pool's usage (a VA's entitlement map looked up by the caller). */
+  /** Adds `delta` to one pool's usage. */
   #addInUse(vaId: string, entitlement: string, delta: number): void {
     this.#cell(vaId, entitlement).inUse += delta;
     if (delta < 0) this.#tidy(vaId, entitlement);
   }
 
   #count(device: DeviceEntry, sign: 1 | -1): void {
-    if (device.vaId === null) return;
-    for (const entitlement in device.usage) {
-      const count = device.usage[entitlement]!;
-      if (count === 0) continue;
-      this.#cell(device.vaId, entitlement).inUse += sign * count;
-      if (sign < 0) this.#tidy(device.vaId, entitlement);
+    if (device.vaId !== null) this.#countIn(device.vaId, device.usage, sign);
+  }
+
+  #countIn(vaId: string, usage: Readonly<Record<string, number>>, sign: 1 | -1): void {
+    for (const entitlement in usage) {
+      const count = usage[entitlement]!;
+      if (count !== 0) this.#addInUse(vaId, entitlement, sign * count);
     }
+  }
+
+  /**
+   * Counts one device's usage in a VA's pools (`sign` 1) or stops counting it (-1). For a
+   * caller that keeps each device's usage and VA itself (the satellite's state does) and
+   * reports every change of them here; such devices must not also be given to
+   * `setDeviceUsage`/`moveDevice`, which track devices inside the index.
+   */
+  countUsage(vaId: string, usage: Readonly<Record<string, number>>, sign: 1 | -1): void {
+    checkUsage(usage);
+    this.#countIn(vaId, usage, sign);
+  }
+
+  /** A device counted in `vaId` replaces its usage `before` by `after`: only what changed touches the pools. */
+  replaceUsage(vaId: string, before: Readonly<Record<string, number>>, after: Readonly<Record<string, number>>): void {
+    checkUsage(after);
+    for (const e in after) {
+      const delta = after[e]! - (Object.hasOwn(before, e) ? before[e]! : 0);
+      if (delta !== 0) this.#addInUse(vaId, e, delta);
+    }
+    for (const e in before) if (!Object.hasOwn(after, e) && before[e]! !== 0) this.#addInUse(vaId, e, -before[e]!);
   }
 
   /**
@@ -131,21 +160,10 @@ export class PoolIndex {
    * index keeps `usage` itself, not a copy: replace it, never mutate it.
    */
   setDeviceUsage(deviceId: string, vaId: string | null, usage: Readonly<Record<string, number>>): void {
-    for (const entitlement in usage) {
-      const count = usage[entitlement];
-      if (!Number.isSafeInteger(count) || count! < 0) throw new TypeError(`usage of ${entitlement} must be a non-negative integer`);
-    }
+    checkUsage(usage);
     const old = this.#devices.get(deviceId);
     if (old !== undefined && old.vaId === vaId) {
-      // The common case, a new report from where it was: only what changed touches the pools.
-      if (vaId !== null) {
-        const before = old.usage;
-        for (const e in usage) {
-          const delta = usage[e]! - (Object.hasOwn(before, e) ? before[e]! : 0);
-          if (delta !== 0) this.#addInUse(vaId, e, delta);
-        }
-        for (const e in before) if (!Object.hasOwn(usage, e) && before[e]! !== 0) this.#addInUse(vaId, e, -before[e]!);
-      }
+      if (vaId !== null) this.replaceUsage(vaId, old.usage, usage);
       old.usage = usage;
       return;
     }

@@ -123,8 +123,12 @@ export async function openLicensing(ctx: DomainContext) {
   const { state } = ctx;
   const loaded = await loadLicenseRecords(ctx.store);
   const book = new LicenseBook(loaded, ctx.seq);
+  // Device usage is counted from the state's own records (no copy per device in the index):
+  // every later change reaches the index through onUsage and onDeviceChange.
   for (const d of state.devices.values()) {
-    book.index.setDeviceUsage(d.id, countedIn(d), state.latest.get(d.id)?.usage ?? NO_USAGE);
+    const va = countedIn(d);
+    const usage = state.latest.get(d.id)?.usage;
+    if (va !== null && usage !== undefined) book.index.countUsage(va, usage, 1);
   }
   const outbox = createOutbox(ctx.store, ctx.seq, state);
   /** The last license alerts computed: they keep the `since` of alerts that stand. */
@@ -316,18 +320,24 @@ export async function openLicensing(ctx: DomainContext) {
     /** The alert source for `collectAlerts`. */
     alertSource: (now: Date): Alert[] => licenseAlerts(now),
 
-    /** A device's latest usage changed (the ingest hook). */
-    onUsage(device: DeviceRecord, _before: Record<string, number> | undefined, after: Record<string, number>): void {
-      const current = state.devices.get(device.id) ?? device;
-      book.index.setDeviceUsage(device.id, countedIn(current), after);
+    /**
+     * A device's latest usage changed from `before` to `after` (the ingest hook, called once the
+     * report is durable and `state.latest` holds `after`): counted where the device counts now.
+     */
+    onUsage(device: DeviceRecord, before: Record<string, number> | undefined, after: Record<string, number>): void {
+      const va = countedIn(state.devices.get(device.id) ?? device);
+      if (va !== null) book.index.replaceUsage(va, before ?? NO_USAGE, after);
     },
 
-    /** A device changed (the state's device watcher): its usage follows where it counts. */
+    /** A device changed (the state's device watcher): its latest usage follows where it counts. */
     onDeviceChange(before: DeviceRecord | undefined, after: DeviceRecord): void {
       const was = countedIn(before);
       const now = countedIn(after);
-      if (before !== undefined && was === now) return;
-      book.index.moveDevice(after.id, now);
+      if (was === now) return;
+      const usage = state.latest.get(after.id)?.usage;
+      if (usage === undefined) return;
+      if (was !== null) book.index.countUsage(was, usage, -1);
+      if (now !== null) book.index.countUsage(now, usage, 1);
     },
 
     /** Whether a VA holds licenses or an active reservation, as committed (for display). */
