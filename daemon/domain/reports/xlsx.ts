@@ -21,9 +21,16 @@ interface SheetStream {
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
+/**
+ * Whether a write to `w` was refused (it will emit 'drain'). The zip's deflate stream is a
+ * readable-stream 3 Transform, without Node's `writableNeedDrain`: its state says the same.
+ */
+const needsDrain = (w: Writable): boolean =>
+  w.writableNeedDrain ?? (w as unknown as { _writableState?: { needDrain?: boolean } })._writableState?.needDrain ?? false;
+
 /** Resolves once `w` has drained, or at once when it need not; also when `out` closes. */
 async function drained(w: Writable, out: Writable): Promise<void> {
-  if (w.writableLength < w.writableHighWaterMark || w.destroyed || out.destroyed) return;
+  if (!needsDrain(w) || w.destroyed || out.destroyed) return;
   const ac = new AbortController();
   await Promise.race([once(w, 'drain', { signal: ac.signal }), once(out, 'close', { signal: ac.signal })]).catch(() => {});
   ac.abort();
