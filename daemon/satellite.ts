@@ -129,10 +129,14 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
     // Pools follow every device change and every new latest report from here on.
     const licensing = await openLicensing(ctx);
     state.watchDevices(licensing.onDeviceChange);
+    state.watchDevices(deviceAdmin.onDeviceChange);
     const ingest = createIngest(ctx, {
       onAccepted: () => metrics.reportsAccepted.inc(),
       onDuplicate: () => metrics.reportsDuplicate.inc(),
-      onUsage: licensing.onUsage,
+      onUsage: (device, before, after) => {
+        licensing.onUsage(device, before, after);
+        deviceAdmin.onReported(device);
+      },
     });
     const verifier = new CredentialVerifier(identity, state.devices);
     const alertSources: AlertSource[] = [licensing.alertSource];

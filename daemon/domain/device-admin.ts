@@ -3,8 +3,10 @@
 // follow device changes); reinstating a device the cloud revoked.
 //
 // The list is answered from memory in one pass that keeps only the page it needs (a bounded
-// sorted buffer), so a page costs O(devices × log page) with no sort of the whole set and no
-// copy of it: at 100,000 devices a page takes a few milliseconds whatever the filter.
+// sorted buffer), so a page costs one pass over the devices with no sort of the whole set and
+// no copy of it. Sorted by last report without filters, the pass runs over the latest-usage
+// map itself plus the devices that never reported (kept as a set), so it never looks each
+// device's report up by id (100,000 hash lookups are most of the cost of a page).
 import { OutpostError } from '../errors.ts';
 import { keys } from '../store/index.ts';
 import type { Actor, DomainContext } from './context.ts';
@@ -38,10 +40,13 @@ export interface DeviceQuery {
   cursor: string | null;
 }
 
-type Entry = { key: string; id: string; d: DeviceRecord };
+type Entry = { key: string; id: string; d: DeviceRecord | undefined };
 
 export function createDeviceAdmin(ctx: DomainContext) {
   const { state } = ctx;
+  /** Devices without a latest report: set at start, kept by `onDeviceChange` and `onReported`. */
+  const neverReported = new Set<string>();
+  for (const id of state.devices.keys()) if (!state.latest.has(id)) neverReported.add(id);
 
   const view = (d: DeviceRecord): DeviceJson => ({
     id: d.id,
@@ -91,15 +96,11 @@ export function createDeviceAdmin(ctx: DomainContext) {
       const want = query.limit + 1;
       const page: Entry[] = [];
 
-      for (const d of state.devices.values()) {
-        if (query.vaIds !== null && !query.vaIds.has(d.vaId)) continue;
-        if (query.state !== undefined && d.state !== query.state) continue;
-        if (needle !== undefined && !matches(d)) continue;
-        const key = byReport ? (state.latest.get(d.id)?.lastReportAt ?? '') : '';
-        if (after !== null && cmp(key, d.id, after[0], after[1]) <= 0) continue;
+      const consider = (key: string, id: string, d: DeviceRecord | undefined): void => {
+        if (after !== null && cmp(key, id, after[0], after[1]) <= 0) return;
         if (page.length === want) {
           const last = page[want - 1]!;
-          if (cmp(key, d.id, last.key, last.id) >= 0) continue;
+          if (cmp(key, id, last.key, last.id) >= 0) return;
           page.pop();
         }
         // Binary insertion: the buffer stays sorted and at most limit + 1 long.
@@ -108,19 +109,42 @@ export function createDeviceAdmin(ctx: DomainContext) {
         while (lo < hi) {
           const mid = (lo + hi) >> 1;
           const m = page[mid]!;
-          if (cmp(m.key, m.id, key, d.id) < 0) lo = mid + 1;
+          if (cmp(m.key, m.id, key, id) < 0) lo = mid + 1;
           else hi = mid;
         }
-        page.splice(lo, 0, { key, id: d.id, d });
+        page.splice(lo, 0, { key, id, d });
+      };
+
+      const filtered = query.vaIds !== null || query.state !== undefined || needle !== undefined;
+      if (byReport && !filtered) {
+        for (const [id, latest] of state.latest) consider(latest.lastReportAt, id, undefined);
+        for (const id of neverReported) consider('', id, undefined);
+      } else {
+        for (const d of state.devices.values()) {
+          if (query.vaIds !== null && !query.vaIds.has(d.vaId)) continue;
+          if (query.state !== undefined && d.state !== query.state) continue;
+          if (needle !== undefined && !matches(d)) continue;
+          consider(byReport ? (state.latest.get(d.id)?.lastReportAt ?? '') : '', d.id, d);
+        }
       }
 
       const more = page.length > query.limit;
       if (more) page.pop();
       const last = page[page.length - 1];
       return {
-        items: page.map((e) => view(e.d)),
+        items: page.map((e) => view(e.d ?? state.devices.get(e.id)!)),
         next: more && last ? Buffer.from(JSON.stringify([last.key, last.id])).toString('base64url') : null,
       };
+    },
+
+    /** The state's device watcher: a new device has not reported yet. */
+    onDeviceChange(before: DeviceRecord | undefined, after: DeviceRecord): void {
+      if (before === undefined && !state.latest.has(after.id)) neverReported.add(after.id);
+    },
+
+    /** The ingest hook: a device's latest report changed (a first report among them). */
+    onReported(device: DeviceRecord): void {
+      neverReported.delete(device.id);
     },
 
     /** Moves a device to another VA; its usage counts there from now on. An event says so. */

@@ -1,0 +1,50 @@
+// The device list's two passes (over latest reports when unfiltered and sorted by report, over
+// devices otherwise) must page the same way.
+import t from 'tap';
+import { createDeviceAdmin, type DeviceSort } from '../../../daemon/domain/device-admin.ts';
+import type { DomainContext } from '../../../daemon/domain/context.ts';
+import { State } from '../../../daemon/domain/state.ts';
+
+function fixture() {
+  const state = new State();
+  state.vas.set('va_a', { id: 'va_a', name: 'Default', parentId: null, tags: {}, createdAt: '' });
+  const admin = createDeviceAdmin({ state } as unknown as DomainContext);
+  state.watchDevices(admin.onDeviceChange);
+  let seed = 99;
+  const rnd = (n: number) => ((seed = (seed * 48271) % 2147483647), seed % n);
+  for (let i = 0; i < 300; i++) {
+    const id = `dev_${String(rnd(1e6)).padStart(6, '0')}_${i}`;
+    state.putDevice({ id, udi: { pid: 'P', sn: `S${i}` }, hostname: null, vaId: 'va_a', state: 'registered', via: 'token', registeredAt: '', credentialId: null, revoked: false });
+    if (rnd(5) !== 0) {
+      // Few distinct times, so ties on the key are common and the id decides.
+      const at = new Date(Date.UTC(2026, 0, 1 + rnd(10))).toISOString();
+      state.latest.set(id, { reportId: 'r', windowEnd: at, usage: {}, lastReportAt: at });
+      admin.onReported(state.devices.get(id)!);
+    }
+  }
+  return { state, admin };
+}
+
+function pages(admin: ReturnType<typeof createDeviceAdmin>, sort: DeviceSort, vaIds: Set<string> | null, limit: number): string[] {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = admin.list({ vaIds, sort, limit, cursor });
+    ids.push(...page.items.map((d) => d.id));
+    cursor = page.next;
+  } while (cursor !== null);
+  return ids;
+}
+
+t.test('both passes list every device once, in the same order, page after page', async (t) => {
+  const { state, admin } = fixture();
+  for (const sort of ['lastReportAt', '-lastReportAt', 'id'] as const) {
+    const fast = pages(admin, sort, null, 7);
+    const scanned = pages(admin, sort, new Set(['va_a']), 7);
+    t.same(fast, scanned, sort);
+    t.equal(new Set(fast).size, state.devices.size, `${sort}: each device once`);
+  }
+  const asc = pages(admin, 'lastReportAt', null, 50);
+  t.notOk(state.latest.has(asc[0]!), 'never reported comes first, oldest to newest');
+  t.ok(state.latest.has(asc[asc.length - 1]!));
+});
