@@ -83,8 +83,10 @@ t.test('a later snapshot changes quantities where lines landed; a line absent fr
   t.notOk(pools['Default/dna-advantage'], 'the line absent from the snapshot is gone');
   t.match((await events(sat, 'license.line_')).map((e) => e.type), ['license.line_added', 'license.line_added', 'license.line_changed', 'license.line_removed']);
 
+  const before = await dumpStore(sat);
   const again = await applyLines(sat, [line(now, { lineId: 'L-1', quantity: 2 })]);
   t.same(again, { entitlements: 1, added: 0, changed: 0, removed: 0, landedInDefault: 0 }, 'the same snapshot again changes nothing');
+  t.same(await dumpStore(sat), before, 'and writes nothing');
 });
 
 t.test('pools count each registered device\'s latest report, by VA; the account view sums them', async (t) => {

@@ -171,7 +171,8 @@ export async function openLicensing(ctx: DomainContext) {
     const base = await book.base(tx);
     const defaultVaId = state.defaultVa.id;
     const result = guarded(() => applySnapshot(base.state, lines, (path) => state.vaByPath(path)?.id, defaultVaId, now));
-    book.stage(tx, base, result.state, result.changes);
+    // The same snapshot again writes nothing at all.
+    if (result.events.length > 0 || result.changes.length > 0) book.stage(tx, base, result.state, result.changes);
     const landed = new Map(result.notes.map((n) => [n.lineId, n]));
     const events = result.events.map((e) => {
       const note = e.type === 'license.line_added' ? landed.get(e.details.lineId as string) : undefined;
