@@ -118,8 +118,17 @@ export class PoolIndex {
 
   /** Adds `delta` to one pool's usage. */
   #addInUse(vaId: string, entitlement: string, delta: number): void {
-    this.#cell(vaId, entitlement).inUse += delta;
-    if (delta < 0) this.#tidy(vaId, entitlement);
+    const byEnt = this.#cells.get(vaId);
+    const cell = byEnt?.get(entitlement);
+    if (cell === undefined) {
+      this.#cell(vaId, entitlement).inUse += delta;
+      return;
+    }
+    cell.inUse += delta;
+    if (delta < 0 && cell.inUse === 0 && cell.reserved === 0 && cell.holdings.size === 0) {
+      byEnt!.delete(entitlement);
+      if (byEnt!.size === 0) this.#cells.delete(vaId);
+    }
   }
 
   #count(device: DeviceEntry, sign: 1 | -1): void {
