@@ -119,7 +119,7 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}) {
           });
           return { status: 202 as const, body: { reportId: report.reportId, receivedAt, duplicate: false } };
         },
-        { bounded: true },
+        { bounded: true, prefetch: [keys.report(report.reportId), keys.latestUsage(device.id), keys.reportCounts] },
       );
     },
 

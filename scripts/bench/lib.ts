@@ -1,0 +1,79 @@
+// Shared pieces of the benchmark cases: processes, load runs, medians.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const BIN = fileURLToPath(new URL('../../bin/outpost.js', import.meta.url));
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export interface Started {
+  child: ChildProcess;
+  device: string;
+  admin: string;
+  /** Milliseconds from spawn to both listener lines. */
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `outpost serve` on free loopback ports and waits until it listens. */
+export async function startOutpost(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { PATH: process.env.PATH, OUTPOST_DATA_DIR: dataDir, OUTPOST_DEVICE_LISTEN: '127.0.0.1:0', OUTPOST_ADMIN_LISTEN: '127.0.0.1:0', OUTPOST_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const urls = await new Promise<{ device: string; admin: string }>((resolve, reject) => {
+    let device = '';
+    let admin = '';
+    let buf = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c;
+      for (const m of buf.matchAll(/"msg":"(device|admin) listener on (\S+?)"/g)) {
+        if (m[1] === 'device') device = m[2]!;
+        else admin = m[2]!;
+      }
+      if (device && admin) resolve({ device, admin });
+    });
+    child.once('exit', (code) => reject(new Error(`outpost exited with ${code}`)));
+  });
+  const startMs = performance.now() - t0;
+  return {
+    child,
+    ...urls,
+    startMs,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** Resident set size of a process, in MB (Linux). */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export interface LoadResult {
+  rps: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** One autocannon run; `setupRequest` may change each request (unique ids, credentials). */
+export async function load(opts: autocannon.Options): Promise<LoadResult> {
+  const r = await autocannon({ ...opts });
+  return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
