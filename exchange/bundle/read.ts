@@ -49,9 +49,8 @@ export async function openBundle(path: string, opts: OpenBundleOptions): Promise
     const manifest = checkManifest(await verifyManifest(jws, opts.trustedKeys));
     checkFiles(manifest, entries, maxBytes);
     for (const file of manifest.files) {
-      for await (const _ of fileRecords(entries.get(file.name)!, file, budget)) {
-        // verification only: the caller decides whether to collect
-      }
+      // verification only: the records are dropped, the caller decides whether to collect
+      for await (const _ of fileRecords(entries.get(file.name)!, file, budget));
     }
     return verifiedBundle(path, manifest, maxBytes);
   } finally {
@@ -67,7 +66,9 @@ function verifiedBundle(path: string, manifest: Manifest, maxBytes: number): Ver
     try {
       const entry = (await zip.directory()).files.find((f) => f.path === name);
       if (!entry) throw new BundleError('BUNDLE_ENTRY_INVALID', `${name} is no longer in the bundle file.`);
-      yield* fileRecords(entry, file, { used: 0, max: maxBytes }) as AsyncGenerator<RecordOf<N>>;
+      for await (const batch of fileRecords(entry, file, { used: 0, max: maxBytes })) {
+        yield* batch as RecordOf<N>[];
+      }
     } catch (err) {
       if (err instanceof BundleError) throw err;
       throw new BundleError('BUNDLE_NOT_ZIP', `The bundle file can no longer be read as a zip.`, { cause: err });
@@ -193,68 +194,92 @@ function checkFiles(manifest: Manifest, entries: Map<string, ZipEntry>, maxBytes
 
 /**
  * One data file's records, checked as they stream: bytes (against the bundle's budget and the
- * manifest), SHA-256, each line a valid record, and the count. A bad line does not stop the
- * hashing, so a tampered file reports the mismatch rather than whatever its garbage looks like.
+ * manifest), SHA-256, each line a valid record, and the count. Records come back per inflated
+ * chunk, so a caller that does not want them pays no promise per record.
  */
-async function* fileRecords(entry: ZipEntry, file: FileEntry, budget: { used: number; max: number }): AsyncGenerator<unknown> {
-  const schema = RECORD_SCHEMAS[file.name as FileName];
-  const hash = createHash('sha256');
-  const lines = new LineSplitter();
-  let bytes = 0;
-  let records = 0;
-  let problem: string | null = null;
-  const take = function* (line: string): Generator<unknown> {
-    if (problem) return;
-    let value: unknown;
+async function* fileRecords(entry: ZipEntry, file: FileEntry, budget: { used: number; max: number }): AsyncGenerator<unknown[]> {
+  const check = new FileCheck(file, budget);
+  for await (const chunk of inflate(entry)) yield check.push(chunk);
+  yield check.end();
+}
+
+/**
+ * The checks of one file over its chunks. A bad line does not stop the hashing, so a tampered
+ * file reports the mismatch rather than whatever its garbage looks like.
+ */
+class FileCheck {
+  readonly #file: FileEntry;
+  readonly #budget: { used: number; max: number };
+  readonly #schema: (typeof RECORD_SCHEMAS)[FileName];
+  readonly #hash = createHash('sha256');
+  readonly #lines = new LineSplitter();
+  #bytes = 0;
+  #records = 0;
+  #problem: string | null = null;
+
+  constructor(file: FileEntry, budget: { used: number; max: number }) {
+    this.#file = file;
+    this.#budget = budget;
+    this.#schema = RECORD_SCHEMAS[file.name as FileName];
+  }
+
+  push(chunk: Buffer): unknown[] {
+    const { name } = this.#file;
+    this.#bytes += chunk.length;
+    this.#budget.used += chunk.length;
+    if (this.#budget.used > this.#budget.max) {
+      throw new BundleError('BUNDLE_TOO_LARGE', `The bundle inflates to more than ${this.#budget.max} bytes (at ${name}).`);
+    }
+    if (this.#bytes > this.#file.bytes) {
+      throw new BundleError('BUNDLE_HASH_MISMATCH', `${name} holds more than the ${this.#file.bytes} bytes the manifest declares.`);
+    }
+    this.#hash.update(chunk);
+    return this.#parse(() => this.#lines.push(chunk));
+  }
+
+  end(): unknown[] {
+    const { name, bytes, sha256, records } = this.#file;
+    const last = this.#parse(() => this.#lines.end());
+    if (this.#bytes !== bytes) {
+      throw new BundleError('BUNDLE_HASH_MISMATCH', `${name} holds ${this.#bytes} bytes, but the manifest says ${bytes}.`);
+    }
+    if (this.#hash.digest('hex') !== sha256) {
+      throw new BundleError('BUNDLE_HASH_MISMATCH', `The SHA-256 of ${name} does not match the manifest.`);
+    }
+    if (this.#problem) throw new BundleError('BUNDLE_RECORD_INVALID', `The bundle's ${this.#problem}.`);
+    if (this.#records !== records) {
+      throw new BundleError('BUNDLE_RECORD_INVALID', `${name} holds ${this.#records} records, but the manifest says ${records}.`);
+    }
+    return last;
+  }
+
+  #parse(lines: () => Iterable<string>): unknown[] {
+    const out: unknown[] = [];
+    if (this.#problem) return out;
+    const { name } = this.#file;
     try {
-      value = JSON.parse(line);
-    } catch {
-      problem = `line ${records + 1} of ${file.name} is not JSON`;
-      return;
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      problem = `line ${records + 1} of ${file.name} is not a valid record (${describeIssue(parsed.error)})`;
-      return;
-    }
-    records += 1;
-    yield parsed.data;
-  };
-  for await (const chunk of inflate(entry)) {
-    bytes += chunk.length;
-    budget.used += chunk.length;
-    if (budget.used > budget.max) {
-      throw new BundleError('BUNDLE_TOO_LARGE', `The bundle inflates to more than ${budget.max} bytes (at ${file.name}).`);
-    }
-    if (bytes > file.bytes) {
-      throw new BundleError('BUNDLE_HASH_MISMATCH', `${file.name} holds more than the ${file.bytes} bytes the manifest declares.`);
-    }
-    hash.update(chunk);
-    if (problem) continue;
-    try {
-      for (const line of lines.push(chunk)) yield* take(line);
+      for (const line of lines()) {
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          this.#problem = `line ${this.#records + 1} of ${name} is not JSON`;
+          return [];
+        }
+        const parsed = this.#schema.safeParse(value);
+        if (!parsed.success) {
+          this.#problem = `line ${this.#records + 1} of ${name} is not a valid record (${describeIssue(parsed.error)})`;
+          return [];
+        }
+        this.#records += 1;
+        out.push(parsed.data);
+      }
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
-      problem = `${file.name} has ${err.message}`;
+      this.#problem = `${name} has ${err.message}`;
+      return [];
     }
-  }
-  if (!problem) {
-    try {
-      for (const line of lines.end()) yield* take(line);
-    } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
-      problem = `${file.name} has ${err.message}`;
-    }
-  }
-  if (bytes !== file.bytes) {
-    throw new BundleError('BUNDLE_HASH_MISMATCH', `${file.name} holds ${bytes} bytes, but the manifest says ${file.bytes}.`);
-  }
-  if (hash.digest('hex') !== file.sha256) {
-    throw new BundleError('BUNDLE_HASH_MISMATCH', `The SHA-256 of ${file.name} does not match the manifest.`);
-  }
-  if (problem) throw new BundleError('BUNDLE_RECORD_INVALID', `The bundle's ${problem}.`);
-  if (records !== file.records) {
-    throw new BundleError('BUNDLE_RECORD_INVALID', `${file.name} holds ${records} records, but the manifest says ${file.records}.`);
+    return out;
   }
 }
 

@@ -100,7 +100,11 @@ export async function writeBundle<K extends Kind>(
   }
 }
 
-/** Serializes one file's records in ~64 KiB chunks, hashing and counting what goes out. */
+/**
+ * Serializes one file's records in ~64 KiB chunks, hashing and counting what goes out. Exactly
+ * the records written are read, plus the one that did not fit: the first `records` of the
+ * caller's iterable are in the bundle. A sync iterable is read without a promise per record.
+ */
 async function* encodeFile(
   file: BundleFileInput,
   budget: { left: number },
@@ -117,7 +121,8 @@ async function* encodeFile(
     hash.update(buf);
     return buf;
   };
-  for await (const record of file.records) {
+  /** Adds one record to the batch; false when it would pass the cap. */
+  const add = (record: object): boolean => {
     const parsed = schema.safeParse(record);
     if (!parsed.success) {
       throw new TypeError(`${file.name} record ${stats.records + 1} is not valid: ${describeIssue(parsed.error)}`);
@@ -127,14 +132,26 @@ async function* encodeFile(
     if (n > MAX_LINE_BYTES) throw new TypeError(`${file.name} record ${stats.records + 1} is over ${MAX_LINE_BYTES} bytes`);
     if (n > budget.left) {
       stats.cut = true;
-      break; // closes the caller's iterator: what is left goes in the next bundle
+      return false;
     }
     budget.left -= n;
     stats.bytes += n;
     stats.records += 1;
     batch.push(line);
     batchBytes += n;
-    if (batchBytes >= CHUNK_BYTES) yield flush();
+    return true;
+  };
+  // Leaving a loop early closes the caller's iterator: what is left goes in the next bundle.
+  if (Symbol.iterator in file.records) {
+    for (const record of file.records) {
+      if (!add(record)) break;
+      if (batchBytes >= CHUNK_BYTES) yield flush();
+    }
+  } else {
+    for await (const record of file.records) {
+      if (!add(record)) break;
+      if (batchBytes >= CHUNK_BYTES) yield flush();
+    }
   }
   if (batchBytes > 0) yield flush();
   stats.sha256 = hash.digest('hex');

@@ -5,7 +5,7 @@ import { decodeProtectedHeader } from 'jose';
 import t from 'tap';
 import { expectKind, openBundle, thumbprint, writeBundle } from '../../../../exchange/bundle/index.ts';
 import type { FileName } from '../../../../exchange/bundle/index.ts';
-import { entitlement, keyWithJwks, NOW, reportManifest, sampleReportFiles, tempDir, unpack, usageRecord } from './fixtures.ts';
+import { entitlement, keyWithJwks, NOW, reportManifest, sampleReportFiles, tempDir, unpack, usageRecord } from '../fixtures/bundle.ts';
 
 t.test('a satellite report round-trips: writeBundle then openBundle gives back every record', async (t) => {
   const dir = await tempDir(t);
