@@ -62,8 +62,10 @@ export function parseCloudConfig(doc: unknown, baseDir: string): CloudConfig {
   const parsed = schema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const key = issue.path.join('.') || '(top level)';
-    throw new ConfigError(`config ${key}: ${issue.message}`);
+    if (issue.code === 'unrecognized_keys') {
+      throw new ConfigError(`config ${[...issue.path, issue.keys[0]].join('.')}: unknown key`);
+    }
+    throw new ConfigError(`config ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
   const c = parsed.data;
   return deepFreeze({

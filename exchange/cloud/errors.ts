@@ -2,17 +2,7 @@
 // place that turns any error into the §3 error body.
 import { BundleError } from '../bundle/index.ts';
 
-export type CloudErrorCode =
-  | 'TOKEN_INVALID'
-  | 'SATELLITE_UNKNOWN'
-  | 'SATELLITE_CONFLICT'
-  | 'NOT_FOUND'
-  | 'UNAUTHORIZED'
-  | 'INVALID_REQUEST'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE';
-
-const STATUS: Record<CloudErrorCode, number> = {
+const STATUS = {
   TOKEN_INVALID: 401,
   SATELLITE_UNKNOWN: 404,
   SATELLITE_CONFLICT: 409,
@@ -21,12 +11,15 @@ const STATUS: Record<CloudErrorCode, number> = {
   INVALID_REQUEST: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
-};
+} as const;
+
+export type CloudErrorCode = keyof typeof STATUS;
+export const CLOUD_ERROR_CODES = Object.keys(STATUS) as CloudErrorCode[];
 
 export class CloudError extends Error {
   override readonly name = 'CloudError';
   readonly code: CloudErrorCode;
-  readonly status: number;
+  readonly status: (typeof STATUS)[CloudErrorCode];
   readonly expose = true;
 
   constructor(code: CloudErrorCode, message: string) {

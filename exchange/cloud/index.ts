@@ -3,7 +3,7 @@ export { createCloudApp } from './app.ts';
 export type { CloudAppDeps } from './app.ts';
 export { ConfigError, loadCloudConfig, parseCloudConfig } from './config.ts';
 export type { AccountConfig, CloudConfig } from './config.ts';
-export { CloudError, errorResponse } from './errors.ts';
+export { CLOUD_ERROR_CODES, CloudError, errorResponse } from './errors.ts';
 export type { CloudErrorCode } from './errors.ts';
 export { JWKS_FILE, KEY_FILE, loadOrCreateIdentity } from './identity.ts';
 export type { CloudIdentity } from './identity.ts';

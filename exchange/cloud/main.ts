@@ -24,17 +24,15 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.config || positionals.length > 1 || !['serve', 'respond'].includes(verb)) {
+  const usable = values.config && positionals.length <= 1 && (verb === 'serve' || (verb === 'respond' && values.in && values.out));
+  if (!usable) {
     console.error(USAGE);
     return 2;
   }
-  const config = await loadCloudConfig(values.config);
+  const config = await loadCloudConfig(values.config!);
 
   if (verb === 'respond') {
-    if (!values.in || !values.out) {
-      console.error(USAGE);
-      return 2;
-    }
+    if (!values.in || !values.out) return 2; // checked above; narrows the types
     const manifest = await respondOffline({ config, inPath: resolve(values.in), outPath: resolve(values.out) });
     console.log(JSON.stringify({ file: resolve(values.out), kind: manifest.kind, satellite: manifest.satellite, sequence: manifest.sequence, inReplyTo: manifest.inReplyTo }));
     return 0;
