@@ -41,7 +41,7 @@ export async function openBundle(path: string, opts: OpenBundleOptions): Promise
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const zip = openZipSource(path);
   try {
-    const entries = await readDirectory(zip.directory, path, maxEntries, maxBytes);
+    const entries = await readDirectory(zip.directory, maxEntries, maxBytes);
     const budget = { used: 0, max: maxBytes };
     const manifestEntry = entries.get(MANIFEST_NAME);
     if (!manifestEntry) throw new BundleError('BUNDLE_ENTRY_INVALID', 'The bundle has no manifest.jws entry.');
@@ -91,7 +91,6 @@ function verifiedBundle(path: string, manifest: Manifest, maxBytes: number): Ver
 /** The central directory's entries by name, after every structural check that needs no key. */
 async function readDirectory(
   directory: () => ReturnType<ReturnType<typeof openZipSource>['directory']>,
-  path: string,
   maxEntries: number,
   maxBytes: number,
 ): Promise<Map<string, ZipEntry>> {

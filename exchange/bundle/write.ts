@@ -211,6 +211,9 @@ function checkOptions<K extends Kind>(opts: WriteBundleOptions<K>): void {
     // A cloud snapshot cut short would read as lines gone; only reports continue next time.
     if (kind !== 'satellite-report') throw new TypeError(`a ${kind} bundle cannot be cut short by maxBytes`);
   }
+  // Checked before any record is read, so a bad manifest does not cost a whole export.
+  const early = manifestSchema.safeParse({ ...opts.manifest, format: BUNDLE_FORMAT, files: [] });
+  if (!early.success) throw new TypeError(`the manifest is not valid: ${describeIssue(early.error)}`);
   if (publicJwkOf(opts.privateKey).x !== opts.publicJwk.x) {
     throw new TypeError('publicJwk is not the public half of privateKey');
   }
