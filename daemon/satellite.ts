@@ -13,6 +13,7 @@ import { CredentialVerifier } from './domain/credentials.ts';
 import { createDevices } from './domain/devices.ts';
 import { loadIdentity } from './domain/identity.ts';
 import { createIngest } from './domain/ingest.ts';
+import { createPolicyMode, ensurePolicyVa } from './domain/policy.ts';
 import { Sequences } from './domain/sequences.ts';
 import { State } from './domain/state.ts';
 import { createStatus, type Listeners } from './domain/status.ts';
@@ -22,6 +23,7 @@ import { createAdminApp } from './http/admin-app.ts';
 import { createDeviceApp } from './http/device-app.ts';
 import type { Health } from './http/health.ts';
 import { backupRoutes } from './http/routes/backup.ts';
+import { deviceKeyRoutes } from './http/routes/device-keys.ts';
 import { statusRoutes } from './http/routes/status.ts';
 import { tokenRoutes } from './http/routes/tokens.ts';
 import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
@@ -114,11 +116,25 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       return inUse > 0 ? 'insufficient' : 'ok';
     };
 
-    const deviceApp = createDeviceApp({ ctx, log, metrics, health, identity, devices, ingest, verifier, poolStatus });
+    const policyMode = createPolicyMode(ctx, ingest);
+    if (config.device.policyMode.enabled) await ensurePolicyVa(ctx);
+    const deviceApp = createDeviceApp({
+      ctx,
+      log,
+      metrics,
+      health,
+      identity,
+      devices,
+      ingest,
+      verifier,
+      poolStatus,
+      ...(config.device.policyMode.enabled ? { policy: policyMode } : {}),
+    });
     const routes = [
       tokenRoutes({ tokens, access }),
       statusRoutes({ status: createStatus(ctx, listeners), access }),
       backupRoutes({ store, dataDir: config.dataDir, access }),
+      deviceKeyRoutes({ policy: policyMode, access, state }),
     ];
     const adminApp = createAdminApp({
       log,

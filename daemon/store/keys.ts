@@ -10,6 +10,8 @@ export const keys = {
   account: 'meta!account',
   /** Reports stored and not yet acknowledged, counted as they change. */
   reportCounts: 'meta!reports',
+  /** How many devices registered themselves in policy mode (for device.policyMode.maxDevices). */
+  policyDeviceCount: 'meta!policy-devices',
   /** Counters that must never repeat (`meta!seq!<name>`). */
   seq: (name: string) => `meta!seq!${name}`,
 
