@@ -41,20 +41,20 @@ export function pidAllowed(pid: string, patterns: readonly string[]): boolean {
 export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
   const { state } = ctx;
   const cfg = ctx.config.device.policyMode;
-  const keyCache = new Map<string, KeyObject>();
+  const keyCache = new Map<string, { key: KeyObject; thumbprint: string }>();
 
-  function publicKeyOf(x: string): KeyObject {
-    let key = keyCache.get(x);
-    if (!key) {
+  function publicKeyOf(x: string): { key: KeyObject; thumbprint: string } {
+    let entry = keyCache.get(x);
+    if (!entry) {
       try {
-        key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+        entry = { key: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }), thumbprint: okpThumbprint(x) };
       } catch {
         throw invalid('The "jwk" in the header is not a valid Ed25519 public key.');
       }
       if (keyCache.size >= 100_000) keyCache.delete(keyCache.keys().next().value!);
-      keyCache.set(x, key);
+      keyCache.set(x, entry);
     }
-    return key;
+    return entry;
   }
 
   /** Checks the compact JWS and its signature; the verification runs on the thread pool. */
@@ -78,7 +78,7 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
     if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string' || !B64URL.test(jwk.x) || Buffer.from(jwk.x, 'base64url').length !== 32) {
       throw invalid('The "jwk" in the header must be an Ed25519 public key (kty "OKP", crv "Ed25519").');
     }
-    const key = publicKeyOf(jwk.x);
+    const { key, thumbprint } = publicKeyOf(jwk.x);
     const signature = Buffer.from(parts[2], 'base64url');
     const ok = await new Promise<boolean>((resolve) =>
       verifySignature(null, Buffer.from(`${parts[0]}.${parts[1]}`), key, signature, (err, valid) => resolve(!err && valid)),
@@ -91,7 +91,7 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
       throw invalid('The JWS payload is not JSON.');
     }
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalid('The JWS payload must be a JSON object.');
-    return { payload: payload as Record<string, unknown>, thumbprint: okpThumbprint(jwk.x) };
+    return { payload: payload as Record<string, unknown>, thumbprint };
   }
 
   /** KEY_MISMATCH unless `thumbprint` may report for `device` (none yet, or the pinned key). */
@@ -128,6 +128,7 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
       const { acksAfter: _cursor, ...content } = payload;
       const digest = sha256(canonicalJson(content));
       const vaId = policyVa().id;
+      const knownId = state.deviceByUdi(pid, sn)?.id;
 
       const answer = await ctx.writer.run(
         async (tx: Tx): Promise<{ device: DeviceRecord; answer: IngestAnswer }> => {
@@ -172,7 +173,12 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
           tx.after(() => state.putDevice(changed));
           return { device: changed, answer: await ingest.stage(tx, changed, report, digest, now) };
         },
-        { bounded: true, prefetch: [keys.udi(pid, sn), ...ingest.prefetchKeys(state.deviceByUdi(pid, sn)?.id ?? '', report.reportId)] },
+        {
+          bounded: true,
+          prefetch: knownId
+            ? [keys.udi(pid, sn), keys.device(knownId), ...ingest.prefetchKeys(knownId, report.reportId)]
+            : [keys.udi(pid, sn), keys.policyDeviceCount, keys.report(report.reportId)],
+        },
       );
       const acks = await ingest.acks(answer.device.id, envelope.acksAfter || undefined);
       return {
