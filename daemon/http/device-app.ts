@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.ts';
 import { DEVICE_BODY_LIMIT, checkMediaType, parseJson, readText } from './body.ts';
 import { errorMiddleware } from './errors.ts';
 import { healthRoute, type Health } from './health.ts';
+import { listRoutes, type RouteInfo } from './route-list.ts';
 
 export interface DeviceAppDeps {
   ctx: DomainContext;
@@ -28,7 +29,7 @@ export interface DeviceAppDeps {
   extend?: (router: Router) => void;
 }
 
-export function createDeviceApp(deps: DeviceAppDeps): Koa {
+export function createDeviceApp(deps: DeviceAppDeps): Koa & { routeList: RouteInfo[] } {
   const app = new Koa();
   app.proxy = false;
   const router = new Router();
@@ -84,5 +85,5 @@ export function createDeviceApp(deps: DeviceAppDeps): Koa {
 
   app.use(errorMiddleware(deps.log, (code) => deps.metrics.refusals.inc({ code })));
   app.use(router.routes());
-  return app;
+  return Object.assign(app, { routeList: listRoutes(router) });
 }
