@@ -100,6 +100,12 @@ export function createAccess(state: State) {
     return roles.length > 0 && roles.every((r) => r.vaId !== null && gs.some((g) => covers(state, g.vaId, r.vaId!)));
   }
 
+  /** Is a user holding `roles` inside `p`'s scope at all (whatever `p` may do there)? */
+  function inReach(p: Principal, roles: RoleGrant[]): boolean {
+    if (p.kind === 'local' || grants(p).some((g) => g.vaId === null)) return true;
+    return roles.length > 0 && roles.every((r) => r.vaId !== null && grants(p).some((g) => covers(state, g.vaId, r.vaId!)));
+  }
+
   /** May `p` see a user holding `roles`? Account-scope readers see all; VA admins, users within their VAs. */
   function seesUser(p: Principal, roles: RoleGrant[]): boolean {
     if (p.kind === 'local' || holding(p, 'users.read').some((g) => g.vaId === null)) return true;
@@ -134,14 +140,14 @@ export function createAccess(state: State) {
       if (!mayAtAll(p, action)) throw forbidden();
     },
     /**
-     * Throws unless `p` may do `action` (`users.read` or `users.write`) on a user holding `roles`:
-     * 403 when the role has no such action at all, 404 when the user is outside the caller's
-     * view (a VA admin never sees a user with an account role), 403 when seen but not managed.
+     * Throws unless `p` may do `action` (`users.read` or `users.write`) on a user holding `roles`.
+     * A user is within a VA-scoped caller's reach when every role of theirs is a VA role inside
+     * the caller's VAs; one outside answers 404 as if it did not exist (so a VA admin never sees a
+     * user with an account role), one inside but not allowed 403.
      */
     requireUser(p: Principal, action: 'users.read' | 'users.write', roles: RoleGrant[]): void {
-      if (!mayAtAll(p, action)) throw forbidden();
-      if (!seesUser(p, roles)) throw notFound();
-      if (action === 'users.write' && !managesUser(p, roles)) throw forbidden();
+      if (!inReach(p, roles)) throw notFound();
+      if (!(action === 'users.read' ? seesUser(p, roles) : managesUser(p, roles))) throw forbidden();
     },
     /**
      * Throws unless `p` may give a user `roles`: account-scope user managers give any; a VA

@@ -206,7 +206,8 @@ t.test('passwords: nobody changes another\'s without rights over them (CVE-2024-
   const adminId = (await admin.call('GET', '/api/me')).body.id;
   const lab = await createVa(sat, 'Lab', (await control(sat.socketPath, 'GET', '/api/virtual-accounts/Default')).body.id);
   const other = await createVa(sat, 'Other');
-  const { client: vaAdmin } = await userClient(sat, 'lab-admin', [{ role: 'va-admin', virtualAccountId: lab.id }]);
+  const { client: vaAdmin, user: labAdmin } = await userClient(sat, 'lab-admin', [{ role: 'va-admin', virtualAccountId: lab.id }]);
+  const labAdminId = labAdmin.id;
   const { client: vaUser, user: vaUserRecord } = await userClient(sat, 'lab-user', [{ role: 'va-user', virtualAccountId: lab.id }]);
   const { client: approver } = await userClient(sat, 'approver', [{ role: 'sa-approver' }]);
   const outsider = await createUser(sat, 'other-user', [{ role: 'va-user', virtualAccountId: other.id }]);
@@ -215,8 +216,9 @@ t.test('passwords: nobody changes another\'s without rights over them (CVE-2024-
   const before = await storeDump(sat);
   const attempts: Array<[string, AdminClient, string, number, string]> = [
     ['anonymous → admin', anonymous, adminId, 401, 'UNAUTHENTICATED'],
-    ['va-user → admin', vaUser, adminId, 403, 'FORBIDDEN'],
-    ['va-user → another va-user', vaUser, outsider.id, 403, 'FORBIDDEN'],
+    ['va-user → admin (out of its reach)', vaUser, adminId, 404, 'NOT_FOUND'],
+    ['va-user → a user of another VA', vaUser, outsider.id, 404, 'NOT_FOUND'],
+    ['va-user → a user of its own VA (in reach, no rights)', vaUser, labAdminId, 403, 'FORBIDDEN'],
     ['va-admin → admin (account role: out of its view)', vaAdmin, adminId, 404, 'NOT_FOUND'],
     ['va-admin → user of another VA', vaAdmin, outsider.id, 404, 'NOT_FOUND'],
     ['sa-approver → admin (sees, may not manage)', approver, adminId, 403, 'FORBIDDEN'],
