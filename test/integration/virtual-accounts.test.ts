@@ -163,7 +163,9 @@ t.test('account: name, domain checked as a domain, type only before registration
     t.match(await c.call('PATCH', '/api/account', { domain: bad }), { status: 400, body: { error: { message: /"domain"/ } } }, bad);
   }
   t.match(await c.call('PATCH', '/api/account', { domain: null }), { status: 200, body: { domain: null } });
+  const tok = await createToken(sat.socketPath);
   t.match(await c.call('PATCH', '/api/account', { type: 'partner-holding' }), { status: 200, body: { type: 'partner-holding' } });
+  t.match(await registerDevice(sat.device, tok.token), { status: 403, body: { error: { code: 'ACCOUNT_CANNOT_CONSUME' } } }, 'a partner-holding account cannot consume');
   t.match(await c.call('PATCH', '/api/account', { type: 'enterprise' }), { status: 400 });
   t.match(await c.call('PATCH', '/api/account', { registration: 'registered' }), { status: 400, body: { error: { message: /Unknown field "registration"/ } } });
 
