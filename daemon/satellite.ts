@@ -165,7 +165,7 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       metrics,
       health,
       principal: sessionPrincipal({ sessions, state, publicOrigin: config.admin.publicOrigin }),
-      publicRoutes: [openApi, loginRoutes({ ctx, auth, sessions, publicOrigin: config.admin.publicOrigin, eventVa: (u) => users.eventVa(u.roles) })],
+      publicRoutes: [openApi, loginRoutes({ state, auth, sessions, publicOrigin: config.admin.publicOrigin })],
       routes,
     });
     const localPrincipal: Principal = { kind: 'local' };

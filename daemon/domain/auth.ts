@@ -77,6 +77,17 @@ export function createAuth(ctx: DomainContext, deps: AuthDeps) {
       return { user, id, session };
     },
 
+    /** POST /api/logout: ends the session a client's id names, if it is live, and records it. */
+    async logout(id: string): Promise<void> {
+      const session = deps.sessions.end(id);
+      const user = session ? state.users.get(session.userId) : undefined;
+      if (!user) return;
+      const now = ctx.clock();
+      await ctx.writer.run((tx) => {
+        recordEvent(tx, ctx.seq, now, { actor: user.username, type: 'user.logout', vaId: deps.eventVa(user), details: {} });
+      });
+    },
+
     /** A user proving their current password before changing it; throttled and recorded as a login. */
     async proveOwnPassword(user: UserRecord, password: string | undefined, address: string): Promise<void> {
       if (password === undefined) throw new OutpostError('INVALID_REQUEST', 'Field "currentPassword" is required to change your own password.');

@@ -8,8 +8,6 @@ import type { UserRecord } from '../../domain/types.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { SESSION_COOKIE, checkOrigin, setSessionCookie } from '../session-auth.ts';
-import { recordEvent } from '../../domain/events.ts';
-import type { DomainContext } from '../../domain/context.ts';
 
 export interface MeView {
   id: string | null;
@@ -28,11 +26,10 @@ export function meView(state: State, u: UserRecord): MeView {
 }
 
 export interface LoginDeps {
-  ctx: DomainContext;
+  state: State;
   auth: Auth;
   sessions: Sessions;
   publicOrigin: string | null;
-  eventVa: (u: UserRecord) => string | null;
 }
 
 /** Login and logout, on the admin listener only. */
@@ -46,20 +43,13 @@ export function loginRoutes(deps: LoginDeps) {
       // No fixation: whatever session the client came with ends; the new one has a new id.
       if (presented) deps.sessions.end(presented);
       setSessionCookie(ctx, id);
-      ctx.body = meView(deps.ctx.state, user);
+      ctx.body = meView(deps.state, user);
     });
 
     router.post('/api/logout', async (ctx) => {
       const presented = ctx.cookies.get(SESSION_COOKIE);
       checkOrigin(ctx, deps.publicOrigin, Boolean(presented));
-      const session = presented ? deps.sessions.end(presented) : null;
-      const user = session ? deps.ctx.state.users.get(session.userId) : undefined;
-      if (user) {
-        const now = deps.ctx.clock();
-        await deps.ctx.writer.run((tx) => {
-          recordEvent(tx, deps.ctx.seq, now, { actor: user.username, type: 'user.logout', vaId: deps.eventVa(user), details: {} });
-        });
-      }
+      if (presented) await deps.auth.logout(presented);
       setSessionCookie(ctx, null);
       ctx.status = 204;
     });
