@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics.ts';
 import { DEVICE_BODY_LIMIT, checkMediaType, parseJson, readText } from './body.ts';
 import { errorMiddleware } from './errors.ts';
 import { healthRoute, type Health } from './health.ts';
+import { listRoutes, type RouteInfo } from './route-list.ts';
 
 export interface DeviceAppDeps {
   ctx: DomainContext;
@@ -29,7 +30,7 @@ export interface DeviceAppDeps {
   policy?: Pick<PolicyMode, 'usage'>;
 }
 
-export function createDeviceApp(deps: DeviceAppDeps): Koa {
+export function createDeviceApp(deps: DeviceAppDeps): Koa & { routeList: RouteInfo[] } {
   const app = new Koa();
   app.proxy = false;
   const router = new Router();
@@ -93,5 +94,5 @@ export function createDeviceApp(deps: DeviceAppDeps): Koa {
 
   app.use(errorMiddleware(deps.log, (code) => deps.metrics.refusals.inc({ code })));
   app.use(router.routes());
-  return app;
+  return Object.assign(app, { routeList: listRoutes(router) });
 }

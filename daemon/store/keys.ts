@@ -18,6 +18,10 @@ export const keys = {
   va: (id: string) => `va${SEP}${id}`,
   vaPrefix: `va${SEP}`,
 
+  /** A tag key VAs may use (`/api/tags`). */
+  tagKey: (key: string) => `tagk${SEP}${key}`,
+  tagKeyPrefix: `tagk${SEP}`,
+
   token: (id: string) => `tok${SEP}${id}`,
   tokenPrefix: `tok${SEP}`,
   /** Secret hash → token id. */

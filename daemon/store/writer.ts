@@ -20,6 +20,7 @@ export interface WriterStats {
 interface Job {
   fn: (tx: Tx) => unknown;
   prefetch?: string[];
+  exclusive: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -54,8 +55,16 @@ export class Writer {
    * A transaction that throws stages nothing. `bounded` transactions are refused with 429 BUSY
    * when the queue is full, rather than letting it grow without limit. `prefetch` names keys the
    * transaction will read: a group reads all of its prefetch keys in one `getMany`.
+   *
+   * An `exclusive` transaction runs alone in its batch, after every earlier batch is durable and
+   * its `after` callbacks have run: the in-memory views are then exactly the store, so it may
+   * check what has no key to `tx.get` (counts, a VA's emptiness, the tree's shape). Rare admin
+   * changes use it; the cost is one sync of their own.
    */
-  run<T>(fn: (tx: Tx) => T | Promise<T>, opts: { bounded?: boolean; prefetch?: string[] } = {}): Promise<Awaited<T>> {
+  run<T>(
+    fn: (tx: Tx) => T | Promise<T>,
+    opts: { bounded?: boolean; exclusive?: boolean; prefetch?: string[] } = {},
+  ): Promise<Awaited<T>> {
     if (this.#closed) return Promise.reject(new OutpostError('UNAVAILABLE', 'The satellite is shutting down.'));
     if (opts.bounded && this.#queue.length >= this.#limit) {
       return Promise.reject(
@@ -63,7 +72,7 @@ export class Writer {
       );
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ fn, prefetch: opts.prefetch, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ fn, prefetch: opts.prefetch, exclusive: opts.exclusive === true, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#running) this.#start();
     });
   }
@@ -82,11 +91,18 @@ export class Writer {
 
   async #loop(): Promise<void> {
     while (this.#queue.length > 0) {
-      const group = this.#queue.splice(0, this.#maxGroup);
-      await this.#commit(group);
+      await this.#commit(this.#queue.splice(0, this.#groupSize()));
     }
     this.#running = false;
     this.#markIdle();
+  }
+
+  /** How many queued jobs the next batch takes: up to an exclusive one, which goes alone. */
+  #groupSize(): number {
+    if (this.#queue[0]!.exclusive) return 1;
+    const n = Math.min(this.#queue.length, this.#maxGroup);
+    for (let i = 1; i < n; i++) if (this.#queue[i]!.exclusive) return i;
+    return n;
   }
 
   async #commit(group: Job[]): Promise<void> {
