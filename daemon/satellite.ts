@@ -24,9 +24,11 @@ import type { Health } from './http/health.ts';
 import { backupRoutes } from './http/routes/backup.ts';
 import { statusRoutes } from './http/routes/status.ts';
 import { tokenRoutes } from './http/routes/tokens.ts';
+import { uiRoutes } from './http/routes/ui.ts';
 import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
 import { createMetrics } from './metrics.ts';
 import { LevelStore, StoreLockedError, Writer } from './store/index.ts';
+import { lazyDashboard } from '../web-ui/build.ts';
 
 export const SOCKET_PATH_MAX = 100;
 
@@ -127,6 +129,8 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       principal: async () => {
         throw new OutpostError('UNAUTHENTICATED', 'Log in first.');
       },
+      // The dashboard is built on its first request (esbuild, in memory) and served from memory.
+      publicRoutes: uiRoutes({ dashboard: lazyDashboard() }),
       routes,
     });
     const localPrincipal: Principal = { kind: 'local' };
