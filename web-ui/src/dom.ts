@@ -21,6 +21,10 @@ function applyAttrs(el: Element, attrs: Attrs | undefined): void {
     if (k === 'style') throw new TypeError('inline styles are refused by the CSP; use a class');
     if (k.startsWith('on') && typeof v === 'function') {
       el.addEventListener(k.slice(2), v);
+    } else if (k === 'value' && el instanceof HTMLInputElement) {
+      el.setAttribute('value', String(v)); // the default too, so a form reset returns to it
+    } else if (k === 'value' && el instanceof HTMLTextAreaElement) {
+      el.defaultValue = String(v);
     } else if (k === 'value' && 'value' in el) {
       (el as HTMLInputElement).value = String(v);
     } else if (k === 'checked' && el instanceof HTMLInputElement) {

@@ -10,7 +10,7 @@ export function card(title: string, ...children: Child[]): HTMLElement {
 export function asyncCard(title: string, load: () => Promise<Child>, opts: { class?: string; testId?: string } = {}): HTMLElement {
   const body = h('div', { class: 'card-body' }, loading());
   const el = card(title, body);
-  if (opts.class) el.classList.add(opts.class);
+  if (opts.class) el.classList.add(...opts.class.split(' '));
   if (opts.testId) el.setAttribute('data-testid', opts.testId);
   load().then(
     (content) => mount(body, content),

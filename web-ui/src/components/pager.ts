@@ -26,6 +26,7 @@ export class CursorPager {
 }
 
 export function pagerControls(pager: CursorPager, next: string | null, shown: number, onChange: () => void, what = 'items'): HTMLElement {
+  if (pager.pageNumber === 1 && next === null) return h('p', { class: 'page-no pager' }, `${shown} ${shown === 1 ? what.replace(/s$/, '') : what}`);
   const prev = h('button', { type: 'button', disabled: pager.pageNumber === 1, 'aria-label': 'Previous page' }, '← Previous');
   const nextBtn = h('button', { type: 'button', disabled: next === null, 'aria-label': 'Next page' }, 'Next →');
   prev.addEventListener('click', () => {
@@ -37,5 +38,5 @@ export function pagerControls(pager: CursorPager, next: string | null, shown: nu
     pager.forward(next);
     onChange();
   });
-  return h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, h('span', { class: 'page-no' }, `Page ${pager.pageNumber} · ${shown} ${what}`), nextBtn);
+  return h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, h('span', { class: 'page-no' }, `Page ${pager.pageNumber} · ${shown} ${shown === 1 ? what.replace(/s$/, '') : what} on this page`), nextBtn);
 }
