@@ -91,6 +91,7 @@ if (chromiumAvailable(t)) {
       await confirm.getByRole('button', { name: 'Revoke' }).click();
       await confirm.waitFor({ state: 'detached' });
       await settled(page);
+      await row.filter({ hasText: 'revoked' }).waitFor({ timeout: 5000 });
       t.match(await page.locator('tbody tr', { hasText: 'lab switches' }).textContent(), /revoked/);
       t.equal(await page.locator('tbody tr', { hasText: 'lab switches' }).getByRole('button', { name: /Revoke/ }).count(), 0, 'no revoke button on a revoked token');
       const refused = await registerDevice(backend.sat.device, secret, 'FOC0000TOK2');

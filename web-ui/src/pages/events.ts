@@ -77,11 +77,14 @@ export async function renderEvents(ctx: PageContext): Promise<void> {
   const pager = new CursorPager();
   const load = async () => {
     let page: Page<OutpostEvent>;
+    list.setAttribute('aria-busy', 'true');
     try {
       page = await get<Page<OutpostEvent>>('/api/events', { ...filter, limit: 50, cursor: pager.cursor }, signal);
     } catch (err) {
       mount(list, errorBox(err));
       return;
+    } finally {
+      list.removeAttribute('aria-busy');
     }
     mount(
       list,

@@ -49,11 +49,14 @@ export async function renderReservations(ctx: PageContext): Promise<void> {
   const pager = new CursorPager();
   const load = async () => {
     let page: Page<Reservation>;
+    list.setAttribute('aria-busy', 'true');
     try {
       page = await get<Page<Reservation>>('/api/reservations', { limit: 50, cursor: pager.cursor }, signal);
     } catch (err) {
       mount(list, errorBox(err));
       return;
+    } finally {
+      list.removeAttribute('aria-busy');
     }
     mount(
       list,

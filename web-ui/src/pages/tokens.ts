@@ -30,11 +30,14 @@ export async function renderTokens(ctx: PageContext): Promise<void> {
 
   const loadList = async () => {
     let page: Page<Token>;
+    list.setAttribute('aria-busy', 'true');
     try {
       page = await get<Page<Token>>('/api/tokens', { limit: 50, cursor: pager.cursor }, signal);
     } catch (err) {
       mount(list, errorBox(err));
       return;
+    } finally {
+      list.removeAttribute('aria-busy');
     }
     mount(
       list,

@@ -52,11 +52,14 @@ export async function renderUsers(ctx: PageContext): Promise<void> {
 
   const loadList = async () => {
     let page: Page<User>;
+    list.setAttribute('aria-busy', 'true');
     try {
       page = await get<Page<User>>('/api/users', { limit: 50, cursor: pager.cursor }, signal);
     } catch (err) {
       mount(list, errorBox(err));
       return;
+    } finally {
+      list.removeAttribute('aria-busy');
     }
     const mayManage = (u: User) => canWrite && u.id !== session.me.id && (session.canAccount('users.write') || u.roles.every((g) => g.virtualAccount && session.canIn('users.write', g.virtualAccount)));
     mount(
