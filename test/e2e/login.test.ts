@@ -1,9 +1,9 @@
 // Logging in: the login page, a wrong password, the forced first-login password change, the
 // shell, logging out and back in — by keyboard where a user would.
 import t from 'tap';
-import { ADMIN_PASSWORD, notYetMerged, OVERVIEW_READS, startBackend } from './harness/backend.ts';
-import { chromiumAvailable, openBrowser } from './harness/browser.ts';
-import { changePasswordAtFirstLogin, settled } from './harness/ui.ts';
+import { ADMIN_PASSWORD, notYetMerged, OVERVIEW_READS, startBackend } from '../helpers/e2e/backend.ts';
+import { chromiumAvailable, openBrowser } from '../helpers/e2e/browser.ts';
+import { changePasswordAtFirstLogin, settled } from '../helpers/e2e/ui.ts';
 
 if (chromiumAvailable(t)) {
   const backend = await startBackend(t, { allowStub: true });

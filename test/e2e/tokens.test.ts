@@ -2,9 +2,9 @@
 // in the list, watch its uses count, revoke it — and a device proves each step on the device API.
 import t from 'tap';
 import { registerDevice } from '../helpers/devices.ts';
-import { ADMIN_PASSWORD, notYetMerged, OVERVIEW_READS, setOwnPassword, startBackend } from './harness/backend.ts';
-import { chromiumAvailable, openBrowser } from './harness/browser.ts';
-import { goTo, loginToOverview, settled } from './harness/ui.ts';
+import { ADMIN_PASSWORD, notYetMerged, OVERVIEW_READS, setOwnPassword, startBackend } from '../helpers/e2e/backend.ts';
+import { chromiumAvailable, openBrowser } from '../helpers/e2e/browser.ts';
+import { goTo, loginToOverview, settled } from '../helpers/e2e/ui.ts';
 
 if (chromiumAvailable(t)) {
   const backend = await startBackend(t, { allowStub: true });

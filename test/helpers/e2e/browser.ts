@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { Test } from 'tap';
-import { tempDir } from '../../helpers/tmp.ts';
+import { tempDir } from '../tmp.ts';
 
 export const CHROMIUM = process.env.OUTPOST_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { Test } from 'tap';
 import { Agent, request } from 'undici';
-import type { TestSatellite } from '../../helpers/satellite.ts';
+import type { TestSatellite } from '../satellite.ts';
 
 interface StubUser {
   id: string;

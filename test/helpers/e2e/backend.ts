@@ -4,9 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { request } from 'undici';
-import { control } from '../../helpers/control.ts';
-import { startSatellite, type TestClock, type TestSatellite } from '../../helpers/satellite.ts';
+import { Agent, request } from 'undici';
+import { control } from '../control.ts';
+import { startSatellite, type TestClock, type TestSatellite } from '../satellite.ts';
 import { loud } from './browser.ts';
 import { startSessionStub } from './session-stub.ts';
 
@@ -31,9 +31,14 @@ export interface BackendOptions {
   clock?: TestClock;
   /** Run against the session stub when the daemon has no /api/login yet. */
   allowStub?: boolean;
+  /** Endpoints the suite needs: while any is missing, the suite is skipped, loudly. */
+  needs?: Probe[];
 }
 
-/** Starts a satellite; returns null (the test skipped, loudly) when sessions are missing and no stub is allowed. */
+/**
+ * Starts a satellite. Returns null — the suite skipped with a banner naming what is missing —
+ * when the sessions backend (without `allowStub`) or an endpoint of `needs` is not there yet.
+ */
 export async function startBackend(t: Test, opts: BackendOptions = {}): Promise<Backend | null> {
   const sat = await startSatellite(t, { config: opts.config, clock: opts.clock });
   const initialPassword = (await readFile(path.join(sat.dataDir, 'initial-admin-password'), 'utf8')).trim();
@@ -43,22 +48,26 @@ export async function startBackend(t: Test, opts: BackendOptions = {}): Promise<
     const r = await control(sat.socketPath, method, p, body);
     return { status: r.status, body: r.body };
   };
-  if (probe.statusCode !== 404) return { sat, url: sat.admin, sessions: 'real', initialPassword, socket };
-  if (!opts.allowStub) {
+  const backend: Backend = { sat, url: sat.admin, sessions: probe.statusCode === 404 ? 'stub' : 'real', initialPassword, socket };
+  const missing = await missingEndpoints(backend, opts.needs ?? []);
+  if (backend.sessions === 'stub' && !opts.allowStub) missing.unshift('POST /api/login (the sessions backend)');
+  if (missing.length) {
     loud([
-      `SKIPPED: ${suiteName(t)} — POST /api/login answers 404: the daemon on this branch has no sessions yet.`,
-      'This suite logs in through /api/login and runs once the sessions backend is merged.',
+      `SKIPPED: ${suiteName(t)} — waiting for what this branch does not have yet:`,
+      ...missing.map((m) => `    ${m}`),
+      'The suite runs by itself as soon as they are merged.',
     ]);
-    t.pass('sessions backend', { skip: 'waiting for the sessions backend (POST /api/login answers 404)' });
+    t.pass('endpoints this suite needs', { skip: `waiting for ${missing.join(', ')}` });
     return null;
   }
+  if (backend.sessions === 'real') return backend;
   loud([
     `STUBBED SESSIONS: ${suiteName(t)} — POST /api/login answers 404 on this daemon.`,
-    'Login, logout, /api/me and the own-password change come from test/e2e/harness/session-stub.ts',
+    'Login, logout, /api/me and the own-password change come from test/helpers/e2e/session-stub.ts',
     '(a test-only stand-in); everything else is the real daemon. It switches to the real sessions by itself.',
   ]);
-  const url = await startSessionStub(t, sat, initialPassword);
-  return { sat, url, sessions: 'stub', initialPassword, socket };
+  backend.url = await startSessionStub(t, sat, initialPassword);
+  return backend;
 }
 
 export type Probe = string | { method: string; path: string; body?: unknown; raw?: Buffer; type?: string };
@@ -71,19 +80,22 @@ export async function missingEndpoints(backend: Backend, probes: Probe[]): Promi
   const missing: string[] = [];
   for (const p of probes) {
     const pr = typeof p === 'string' ? { method: p.split(' ')[0]!, path: p.split(' ')[1]! } : p;
-    const r = await control(backend.sat.socketPath, pr.method, pr.path, pr.method === 'GET' ? undefined : (pr.body ?? { __probe: true }));
-    if (r.status === 404 && (r.body as { error?: { message?: string } })?.error?.message === 'No such resource.') missing.push(`${pr.method} ${pr.path}`);
+    const body = pr.method === 'GET' ? undefined : (pr.raw ?? JSON.stringify(pr.body ?? { __probe: true }));
+    const agent = new Agent({ connect: { socketPath: backend.sat.socketPath } });
+    try {
+      const r = await request(`http://localhost${pr.path}`, {
+        method: pr.method as 'GET',
+        dispatcher: agent,
+        headers: body === undefined ? {} : { 'content-type': pr.type ?? 'application/json' },
+        body,
+      });
+      const text = await r.body.text();
+      if (r.statusCode === 404 && text.includes('"No such resource."')) missing.push(`${pr.method} ${pr.path}`);
+    } finally {
+      await agent.close();
+    }
   }
   return missing;
-}
-
-/** Skips `t` loudly unless every probed endpoint exists. */
-export async function requireEndpoints(t: Test, backend: Backend, probes: Probe[]): Promise<boolean> {
-  const missing = await missingEndpoints(backend, probes);
-  if (missing.length === 0) return true;
-  loud([`SKIPPED: ${suiteName(t)} — waiting for endpoints this branch does not have yet:`, ...missing.map((m) => `    ${m}`), 'It runs as soon as they are merged.']);
-  t.pass('endpoints', { skip: `waiting for ${missing.join(', ')}` });
-  return false;
 }
 
 /** Logs in over HTTP as the API does (cookie + Origin) and sets the user's own password. */
