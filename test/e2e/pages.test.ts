@@ -127,7 +127,7 @@ if (chromiumAvailable(t)) {
       await page.getByRole('button', { name: 'Apply filters' }).click();
       await page.locator('.page[data-page="events"]').waitFor();
       await settled(page);
-      const types = await page.locator('tbody tr td:nth-child(3)').allTextContents();
+      const types = await page.locator('tbody tr td[data-label="Type"]').allTextContents();
       t.ok(types.length > 0 && types.every((x) => x === 'token.created'), 'the type filter applies');
       await b.shot('events');
     });

@@ -69,7 +69,7 @@ if (chromiumAvailable(t)) {
       t.notOk(nav.includes('Sync'), 'no sync page');
       t.notOk(nav.includes('Event log'), 'no event log');
       await goTo(page, 'devices');
-      const vas = await page.locator('tbody tr td:nth-child(4)').allTextContents();
+      const vas = await page.locator('tbody tr td[data-label="Virtual account"]').allTextContents();
       t.ok(vas.length === 3 && vas.every((v) => v.startsWith('Default/Eng')), 'only the devices of Default/Eng');
       t.ok((await page.locator('tbody tr').first().getByRole('button', { name: /Deregister/ }).count()) === 1, 'license work is allowed in its VA');
       await goTo(page, 'virtual-accounts');

@@ -220,6 +220,7 @@ export class App {
       signal: abort.signal,
       status: this.status,
       navigate: (path, params) => {
+        if (abort.signal.aborted) return; // a late callback of a page the user has left
         const next = hashOf(path, params);
         if (next === location.hash) this.route();
         else location.hash = next;

@@ -36,19 +36,22 @@ export async function goTo(page: Page, path: string): Promise<void> {
 }
 
 /** Words on buttons that change state: a viewer must see none of them. */
-export const WRITE_WORDS = /^(create|add|new|save|delete|remove|revoke|deregister|move|transfer|reset|reinstate|rename|tags|sync now|export|import|register|reserve|return|set|edit|roles)/i;
+export const WRITE_WORDS = /^(create|add|new|save|delete|remove|revoke|deregister|move|transfer|reset|reinstate|rename|tags|sync now|export|import|register|reserve|return|set|edit|roles)\b/i;
 
-/** Visible controls that would change something. */
+/**
+ * Visible controls that would change something. The browser-side code is a string: a function
+ * handed to evaluate() would carry the TypeScript loader's helpers (`__name`) into the page.
+ */
 export async function writeControls(page: Page): Promise<string[]> {
-  return page.evaluate((words) => {
-    const re = new RegExp(words, 'i');
-    const visible = (el: Element) => (el as HTMLElement).offsetParent !== null || el.getClientRects().length > 0;
-    const out: string[] = [];
-    for (const el of Array.from(document.querySelectorAll('[data-write]'))) if (visible(el)) out.push(`[data-write] ${el.tagName} ${el.textContent?.trim().slice(0, 40)}`);
-    for (const el of Array.from(document.querySelectorAll('main button, main input[type=file]'))) {
-      const text = (el.textContent ?? '').trim();
-      if (visible(el) && (re.test(text) || el.matches('input[type=file]'))) out.push(`${el.tagName} ${text || el.getAttribute('name')}`);
+  return page.evaluate(`(() => {
+    const re = new RegExp(${JSON.stringify(WRITE_WORDS.source)}, 'i');
+    const visible = (el) => el.getClientRects().length > 0;
+    const out = [];
+    for (const el of document.querySelectorAll('[data-write]')) if (visible(el)) out.push('[data-write] ' + el.tagName + ' ' + (el.textContent || '').trim().slice(0, 40));
+    for (const el of document.querySelectorAll('main button, main input[type=file]')) {
+      const text = (el.textContent || '').trim();
+      if (visible(el) && (re.test(text) || el.matches('input[type=file]'))) out.push(el.tagName + ' ' + (text || el.getAttribute('name')));
     }
     return out;
-  }, WRITE_WORDS.source);
+  })()`);
 }

@@ -33,5 +33,6 @@ export function toast(text: string, kind: 'success' | 'error' | 'info' = 'succes
   if (!region) return;
   const el = h('div', { class: `toast ${kind}` }, text);
   region.appendChild(el);
-  setTimeout(() => el.remove(), 6000);
+  while (region.childElementCount > 3) region.firstElementChild?.remove();
+  setTimeout(() => el.remove(), 5000);
 }

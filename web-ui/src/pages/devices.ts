@@ -94,7 +94,11 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
   );
 
   let inFlight: AbortController | null = null;
-  signal.addEventListener('abort', () => inFlight?.abort());
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  signal.addEventListener('abort', () => {
+    inFlight?.abort();
+    clearTimeout(debounce);
+  });
   let seq = 0;
 
   const load = async (): Promise<void> => {
@@ -120,6 +124,7 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
   };
 
   const applyFilters = () => {
+    if (signal.aborted) return; // the user has left: the address is another page's now
     f.q = q.value;
     f.state = stateSel.value as DeviceQuery['state'];
     f.va = vaSel.value;
@@ -130,7 +135,6 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
     void load();
   };
 
-  let debounce: ReturnType<typeof setTimeout> | undefined;
   q.addEventListener('input', () => {
     clearTimeout(debounce);
     debounce = setTimeout(applyFilters, 250);
@@ -144,6 +148,7 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
   for (const el of [stateSel, vaSel, nested, limitSel]) el.addEventListener('change', applyFilters);
 
   const onSort = (s: SortState) => {
+    if (signal.aborted) return;
     f.sort = s.key;
     f.order = s.dir;
     pager.reset();
@@ -165,22 +170,35 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
         onSort,
         columns: [
           { label: 'Hostname', sort: 'hostname', cell: (d) => h('strong', null, d.hostname ?? '—') },
-          { label: 'PID', cell: (d) => d.udi.pid },
-          { label: 'Serial', cell: (d) => h('code', null, d.udi.sn) },
-          { label: 'Virtual account', cell: (d) => d.virtualAccount.path },
+          { label: 'PID / serial', cell: (d) => [d.udi.pid, ' / ', h('code', { class: 'serial' }, d.udi.sn)], class: 'nowrap' },
+          { label: 'Virtual account', cell: (d) => d.virtualAccount.path, class: 'nowrap' },
           {
             label: 'State',
             cell: (d) => [badge(d.state, d.state === 'registered' ? 'ok' : 'muted'), d.revoked ? [' ', badge('revoked by the cloud', 'bad')] : null],
           },
           {
             label: 'Via',
+            class: 'nowrap',
             cell: (d) =>
               d.via === 'policy'
-                ? h('span', { class: 'via-policy' }, 'via: policy', d.keyThumbprint ? h('span', { class: 'thumb' }, 'key ', h('code', { title: 'RFC 7638 thumbprint of the pinned key' }, d.keyThumbprint)) : null)
+                ? h(
+                    'span',
+                    { class: 'via-policy' },
+                    'via: policy',
+                    d.keyThumbprint
+                      ? h(
+                          'span',
+                          { class: 'thumb' },
+                          'key ',
+                          // Shortened like a commit hash; the whole RFC 7638 thumbprint is in the title.
+                          h('code', { title: `Pinned key, RFC 7638 thumbprint: ${d.keyThumbprint}`, 'data-thumbprint': d.keyThumbprint }, `${d.keyThumbprint.slice(0, 10)}…`),
+                        )
+                      : h('span', { class: 'thumb' }, 'no key pinned'),
+                  )
                 : 'via: token',
           },
-          { label: 'Registered', sort: 'registeredAt', cell: (d) => h('span', { title: when(d.registeredAt) }, relative(d.registeredAt)) },
-          { label: 'Last report', sort: 'lastReportAt', cell: (d) => (d.lastReportAt ? h('span', { title: when(d.lastReportAt) }, relative(d.lastReportAt)) : 'never') },
+          { label: 'Registered', sort: 'registeredAt', class: 'nowrap', cell: (d) => h('span', { title: when(d.registeredAt) }, relative(d.registeredAt)) },
+          { label: 'Last report', sort: 'lastReportAt', class: 'nowrap', cell: (d) => (d.lastReportAt ? h('span', { title: when(d.lastReportAt) }, relative(d.lastReportAt)) : 'never') },
           ...(canWriteSomewhere ? [{ label: 'Actions', cell: (d: Device) => (writable(d) ? actions(d) : null) }] : []),
         ],
       }),

@@ -16,18 +16,23 @@ export async function renderSync(ctx: PageContext): Promise<void> {
   const { session, signal } = ctx;
   const status = await get<SyncStatus>('/api/sync', undefined, signal);
   const canRun = session.canAccount('sync.run');
+  const statusBody = h('div', null, statusFacts(status));
+  // After an exchange the status is read again in place: results already shown stay on screen.
   const reload = () => {
     ctx.refreshStatus();
-    ctx.navigate('sync');
+    void get<SyncStatus>('/api/sync', undefined, signal).then(
+      (s) => mount(statusBody, statusFacts(s)),
+      () => {},
+    );
   };
   mount(
     ctx.root,
     h(
       'div',
       { class: 'grid' },
-      card('Status', statusFacts(status)),
+      card('Status', statusBody),
       canRun && status.mode === 'network' && status.registration === 'registered' ? syncNowCard(reload) : null,
-      canRun ? exportCard(ctx) : null,
+      canRun ? exportCard(ctx, reload) : null,
       canRun ? importCard(reload) : null,
       canRun ? registrationCard(status, reload) : null,
       canRun ? null : card('What you can do here', h('p', null, 'Your role lets you read the sync status. Running a sync, exporting, importing and registering need a role with sync rights.')),
@@ -62,7 +67,7 @@ function syncNowCard(done: () => void): HTMLElement {
         const r = await post<SyncResult>('/api/sync');
         mount(out, notice('success', `Sent report #${r.sent.sequence} (${r.sent.records} records); received answer #${r.received.sequence}; ${r.acknowledged} reports acknowledged.`));
         toast('Sync finished.');
-        setTimeout(done, 1500);
+        done();
         return true;
       },
       'Syncing…',
@@ -73,7 +78,7 @@ function syncNowCard(done: () => void): HTMLElement {
   return card('Sync now', h('p', null, 'Sends what the cloud has not acknowledged yet and applies its answer: entitlements, acknowledgements, revocations.'), btn, out, errors);
 }
 
-function exportCard(ctx: PageContext): HTMLElement {
+function exportCard(ctx: PageContext, done: () => void): HTMLElement {
   const btn = h('button', { type: 'button', 'data-write': 'true' }, 'Export satellite report');
   const out = h('div');
   const errors = h('div');
@@ -86,7 +91,7 @@ function exportCard(ctx: PageContext): HTMLElement {
       async () => {
         const file = await download('POST', '/api/sync/export', { fallbackName: 'outpost-satellite-report.zip', onProgress: bar.update, signal: ctx.signal });
         bar.done(`Saved ${file.name} (${bytes(file.bytes)}). Carry it to the license cloud, then import the cloud’s answer here.`);
-        ctx.refreshStatus();
+        done();
         return true;
       },
       'Exporting…',
@@ -135,7 +140,7 @@ function importCard(done: () => void): HTMLElement {
       );
       toast('The bundle was imported.');
       file.value = '';
-      setTimeout(done, 2500);
+      done();
     },
   });
   return card('Import (air-gapped)', f, out);
@@ -170,7 +175,7 @@ function registrationCard(s: SyncStatus, done: () => void): HTMLElement {
         const r = await post<{ registration: string; account: { name?: string } }>('/api/registration', { token: token.value.trim() });
         mount(out, notice('success', `Registered${r.account?.name ? ` as ${r.account.name}` : ''}.`));
         toast('The satellite is registered.');
-        setTimeout(done, 1500);
+        done();
       }
     },
   });
