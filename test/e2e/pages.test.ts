@@ -135,12 +135,9 @@ if (chromiumAvailable(t)) {
     await t.test('every field on every page has a label', async (t) => {
       for (const p of ['overview', 'licenses', 'virtual-accounts', 'devices', 'tokens', 'reservations', 'reports', 'sync', 'users', 'events']) {
         await goTo(page, p);
-        const unlabelled = await page.evaluate(() =>
-          Array.from(document.querySelectorAll('main input, main select, main textarea'))
-            .filter((el) => (el as HTMLInputElement).type !== 'hidden')
-            .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label'))
-            .map((el) => el.outerHTML.slice(0, 80)),
-        );
+        const unlabelled = await page.evaluate<string[]>(`Array.from(document.querySelectorAll('main input, main select, main textarea'))
+          .filter((el) => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+          .map((el) => el.outerHTML.slice(0, 80))`);
         t.same(unlabelled, [], `${p}: every field is labelled`);
       }
     });
