@@ -30,7 +30,8 @@ if (chromiumAvailable(t)) {
       await page.keyboard.press('Enter');
       const alert = page.getByRole('alert');
       await alert.waitFor();
-      t.match(await alert.textContent(), /session has ended|Wrong username or password|UNAUTHENTICATED|username or password/i);
+      t.match(await alert.textContent(), /The username or password is wrong\./);
+      t.notMatch(await alert.textContent(), /session has ended/, 'not mistaken for a lost session');
       t.ok(await page.getByLabel('Username').isVisible(), 'still on the login page');
     });
 
@@ -91,6 +92,19 @@ if (chromiumAvailable(t)) {
       await settled(page);
       t.equal(await page.title(), 'Overview · Outpost');
     });
+
+    await t.test('after 5 failures a username is throttled, and the page says for how long', { skip: backend.sessions === 'stub' ? 'the session stub does not throttle; runs with the sessions backend' : false }, async (t) => {
+      await page.getByTestId('logout').click();
+      await page.getByLabel('Username').waitFor();
+      for (let i = 0; i < 6; i++) {
+        await page.getByLabel('Username').fill('mallory');
+        await page.getByLabel('Password', { exact: true }).fill(`guess number ${i}`);
+        await page.getByRole('button', { name: 'Log in' }).click();
+        await page.locator('form .notice.error').waitFor();
+      }
+      t.match(await page.locator('form .notice.error').textContent(), /Too many failed logins\. Try again in 15 minutes\..*LOGIN_THROTTLED/s);
+    });
+    allowed.push(/^429 POST \/api\/login$/);
 
     t.test('no console error, no outside request', async (t) => b.assertClean(t, allowed));
   }

@@ -1,8 +1,9 @@
 // The login page and the password change (forced at first login, or chosen from the menu).
-import { post } from '../api.ts';
+import { ApiError, post } from '../api.ts';
 import { field, form, input } from '../components/form.ts';
 import { notice } from '../components/notice.ts';
 import { h, mount } from '../dom.ts';
+import { InputError } from '../messages.ts';
 import type { Me } from '../types.ts';
 
 export const MIN_PASSWORD = 12;
@@ -17,7 +18,13 @@ export function renderLogin(root: HTMLElement, opts: { message?: string; onLogge
     busyLabel: 'Logging in…',
     fields: [field('Username', username), field('Password', password)],
     onSubmit: async () => {
-      await post('/api/login', { username: username.value.trim(), password: password.value });
+      try {
+        await post('/api/login', { username: username.value.trim(), password: password.value });
+      } catch (err) {
+        // A 401 here is a wrong name or password, not a lost session.
+        if (err instanceof ApiError && err.status === 401) throw new InputError('The username or password is wrong.');
+        throw err;
+      }
       opts.onLoggedIn();
     },
   });

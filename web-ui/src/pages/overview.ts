@@ -29,7 +29,9 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
         ? asyncCard('In use against purchased', async () => usageChart(await pools), { class: 'span-3 chart-card', testId: 'chart' })
         : null,
       session.canAny('sync.read') ? asyncCard('Sync', async () => sync(await get<SyncStatus>('/api/sync', undefined, signal)), { testId: 'sync' }) : null,
-      asyncCard('Open alerts', async () => alerts(await all<Alert>('/api/alerts', {}, signal)), { class: 'span-2', testId: 'alerts' }),
+      session.canAny('license.read') || session.canAny('sync.read')
+        ? asyncCard('Open alerts', async () => alerts(await all<Alert>('/api/alerts', {}, signal)), { class: 'span-2', testId: 'alerts' })
+        : null,
       asyncCard('Devices and reports', async () => devices(await status), { testId: 'devices' }),
       asyncCard('Account', async () => account(ctx, await get<Account>('/api/account', undefined, signal), await status), { testId: 'account' }),
     ),
