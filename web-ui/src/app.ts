@@ -218,7 +218,6 @@ export class App {
       session: this.session,
       params: parsed.params,
       signal: abort.signal,
-      status: this.status,
       navigate: (path, params) => {
         if (abort.signal.aborted) return; // a late callback of a page the user has left
         const next = hashOf(path, params);

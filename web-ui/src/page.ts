@@ -1,6 +1,5 @@
 // What every page is given, and the page table the shell builds its navigation from.
 import type { Action, Session } from './session.ts';
-import type { Status } from './types.ts';
 
 export interface PageContext {
   /** The page's own area inside <main>. */
@@ -14,7 +13,6 @@ export interface PageContext {
   navigate(path: string, params?: Record<string, string | null | undefined>): void;
   /** Re-reads the satellite's status for the banner and header. */
   refreshStatus(): void;
-  status: Status | null;
 }
 
 export interface PageDef {

@@ -5,7 +5,7 @@ import { openDialog } from '../components/dialog.ts';
 import { field, form, input, select } from '../components/form.ts';
 import { errorBox, toast } from '../components/notice.ts';
 import { badge, table } from '../components/table.ts';
-import { vaSelect } from '../components/va-select.ts';
+import { sortedVas, vaSelect } from '../components/va-select.ts';
 import { loadVas } from '../data.ts';
 import { h, mount } from '../dom.ts';
 import { num, vaText } from '../format.ts';
@@ -21,6 +21,7 @@ export async function renderLicenses(ctx: PageContext): Promise<void> {
   const accountWide = session.canAccount('license.read');
 
   const vaSel = vaSelect(vas, { selected: va, all: accountWide ? 'Whole account (sum of all virtual accounts)' : undefined, name: 'va' });
+  vaSel.id = 'lic-va';
   const nestedBox = h('input', { type: 'checkbox', id: 'lic-nested', checked: nested, disabled: va === '' });
   const apply = () => ctx.navigate('licenses', { va: vaSel.value, nested: nestedBox.checked && vaSel.value ? 'true' : null });
   vaSel.addEventListener('change', apply);
@@ -34,7 +35,7 @@ export async function renderLicenses(ctx: PageContext): Promise<void> {
     h(
       'div',
       { class: 'toolbar', role: 'search' },
-      h('div', { class: 'field inline' }, h('label', { for: (vaSel.id = 'lic-va') }, 'Virtual account'), vaSel),
+      h('div', { class: 'field inline' }, h('label', { for: 'lic-va' }, 'Virtual account'), vaSel),
       h('div', { class: 'field inline check' }, nestedBox, h('label', { for: 'lic-nested' }, 'Include nested accounts, each on its own')),
       transferBtn,
     ),
@@ -42,7 +43,7 @@ export async function renderLicenses(ctx: PageContext): Promise<void> {
   );
 
   // Without an account-wide role, "all" is not an option: start at the first VA one may see.
-  const query = va ? { va, nested: nested || undefined } : accountWide ? { va: 'all' } : { va: vas[0]?.id ?? '' };
+  const query = va ? { va, nested: nested || undefined } : accountWide ? { va: 'all' } : { va: sortedVas(vas)[0]?.id ?? '' };
   let pools: Pool[];
   try {
     pools = await all<Pool>('/api/licenses', query, signal);
@@ -94,7 +95,7 @@ function transferDialog(ctx: PageContext, vas: VirtualAccount[], preset: { from?
   const from = vaSelect(writable, { selected: preset.from ?? writable[0]?.id, name: 'from', required: true });
   const to = vaSelect(writable, { name: 'to', required: true, none: 'Choose…' });
   const entitlement = select([], { name: 'entitlement', required: true });
-  const quantity = input({ name: 'quantity', type: 'number', min: 1, step: 1, required: true, value: 1, inputmode: 'numeric' });
+  const quantity = input({ name: 'quantity', id: 'xfer-qty', type: 'number', min: 1, step: 1, required: true, value: 1, inputmode: 'numeric' });
   const avail = h('small', { class: 'hint', id: 'xfer-avail' });
   quantity.setAttribute('aria-describedby', avail.id);
 
@@ -128,7 +129,7 @@ function transferDialog(ctx: PageContext, vas: VirtualAccount[], preset: { from?
       label: 'Transfer licenses',
       submit: 'Transfer',
       busyLabel: 'Transferring…',
-      fields: [field('From virtual account', from), field('Entitlement', entitlement), h('div', { class: 'field' }, h('label', { for: quantity.id || (quantity.id = 'xfer-qty') }, 'Quantity'), quantity, avail), field('To virtual account', to)],
+      fields: [field('From virtual account', from), field('Entitlement', entitlement), h('div', { class: 'field' }, h('label', { for: 'xfer-qty' }, 'Quantity'), quantity, avail), field('To virtual account', to)],
       onSubmit: async () => {
         if (to.value === from.value) throw new InputError('Choose a different destination: the source and the destination are the same.');
         const t = await post<Transfer>('/api/licenses/transfer', {
