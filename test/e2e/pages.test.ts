@@ -33,9 +33,10 @@ if (chromiumAvailable(t)) {
   if (backend) {
     await registerOffline(backend, key);
     const ws = await seedVirtualAccounts(backend);
-    // Default: 25 devices × 2 network-advantage = 50 in use of 40 purchased → insufficient.
-    await seedDevices(backend, { count: 25, prefix: 'FOC1', usage: [{ entitlement: 'network-advantage', count: 2 }, { entitlement: 'security-essentials', count: 1 }] });
-    await seedDevices(backend, { count: 6, va: ws.eng.path, prefix: 'FOC2', pid: 'C9800-40', usage: [{ entitlement: 'wireless-premier', count: 1 }] });
+    // Default: 25 devices × 2 network-advantage = 50 in use of 40 purchased → insufficient (the
+    // only short one); Default/Eng: 4 × 1 wireless-premier of 5; security-essentials ends within 90 days.
+    await seedDevices(backend, { count: 25, prefix: 'FOC1', usage: [{ entitlement: 'network-advantage', count: 2 }] });
+    await seedDevices(backend, { count: 4, va: ws.eng.path, prefix: 'FOC2', pid: 'C9800-40', usage: [{ entitlement: 'wireless-premier', count: 1 }] });
     await backend.socket('POST', '/api/reservations', { requestCode: await requestCode({ pid: 'ISR4331', sn: 'FDO2201A0BC' }), virtualAccount: 'Default', licenses: [{ entitlement: 'dna-advantage', count: 2 }] });
     await addUser(backend, 'vera', 'vera-initial-password', [{ role: 'viewer' }]);
     await setOwnPassword(backend, 'admin', backend.initialPassword, ADMIN_PASSWORD);
@@ -51,7 +52,7 @@ if (chromiumAvailable(t)) {
       t.match(await page.getByTestId('registration').textContent(), /Days until lapse\s*365/);
       t.match(await page.getByTestId('sync').textContent(), /air-gapped/);
       t.match(await page.getByTestId('alerts').textContent(), /insufficient/);
-      t.match(await page.getByTestId('devices').textContent(), /Registered devices\s*31/);
+      t.match(await page.getByTestId('devices').textContent(), /Registered devices\s*29/);
       const bars = page.locator('svg.chart g.row');
       t.equal(await bars.count(), 4, 'one bar pair per entitlement');
       t.equal(await page.locator('svg.chart g.row.over').getAttribute('data-entitlement'), 'network-advantage', 'the short entitlement is drawn as over');
@@ -83,7 +84,7 @@ if (chromiumAvailable(t)) {
 
     await t.test('devices: a page of devices, search, state filter', async (t) => {
       await goTo(page, 'devices');
-      t.equal(await page.locator('tbody tr').count(), 31);
+      t.equal(await page.locator('tbody tr').count(), 29);
       await b.shot('devices');
       await page.getByLabel('Search').fill('FOC200003');
       await page.locator('tbody tr', { hasText: 'FOC200003' }).waitFor();
