@@ -1,7 +1,12 @@
-// The admin API's shapes (SPEC §4) as the dashboard reads them.
-import type { Role } from '../../daemon/domain/types.ts';
+// The admin API's shapes (SPEC §4) as the dashboard reads them. Where the daemon already names
+// a shape, it is imported (types only: nothing of the daemon reaches the bundle), so drift fails
+// the type check; the rest are written from the SPEC.
+import type { LicenseCount, Udi } from '../../daemon/domain/licenses/types.ts';
+import type { StatusReader } from '../../daemon/domain/status.ts';
+import type { TokenView } from '../../daemon/domain/tokens.ts';
+import type { AccountType, RegistrationState, Role } from '../../daemon/domain/types.ts';
 
-export type { Role };
+export type { LicenseCount, Role };
 
 export interface VaRef {
   id: string;
@@ -25,23 +30,15 @@ export interface Me {
   mustChangePassword: boolean;
 }
 
-export type Registration = 'unregistered' | 'registered' | 'lapsed';
+export type Registration = RegistrationState;
 
-export interface Status {
-  satellite: { id: string; name: string };
-  registration: Registration;
-  account: { id: string | null; name: string; domain: string | null; type: string };
-  lastCloudContact: string | null;
-  daysUntilLapse: number | null;
-  devices: { registered: number; deregistered: number };
-  reports: { total: number; unacknowledged: number };
-  listeners: { device: string | null; admin: string | null };
-}
+/** GET /api/status: what `outpost status --json` prints. */
+export type Status = ReturnType<StatusReader>;
 
 export interface Account {
   name: string;
   domain: string | null;
-  type: 'customer' | 'partner-holding' | 'limited-use';
+  type: AccountType;
   registration?: Registration;
   daysUntilLapse?: number | null;
 }
@@ -56,7 +53,7 @@ export interface VirtualAccount {
 
 export interface Device {
   id: string;
-  udi: { pid: string; sn: string };
+  udi: Udi;
   hostname: string | null;
   virtualAccount: VaRef;
   state: 'registered' | 'deregistered';
@@ -96,16 +93,7 @@ export interface OutpostEvent {
   details: Record<string, unknown>;
 }
 
-export interface Token {
-  id: string;
-  virtualAccount: VaRef;
-  description: string;
-  createdAt: string;
-  expiresAt: string;
-  maxUses: number | null;
-  uses: number;
-  revoked: boolean;
-}
+export type Token = TokenView;
 
 export interface User {
   id: string;
@@ -149,14 +137,9 @@ export interface Transfer {
   by: string;
 }
 
-export interface LicenseCount {
-  entitlement: string;
-  count: number;
-}
-
 export interface Reservation {
   reservationId: string;
-  udi: { pid: string; sn: string };
+  udi: Udi;
   virtualAccount: VaRef | string;
   licenses: LicenseCount[];
   state: 'reserved' | 'returned';

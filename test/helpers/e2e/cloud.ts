@@ -6,6 +6,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import type { Line } from '../../../daemon/domain/licenses/types.ts';
+
+export type { Line };
 
 export interface CloudKey {
   privateKey: CryptoKey;
@@ -25,18 +28,6 @@ export async function writeJwks(dir: string, key: CloudKey): Promise<string> {
   const file = path.join(dir, 'cloud-keys.json');
   await writeFile(file, JSON.stringify(key.jwks));
   return file;
-}
-
-export interface Line {
-  lineId: string;
-  sku: string;
-  entitlement: string;
-  description: string;
-  quantity: number;
-  type: 'perpetual' | 'term' | 'subscription';
-  startsAt: string;
-  endsAt: string | null;
-  virtualAccount: string | null;
 }
 
 export function line(entitlement: string, quantity: number, opts: Partial<Line> = {}): Line {

@@ -1,8 +1,7 @@
 // The event log, newest first, filtered by type, virtual account and time.
 import { get } from '../api.ts';
 import { field, form, input } from '../components/form.ts';
-import { errorBox, loading } from '../components/notice.ts';
-import { CursorPager, pagerControls } from '../components/pager.ts';
+import { pagedList } from '../components/paged-list.ts';
 import { table } from '../components/table.ts';
 import { vaSelect } from '../components/va-select.ts';
 import { loadVas } from '../data.ts';
@@ -55,7 +54,7 @@ export async function renderEvents(ctx: PageContext): Promise<void> {
   const until = input({ name: 'until', type: 'datetime-local', value: isoToLocalInput(filter.until) });
   const clear = h('button', { type: 'button' }, 'Clear filters');
   clear.addEventListener('click', () => ctx.navigate('events'));
-  const list = h('div', null, loading());
+  const list = h('div');
   mount(
     ctx.root,
     form({
@@ -74,24 +73,14 @@ export async function renderEvents(ctx: PageContext): Promise<void> {
     list,
   );
 
-  const pager = new CursorPager();
-  const load = async () => {
-    let page: Page<OutpostEvent>;
-    list.setAttribute('aria-busy', 'true');
-    try {
-      page = await get<Page<OutpostEvent>>('/api/events', { ...filter, limit: 50, cursor: pager.cursor }, signal);
-    } catch (err) {
-      mount(list, errorBox(err));
-      return;
-    } finally {
-      list.removeAttribute('aria-busy');
-    }
-    mount(
-      list,
+  await pagedList<OutpostEvent>(list, {
+    what: 'events',
+    fetch: (cursor) => get<Page<OutpostEvent>>('/api/events', { ...filter, limit: 50, cursor }, signal),
+    render: (items) =>
       table<OutpostEvent>({
         caption: 'Events, newest first',
         empty: Object.values(filter).some(Boolean) ? 'No event matches these filters.' : 'No events yet.',
-        rows: page.items,
+        rows: items,
         rowKey: (e) => e.id,
         columns: [
           { label: 'When', cell: (e) => when(e.at) },
@@ -101,10 +90,7 @@ export async function renderEvents(ctx: PageContext): Promise<void> {
           { label: 'Details', cell: (e) => details(e.details) },
         ],
       }),
-      pagerControls(pager, page.next, page.items.length, () => void load(), 'events'),
-    );
-  };
-  await load();
+  }).reload();
 }
 
 function details(d: Record<string, unknown>): HTMLElement {

@@ -5,7 +5,7 @@ import { card } from '../components/card.ts';
 import { codeBox } from '../components/copy.ts';
 import { field, form } from '../components/form.ts';
 import { errorBox, loading, notice, toast } from '../components/notice.ts';
-import { CursorPager, pagerControls } from '../components/pager.ts';
+import { pagedList } from '../components/paged-list.ts';
 import { badge, table } from '../components/table.ts';
 import { vaSelect } from '../components/va-select.ts';
 import { loadVas } from '../data.ts';
@@ -43,27 +43,15 @@ export async function renderReservations(ctx: PageContext): Promise<void> {
   const { session, signal } = ctx;
   const canWrite = session.canAny('license.write');
   const vas = canWrite ? (await loadVas(signal)).filter((v) => session.canIn('license.write', v)) : [];
-  const list = h('div', null, loading());
-  mount(ctx.root, canWrite ? h('div', { class: 'grid' }, reserveCard(vas, () => void load()), returnCard(() => void load())) : null, card('Reservations', list));
-
-  const pager = new CursorPager();
-  const load = async () => {
-    let page: Page<Reservation>;
-    list.setAttribute('aria-busy', 'true');
-    try {
-      page = await get<Page<Reservation>>('/api/reservations', { limit: 50, cursor: pager.cursor }, signal);
-    } catch (err) {
-      mount(list, errorBox(err));
-      return;
-    } finally {
-      list.removeAttribute('aria-busy');
-    }
-    mount(
-      list,
+  const list = h('div');
+  const reservations = pagedList<Reservation>(list, {
+    what: 'reservations',
+    fetch: (cursor) => get<Page<Reservation>>('/api/reservations', { limit: 50, cursor }, signal),
+    render: (items) =>
       table<Reservation>({
         caption: 'Specific license reservations',
         empty: 'No reservations. A device in a closed network shows a request code; enter it above.',
-        rows: page.items,
+        rows: items,
         rowKey: (r) => r.reservationId,
         columns: [
           { label: 'Device (PID / serial)', cell: (r) => [r.udi.pid, ' / ', h('code', null, r.udi.sn)] },
@@ -73,10 +61,10 @@ export async function renderReservations(ctx: PageContext): Promise<void> {
           { label: 'Since', cell: (r) => when(r.at ?? r.createdAt ?? null, '—') },
         ],
       }),
-      pagerControls(pager, page.next, page.items.length, () => void load(), 'reservations'),
-    );
-  };
-  await load();
+  });
+  const reload = () => void reservations.reload();
+  mount(ctx.root, canWrite ? h('div', { class: 'grid' }, reserveCard(vas, reload), returnCard(reload)) : null, card('Reservations', list));
+  await reservations.reload();
 }
 
 function reserveCard(vas: VirtualAccount[], done: () => void): HTMLElement {

@@ -4,8 +4,8 @@ import { card } from '../components/card.ts';
 import { codeBox } from '../components/copy.ts';
 import { confirmAction, openDialog } from '../components/dialog.ts';
 import { field, form, input } from '../components/form.ts';
-import { errorBox, loading, notice, toast } from '../components/notice.ts';
-import { CursorPager, pagerControls } from '../components/pager.ts';
+import { notice, toast } from '../components/notice.ts';
+import { pagedList } from '../components/paged-list.ts';
 import { badge, table } from '../components/table.ts';
 import { vaSelect } from '../components/va-select.ts';
 import { loadVas } from '../data.ts';
@@ -23,28 +23,18 @@ export function tokenState(t: Token, now = Date.now()): { label: string; kind: '
 
 export async function renderTokens(ctx: PageContext): Promise<void> {
   const { session, signal } = ctx;
-  const pager = new CursorPager();
-  const list = h('div', { class: 'token-list' }, loading());
+  const list = h('div', { class: 'token-list' });
   const createSlot = h('div');
   mount(ctx.root, createSlot, card('Tokens', list));
 
-  const loadList = async () => {
-    let page: Page<Token>;
-    list.setAttribute('aria-busy', 'true');
-    try {
-      page = await get<Page<Token>>('/api/tokens', { limit: 50, cursor: pager.cursor }, signal);
-    } catch (err) {
-      mount(list, errorBox(err));
-      return;
-    } finally {
-      list.removeAttribute('aria-busy');
-    }
-    mount(
-      list,
+  const tokens = pagedList<Token>(list, {
+    what: 'tokens',
+    fetch: (cursor) => get<Page<Token>>('/api/tokens', { limit: 50, cursor }, signal),
+    render: (items) =>
       table<Token>({
         caption: 'Registration tokens',
         empty: 'No tokens yet. Create one to let devices register into a virtual account.',
-        rows: page.items,
+        rows: items,
         rowKey: (t) => t.id,
         columns: [
           { label: 'Description', cell: (t) => t.description || h('span', { class: 'muted' }, '(none)') },
@@ -73,7 +63,7 @@ export async function renderTokens(ctx: PageContext): Promise<void> {
                           action: async () => {
                             await del(`/api/tokens/${encodeURIComponent(t.id)}`);
                             toast('The token was revoked.');
-                            void loadList();
+                            void tokens.reload();
                           },
                         }),
                     },
@@ -83,9 +73,7 @@ export async function renderTokens(ctx: PageContext): Promise<void> {
           },
         ],
       }),
-      pagerControls(pager, page.next, page.items.length, () => void loadList(), 'tokens'),
-    );
-  };
+  });
 
   if (session.canAny('license.write')) {
     let vas: VirtualAccount[] | null = null;
@@ -94,9 +82,9 @@ export async function renderTokens(ctx: PageContext): Promise<void> {
     } catch {
       vas = null; // the form falls back to a typed path
     }
-    mount(createSlot, createCard(vas, () => void loadList()));
+    mount(createSlot, createCard(vas, () => void tokens.reload()));
   }
-  await loadList();
+  await tokens.reload();
 }
 
 function createCard(vas: VirtualAccount[] | null, created: () => void): HTMLElement {

@@ -4,8 +4,8 @@ import { del, get, patch, post } from '../api.ts';
 import { card } from '../components/card.ts';
 import { confirmAction, openDialog } from '../components/dialog.ts';
 import { field, form, input, select } from '../components/form.ts';
-import { errorBox, loading, toast } from '../components/notice.ts';
-import { CursorPager, pagerControls } from '../components/pager.ts';
+import { toast } from '../components/notice.ts';
+import { pagedList } from '../components/paged-list.ts';
 import { badge, table } from '../components/table.ts';
 import { vaSelect } from '../components/va-select.ts';
 import { loadVas } from '../data.ts';
@@ -32,8 +32,7 @@ export async function renderUsers(ctx: PageContext): Promise<void> {
   const { session, signal } = ctx;
   const canWrite = session.canAny('users.write');
   const vas = canWrite ? await loadVas(signal).catch(() => [] as VirtualAccount[]) : [];
-  const pager = new CursorPager();
-  const list = h('div', null, loading());
+  const list = h('div');
   const addBtn = canWrite ? h('button', { type: 'button', class: 'primary', 'data-write': 'true' }, 'Add user') : null;
   addBtn?.addEventListener('click', () => userDialog(session, vas, null, () => void loadList()));
   mount(
@@ -50,24 +49,15 @@ export async function renderUsers(ctx: PageContext): Promise<void> {
     ),
   );
 
-  const loadList = async () => {
-    let page: Page<User>;
-    list.setAttribute('aria-busy', 'true');
-    try {
-      page = await get<Page<User>>('/api/users', { limit: 50, cursor: pager.cursor }, signal);
-    } catch (err) {
-      mount(list, errorBox(err));
-      return;
-    } finally {
-      list.removeAttribute('aria-busy');
-    }
-    const mayManage = (u: User) => canWrite && u.id !== session.me.id && (session.canAccount('users.write') || u.roles.every((g) => g.virtualAccount && session.canIn('users.write', g.virtualAccount)));
-    mount(
-      list,
+  const mayManage = (u: User) => canWrite && u.id !== session.me.id && (session.canAccount('users.write') || u.roles.every((g) => g.virtualAccount && session.canIn('users.write', g.virtualAccount)));
+  const users = pagedList<User>(list, {
+    what: 'users',
+    fetch: (cursor) => get<Page<User>>('/api/users', { limit: 50, cursor }, signal),
+    render: (items) =>
       table<User>({
         caption: 'Users',
         empty: 'No users.',
-        rows: page.items,
+        rows: items,
         rowKey: (u) => u.id,
         columns: [
           { label: 'Username', cell: (u) => [h('strong', null, u.username), u.id === session.me.id ? h('span', { class: 'muted' }, ' (you)') : null] },
@@ -114,9 +104,8 @@ export async function renderUsers(ctx: PageContext): Promise<void> {
             : []),
         ],
       }),
-      pagerControls(pager, page.next, page.items.length, () => void loadList(), 'users'),
-    );
-  };
+  });
+  const loadList = () => users.reload();
   await loadList();
 }
 
