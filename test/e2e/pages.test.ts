@@ -4,32 +4,16 @@
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { tempDir } from '../helpers/tmp.ts';
-import { ADMIN_PASSWORD, setOwnPassword, startBackend, type Probe } from '../helpers/e2e/backend.ts';
+import { ADMIN_PASSWORD, DASHBOARD_ENDPOINTS, setOwnPassword, startBackend } from '../helpers/e2e/backend.ts';
 import { chromiumAvailable, openBrowser } from '../helpers/e2e/browser.ts';
 import { cloudKey, writeJwks } from '../helpers/e2e/cloud.ts';
 import { addUser, registerOffline, requestCode, seedDevices, seedVirtualAccounts } from '../helpers/e2e/seed.ts';
 import { goTo, loginToOverview, settled } from '../helpers/e2e/ui.ts';
 
-const PAGE_ENDPOINTS: Probe[] = [
-  'GET /api/account',
-  'GET /api/virtual-accounts',
-  'GET /api/tags',
-  'GET /api/licenses',
-  'GET /api/alerts',
-  'GET /api/devices',
-  'GET /api/users',
-  'GET /api/events',
-  'GET /api/sync',
-  'GET /api/reservations',
-  'GET /api/reports/licenses?format=csv',
-  { method: 'POST', path: '/api/registration' },
-  { method: 'POST', path: '/api/sync/import', raw: Buffer.from('not a zip'), type: 'application/zip' },
-];
-
 if (chromiumAvailable(t)) {
   const key = await cloudKey();
   const cloudKeys = await writeJwks(tempDir(t), key);
-  const backend = await startBackend(t, { config: { 'exchange.cloudKeys': cloudKeys }, needs: PAGE_ENDPOINTS });
+  const backend = await startBackend(t, { config: { 'exchange.cloudKeys': cloudKeys }, needs: DASHBOARD_ENDPOINTS });
   if (backend) {
     await registerOffline(backend, key);
     const ws = await seedVirtualAccounts(backend);

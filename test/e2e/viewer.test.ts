@@ -2,11 +2,11 @@
 // user sees only the pages and the virtual accounts their role covers.
 import t from 'tap';
 import { tempDir } from '../helpers/tmp.ts';
-import { ADMIN_PASSWORD, setOwnPassword, startBackend } from '../helpers/e2e/backend.ts';
+import { ADMIN_PASSWORD, DASHBOARD_ENDPOINTS, setOwnPassword, startBackend } from '../helpers/e2e/backend.ts';
 import { chromiumAvailable, openBrowser } from '../helpers/e2e/browser.ts';
 import { cloudKey, writeJwks } from '../helpers/e2e/cloud.ts';
 import { addUser, registerOffline, requestCode, seedDevices, seedVirtualAccounts } from '../helpers/e2e/seed.ts';
-import { changePasswordAtFirstLogin, goTo, login, settled, writeControls } from '../helpers/e2e/ui.ts';
+import { firstLogin, goTo, writeControls } from '../helpers/e2e/ui.ts';
 
 /** A viewer reads everything but users (it has no users.read). */
 const VIEWER_NAV = ['Overview', 'Licenses', 'Virtual accounts', 'Devices', 'Tokens', 'Reservations', 'Reports', 'Sync', 'Event log'];
@@ -15,21 +15,7 @@ if (chromiumAvailable(t)) {
   const key = await cloudKey();
   const backend = await startBackend(t, {
     config: { 'exchange.cloudKeys': await writeJwks(tempDir(t), key) },
-    needs: [
-      'GET /api/virtual-accounts',
-      'GET /api/licenses',
-      'GET /api/alerts',
-      'GET /api/devices',
-      'GET /api/users',
-      'GET /api/events',
-      'GET /api/sync',
-      'GET /api/reservations',
-      'GET /api/account',
-      'GET /api/tags',
-      { method: 'POST', path: '/api/users' },
-      { method: 'POST', path: '/api/registration' },
-      { method: 'POST', path: '/api/sync/import', raw: Buffer.from('not a zip'), type: 'application/zip' },
-    ],
+    needs: DASHBOARD_ENDPOINTS,
   });
   if (backend) {
     await registerOffline(backend, key);
@@ -44,10 +30,7 @@ if (chromiumAvailable(t)) {
     await t.test('a viewer sees every page it may read, and no write control on any of them', async (t) => {
       const b = await openBrowser(t, backend.url, { now: backend.sat.clock() });
       const { page } = b;
-      await login(page, backend.url, 'vera', 'vera-initial-password');
-      await changePasswordAtFirstLogin(page, 'vera-initial-password', 'vera-own-password-1');
-      await page.locator('nav[aria-label="Main"]').waitFor();
-      await settled(page);
+      await firstLogin(page, backend.url, 'vera', 'vera-initial-password', 'vera-own-password-1');
       t.same(await page.locator('nav[aria-label="Main"] a').allTextContents(), VIEWER_NAV, 'a viewer has no users page');
       for (const p of ['overview', 'licenses', 'virtual-accounts', 'devices', 'tokens', 'reservations', 'reports', 'sync', 'events']) {
         await goTo(page, p);
@@ -60,10 +43,7 @@ if (chromiumAvailable(t)) {
     await t.test('a va-user of Default/Eng sees its VAs only, and no users, sync or event log', async (t) => {
       const b = await openBrowser(t, backend.url, { now: backend.sat.clock() });
       const { page } = b;
-      await login(page, backend.url, 'ed', 'ed-initial-password!');
-      await changePasswordAtFirstLogin(page, 'ed-initial-password!', 'ed-own-password-12');
-      await page.locator('nav[aria-label="Main"]').waitFor();
-      await settled(page);
+      await firstLogin(page, backend.url, 'ed', 'ed-initial-password!', 'ed-own-password-12');
       const nav = await page.locator('nav[aria-label="Main"] a').allTextContents();
       t.notOk(nav.includes('Users and roles'), 'no users page');
       t.notOk(nav.includes('Sync'), 'no sync page');

@@ -117,6 +117,24 @@ export async function setOwnPassword(backend: Backend, username: string, current
   if (change.statusCode >= 300) throw new Error(`password change for ${username} answered ${change.statusCode}: ${text}`);
 }
 
+/** What every page of the dashboard reads, and what seeding a registered satellite takes. */
+export const DASHBOARD_ENDPOINTS: Probe[] = [
+  'GET /api/account',
+  'GET /api/virtual-accounts',
+  'GET /api/tags',
+  'GET /api/licenses',
+  'GET /api/alerts',
+  'GET /api/devices',
+  'GET /api/users',
+  'GET /api/events',
+  'GET /api/sync',
+  'GET /api/reservations',
+  'GET /api/reports/licenses?format=csv',
+  { method: 'POST', path: '/api/users' },
+  { method: 'POST', path: '/api/registration' },
+  { method: 'POST', path: '/api/sync/import', raw: Buffer.from('not a zip'), type: 'application/zip' },
+];
+
 /** What the overview reads: on a branch without some of them, their cards show a 404. */
 export const OVERVIEW_READS = ['GET /api/sync', 'GET /api/alerts', 'GET /api/licenses', 'GET /api/account'];
 

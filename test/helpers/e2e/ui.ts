@@ -29,6 +29,14 @@ export async function changePasswordAtFirstLogin(page: Page, current: string, ne
   await page.getByRole('button', { name: 'Set new password' }).click();
 }
 
+/** A user's first login: the password someone else set, then their own, then the overview. */
+export async function firstLogin(page: Page, base: string, username: string, initial: string, own: string): Promise<void> {
+  await login(page, base, username, initial);
+  await changePasswordAtFirstLogin(page, initial, own);
+  await page.locator('nav[aria-label="Main"]').waitFor();
+  await settled(page);
+}
+
 export async function goTo(page: Page, path: string): Promise<void> {
   await page.locator(`nav[aria-label="Main"] a[data-page="${path}"]`).click();
   await page.locator(`.page[data-page="${path}"]`).waitFor();
