@@ -43,9 +43,11 @@ import type { RouteInfo } from './http/route-list.ts';
 import { sessionPrincipal } from './http/session-auth.ts';
 import { statusRoutes } from './http/routes/status.ts';
 import { tokenRoutes } from './http/routes/tokens.ts';
+import { uiRoutes } from './http/routes/ui.ts';
 import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
 import { createMetrics } from './metrics.ts';
 import { LevelStore, StoreLockedError, Writer } from './store/index.ts';
+import { lazyDashboard } from '../web-ui/build.ts';
 
 export const SOCKET_PATH_MAX = 100;
 
@@ -181,7 +183,12 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       metrics,
       health,
       principal: sessionPrincipal({ sessions, state, publicOrigin: config.admin.publicOrigin }),
-      publicRoutes: [openApi, loginRoutes({ state, auth, sessions, publicOrigin: config.admin.publicOrigin })],
+      // The dashboard is built on its first request (esbuild, in memory) and served from memory.
+      publicRoutes: [
+        openApi,
+        loginRoutes({ state, auth, sessions, publicOrigin: config.admin.publicOrigin }),
+        uiRoutes({ dashboard: lazyDashboard() }),
+      ],
       routes,
     });
     const localPrincipal: Principal = { kind: 'local' };

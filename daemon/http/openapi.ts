@@ -90,6 +90,16 @@ export function openApiDocument(version: string): Schema {
     '/metrics': {
       get: op({ summary: 'Prometheus metrics (VAs labelled by id)', tag: 'operations', auth: 'none', ok: { status: 200, type: 'text/plain', schema: str } }),
     },
+    // The dashboard: a fixed set of built files, no session needed to fetch them.
+    ...Object.fromEntries(
+      [
+        ['/', 'text/html', 'The dashboard page'],
+        ['/index.html', 'text/html', 'The dashboard page'],
+        ['/app.js', 'text/javascript', "The dashboard's script"],
+        ['/app.css', 'text/css', "The dashboard's styles"],
+        ['/favicon.svg', 'image/svg+xml', "The dashboard's icon"],
+      ].map(([p, type, summary]) => [p, { get: op({ summary: summary!, tag: 'dashboard', auth: 'none', ok: { status: 200, type, schema: str } }) }]),
+    ),
     '/api/openapi.json': {
       get: op({ summary: 'This document', tag: 'operations', auth: 'none', ok: { status: 200, schema: { type: 'object' } } }),
     },

@@ -195,6 +195,9 @@ const ROWS: Row[] = [
   { route: 'POST /api/login', action: 'none', kind: 'open', may: ALL, ok: 200, run: async (c) => c.login((await c.call('GET', '/api/me')).body.username, PASSWORD) },
   { route: 'POST /api/logout', action: 'none', kind: 'open', may: ALL, ok: 204, run: (c) => new AdminClient(c.base).call('POST', '/api/logout') },
   { route: 'GET /api/openapi.json', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', '/api/openapi.json') },
+  ...['/', '/index.html', '/app.js', '/app.css', '/favicon.svg'].map(
+    (path): Row => ({ route: `GET ${path}`, action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', path) }),
+  ),
   { route: 'GET /healthz', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', '/healthz') },
   { route: 'GET /metrics', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', '/metrics') },
 ];
