@@ -1,12 +1,21 @@
 // The process assembly: config → listeners → store → services → apps → control socket.
 // `openSatellite` never exits the process; main does.
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type http from 'node:http';
 import { socketPathOf, type FrozenConfig } from './config/index.ts';
 import { createAccess, type Access, type Principal } from './domain/access.ts';
+import { createAccount } from './domain/account.ts';
 import { collectAlerts, type AlertSource } from './domain/alerts.ts';
+import { createAuth } from './domain/auth.ts';
+import { createEventLog } from './domain/event-log.ts';
+import { createLoginThrottle } from './domain/login-throttle.ts';
+import { createSessions } from './domain/sessions.ts';
+import { createTags } from './domain/tags.ts';
+import { createUsers } from './domain/users.ts';
+import { createVirtualAccounts } from './domain/virtual-accounts.ts';
 import { bootstrap } from './domain/bootstrap.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import type { DomainContext } from './domain/context.ts';
@@ -16,27 +25,39 @@ import { createDevices, type Devices } from './domain/devices.ts';
 import { loadIdentity } from './domain/identity.ts';
 import { createIngest } from './domain/ingest.ts';
 import { openLicensing, type Licensing } from './domain/licensing/index.ts';
+import { createPolicyMode, ensurePolicyVa } from './domain/policy.ts';
 import { createReportTables } from './domain/reports/index.ts';
 import { Sequences } from './domain/sequences.ts';
 import { State } from './domain/state.ts';
 import { createStatus, type Listeners } from './domain/status.ts';
 import { createTokens } from './domain/tokens.ts';
-import { OutpostError } from './errors.ts';
 import { createAdminApp, type AdminRouter } from './http/admin-app.ts';
 import { createDeviceApp } from './http/device-app.ts';
 import type { Health } from './http/health.ts';
+import { accountRoutes } from './http/routes/account.ts';
 import { alertRoutes } from './http/routes/alerts.ts';
 import { backupRoutes } from './http/routes/backup.ts';
+import { deviceKeyRoutes } from './http/routes/device-keys.ts';
 import { deviceRoutes } from './http/routes/devices.ts';
+import { eventRoutes } from './http/routes/events.ts';
 import { licenseRoutes } from './http/routes/licenses.ts';
+import { openApiRoutes } from './http/routes/openapi.ts';
 import { reportRoutes } from './http/routes/reports.ts';
 import { reservationRoutes } from './http/routes/reservations.ts';
+import { loginRoutes, meRoutes } from './http/routes/session.ts';
+import { tagRoutes } from './http/routes/tags.ts';
+import { userRoutes } from './http/routes/users.ts';
+import { virtualAccountRoutes } from './http/routes/virtual-accounts.ts';
+import type { RouteInfo } from './http/route-list.ts';
+import { sessionPrincipal } from './http/session-auth.ts';
 import { statusRoutes } from './http/routes/status.ts';
 import { tokenRoutes } from './http/routes/tokens.ts';
+import { uiRoutes } from './http/routes/ui.ts';
 import { createScheduler, satelliteJobs, type Scheduler } from './jobs/index.ts';
 import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
 import { createMetrics, registerLicenseGauges } from './metrics.ts';
 import { LevelStore, StoreLockedError, Writer } from './store/index.ts';
+import { lazyDashboard } from '../web-ui/build.ts';
 
 export const SOCKET_PATH_MAX = 100;
 
@@ -56,9 +77,13 @@ export interface Satellite {
   listeners: Listeners;
   socketPath: string;
   ctx: DomainContext;
+  /** What each listener serves (the admin listener's routes are the control socket's too). */
+  routes: { admin: RouteInfo[]; device: RouteInfo[] };
   services: Services;
   close(): Promise<void>;
 }
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export async function openSatellite(config: FrozenConfig, opts: { log: Logger; clock?: Clock }): Promise<Satellite> {
   const { log } = opts;
@@ -144,17 +169,52 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       alerts: () => collectAlerts(alertSources, clock()),
     });
 
-    const deviceApp = createDeviceApp({ ctx, log, metrics, health, identity, devices, ingest, verifier, poolStatus: licensing.poolStatus });
+    // The access model: sessions and the login throttle live in memory (a restart logs everyone out).
+    const sessions = createSessions({
+      clock,
+      idleMs: config.admin.session.idleMinutes * 60_000,
+      absoluteMs: config.admin.session.absoluteHours * 3_600_000,
+    });
+    const throttle = createLoginThrottle({ clock });
+    const users = createUsers(ctx, { sessions });
+    const auth = createAuth(ctx, { sessions, throttle, eventVa: (u) => users.eventVa(u.roles) });
+    const vas = createVirtualAccounts(ctx, {
+      hasLicenses: (vaId) => licensing.vaHasLicenses(vaId),
+      forgetLicenses: (tx, vaId) => licensing.stageForgetVirtualAccount(tx, vaId),
+    });
+
+    const policyMode = createPolicyMode(ctx, ingest);
+    if (config.device.policyMode.enabled) await ensurePolicyVa(ctx);
+    const deviceApp = createDeviceApp({
+      ctx,
+      log,
+      metrics,
+      health,
+      identity,
+      devices,
+      ingest,
+      verifier,
+      poolStatus: licensing.poolStatus,
+      ...(config.device.policyMode.enabled ? { policy: policyMode } : {}),
+    });
     const routes = [
+      meRoutes({ state }),
+      accountRoutes({ account: createAccount(ctx), access }),
+      virtualAccountRoutes({ vas, access, state }),
+      tagRoutes({ tags: createTags(ctx), access }),
+      userRoutes({ users, auth, access }),
+      eventRoutes({ events: createEventLog(ctx), access, state }),
       tokenRoutes({ tokens, access }),
       statusRoutes({ status: createStatus(ctx, listeners), access }),
       backupRoutes({ store, dataDir: config.dataDir, access }),
+      deviceKeyRoutes({ policy: policyMode, access, state }),
       licenseRoutes({ licensing, access, state, clock }),
       alertRoutes({ sources: alertSources, access, state, clock }),
       deviceRoutes({ devices, deviceAdmin, access, state }),
       reportRoutes({ tables: createReportTables(ctx, licensing), access, state, clock }),
       reservationRoutes({ licensing, access, state }),
     ];
+    const openApi = openApiRoutes({ version: VERSION });
     // Stopped before the writer closes (shutdown runs `opened` in reverse).
     const scheduler = createScheduler(satelliteJobs({ ctx, licensing }), log);
     opened.push(() => scheduler.stop());
@@ -162,13 +222,17 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       log,
       metrics,
       health,
-      principal: async () => {
-        throw new OutpostError('UNAUTHENTICATED', 'Log in first.');
-      },
+      principal: sessionPrincipal({ sessions, state, publicOrigin: config.admin.publicOrigin }),
+      // The dashboard is built on its first request (esbuild, in memory) and served from memory.
+      publicRoutes: [
+        openApi,
+        loginRoutes({ state, auth, sessions, publicOrigin: config.admin.publicOrigin }),
+        uiRoutes({ dashboard: lazyDashboard() }),
+      ],
       routes,
     });
     const localPrincipal: Principal = { kind: 'local' };
-    const socketApp = createAdminApp({ log, metrics, health, principal: async () => localPrincipal, routes });
+    const socketApp = createAdminApp({ log, metrics, health, principal: async () => localPrincipal, publicRoutes: [openApi], routes });
 
     // The database lock is held: a leftover socket is ours to remove.
     await rm(socketPath, { force: true });
@@ -194,6 +258,7 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       listeners,
       socketPath,
       ctx,
+      routes: { admin: adminApp.routeList, device: deviceApp.routeList },
       services: { access, devices, deviceAdmin, licensing, alertSources, scheduler, routes },
       close: async () => {
         health.state = 'closing';

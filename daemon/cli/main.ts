@@ -18,6 +18,9 @@ const USAGE = `usage: outpost <verb> [options]
   status                                 registration, last cloud contact, counts, listeners
   token create --va PATH [--days N] [--uses N] [--description TEXT]
   token list | token revoke ID
+  user add USERNAME --role ROLE [--va PATH] [--password-file FILE]
+  user list | user passwd USERNAME [--password-file FILE]
+                                         passwords from a prompt, --password-file, or stdin's first line
   backup --out DIR                       a consistent copy of the database and the key
 
 options for every verb: --config FILE, --data-dir DIR, --json`;

@@ -6,6 +6,7 @@ import type { ControlClient } from './client.ts';
 import type { Out } from './output.ts';
 import { status } from './status.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
+import { userAdd, userList, userPasswd } from './user.ts';
 
 export interface VerbContext {
   client: ControlClient;
@@ -26,5 +27,9 @@ export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> =
   token: {
     run: async () => {},
     subverbs: { create: tokenCreate, list: tokenList, revoke: tokenRevoke },
+  },
+  user: {
+    run: async () => {},
+    subverbs: { add: userAdd, list: userList, passwd: userPasswd },
   },
 };

@@ -27,7 +27,8 @@ export interface DeviceJson {
   keyThumbprint?: string | null;
 }
 
-export type DeviceSort = 'id' | 'lastReportAt' | '-lastReportAt';
+/** What a list is sorted by; ties are broken by id. */
+export type DeviceSortField = 'id' | 'hostname' | 'registeredAt' | 'lastReportAt';
 
 export interface DeviceQuery {
   /** VA ids to show, or null for all. */
@@ -35,7 +36,9 @@ export interface DeviceQuery {
   state?: DeviceState;
   /** Case-insensitive substring of hostname, PID or serial. */
   q?: string;
-  sort: DeviceSort;
+  sort: DeviceSortField;
+  /** Descending: newest report first, hostnames Z to A. */
+  desc: boolean;
   limit: number;
   cursor: string | null;
 }
@@ -80,11 +83,21 @@ export function createDeviceAdmin(ctx: DomainContext) {
       return d;
     },
 
-    /** One page of devices: sorted by id, or by last report (never reported counts as oldest), then id. */
+    /**
+     * One page of devices, sorted by `sort` then id. A device that never reported counts as
+     * the oldest; one without a hostname sorts after every hostname.
+     */
     list(query: DeviceQuery): { items: DeviceJson[]; next: string | null } {
-      const desc = query.sort === '-lastReportAt';
-      const byReport = query.sort !== 'id';
-      const sign = desc ? -1 : 1;
+      const byReport = query.sort === 'lastReportAt';
+      const keyOf =
+        query.sort === 'hostname'
+          ? (d: DeviceRecord) => d.hostname ?? '\uffff'
+          : query.sort === 'registeredAt'
+            ? (d: DeviceRecord) => d.registeredAt
+            : byReport
+              ? (d: DeviceRecord) => state.latest.get(d.id)?.lastReportAt ?? ''
+              : () => '';
+      const sign = query.desc ? -1 : 1;
       const cmp = (ak: string, aid: string, bk: string, bid: string): number =>
         sign * (ak < bk ? -1 : ak > bk ? 1 : aid < bid ? -1 : aid > bid ? 1 : 0);
       const after = query.cursor === null ? null : decodeCursor(query.cursor);
@@ -124,7 +137,7 @@ export function createDeviceAdmin(ctx: DomainContext) {
           if (query.vaIds !== null && !query.vaIds.has(d.vaId)) continue;
           if (query.state !== undefined && d.state !== query.state) continue;
           if (needle !== undefined && !matches(d)) continue;
-          consider(byReport ? (state.latest.get(d.id)?.lastReportAt ?? '') : '', d.id, d);
+          consider(keyOf(d), d.id, d);
         }
       }
 

@@ -15,7 +15,7 @@ export const udiSchema = z.object({
   sn: text(1, 64),
 });
 
-const registerBody = z.object({
+export const registerBody = z.object({
   token: z.string(),
   udi: udiSchema,
   hostname: text(1, 255).nullable().optional(),

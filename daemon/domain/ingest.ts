@@ -3,7 +3,7 @@
 // latest usage is kept as it arrives, so compliance is a lookup, never a scan of reports.
 import { z } from 'zod';
 import { OutpostError } from '../errors.ts';
-import { keys, prefixRange } from '../store/index.ts';
+import { keys, prefixRange, type Tx } from '../store/index.ts';
 import { DAY_MS } from './clock.ts';
 import type { DomainContext } from './context.ts';
 import { assertServing } from './devices.ts';
@@ -56,8 +56,62 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}) {
     return report;
   }
 
+
+  /** The keys a report's transaction reads, fetched for a whole group at once. */
+  const prefetchKeys = (deviceId: string, reportId: string) => [keys.report(reportId), keys.latestUsage(deviceId), keys.reportCounts];
+
+  /** Stages one validated report in `tx`: the one ingest path behind /v1/reports and /v1/usage. */
+  async function stage(tx: Tx, device: DeviceRecord, report: ReportPayload, digest: string, now: Date): Promise<IngestAnswer> {
+    const receivedAt = now.toISOString();
+    const existing = await tx.get<StoredReport>(keys.report(report.reportId));
+    if (existing) {
+      if (existing.digest !== digest || existing.deviceId !== device.id) {
+        throw new OutpostError('REPORT_CONFLICT', 'A different report with this reportId was already received.');
+      }
+      hooks.onDuplicate?.();
+      return { status: 200 as const, body: { reportId: report.reportId, receivedAt: existing.receivedAt, duplicate: true } };
+    }
+    const seq = ctx.seq.next(tx, 'report');
+    const stored: StoredReport = {
+      reportId: report.reportId,
+      deviceId: device.id,
+      vaId: device.vaId,
+      window: { start: report.window.start, end: report.window.end },
+      usage: report.usage.map((u) => ({ entitlement: u.entitlement, count: u.count })),
+      receivedAt,
+      digest,
+      seq,
+    };
+    tx.put(keys.report(report.reportId), stored);
+    tx.put(keys.unacked(seq), report.reportId);
+    const counts = (await tx.get<ReportCounts>(keys.reportCounts)) ?? { total: 0, unacknowledged: 0 };
+    const newCounts = { total: counts.total + 1, unacknowledged: counts.unacknowledged + 1 };
+    tx.put(keys.reportCounts, newCounts);
+
+    const previous = await tx.get<LatestUsage>(keys.latestUsage(device.id));
+    const newer = !previous || Date.parse(report.window.end) > Date.parse(previous.windowEnd);
+    const latest: LatestUsage = newer
+      ? {
+          reportId: report.reportId,
+          windowEnd: report.window.end,
+          usage: Object.fromEntries(report.usage.map((u) => [u.entitlement, u.count])),
+          lastReportAt: receivedAt,
+        }
+      : { ...previous, lastReportAt: receivedAt };
+    tx.put(keys.latestUsage(device.id), latest);
+    tx.after(() => {
+      state.latest.set(device.id, latest);
+      state.reportCounts = newCounts;
+      if (newer) hooks.onUsage?.(device, previous?.usage, latest.usage);
+      hooks.onAccepted?.();
+    });
+    return { status: 202 as const, body: { reportId: report.reportId, receivedAt, duplicate: false } };
+  }
+
   return {
     validate,
+    stage,
+    prefetchKeys,
 
     /**
      * Stores one report from `device`; `body` is the whole body (for duplicate detection),
@@ -71,56 +125,11 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}) {
       }
       assertServing(ctx);
       const digest = sha256(canonicalJson(body));
-      const receivedAt = now.toISOString();
 
-      return ctx.writer.run(
-        async (tx) => {
-          const existing = await tx.get<StoredReport>(keys.report(report.reportId));
-          if (existing) {
-            if (existing.digest !== digest || existing.deviceId !== device.id) {
-              throw new OutpostError('REPORT_CONFLICT', 'A different report with this reportId was already received.');
-            }
-            hooks.onDuplicate?.();
-            return { status: 200 as const, body: { reportId: report.reportId, receivedAt: existing.receivedAt, duplicate: true } };
-          }
-          const seq = ctx.seq.next(tx, 'report');
-          const stored: StoredReport = {
-            reportId: report.reportId,
-            deviceId: device.id,
-            vaId: device.vaId,
-            window: { start: report.window.start, end: report.window.end },
-            usage: report.usage.map((u) => ({ entitlement: u.entitlement, count: u.count })),
-            receivedAt,
-            digest,
-            seq,
-          };
-          tx.put(keys.report(report.reportId), stored);
-          tx.put(keys.unacked(seq), report.reportId);
-          const counts = (await tx.get<ReportCounts>(keys.reportCounts)) ?? { total: 0, unacknowledged: 0 };
-          const newCounts = { total: counts.total + 1, unacknowledged: counts.unacknowledged + 1 };
-          tx.put(keys.reportCounts, newCounts);
-
-          const previous = await tx.get<LatestUsage>(keys.latestUsage(device.id));
-          const newer = !previous || Date.parse(report.window.end) > Date.parse(previous.windowEnd);
-          const latest: LatestUsage = newer
-            ? {
-                reportId: report.reportId,
-                windowEnd: report.window.end,
-                usage: Object.fromEntries(report.usage.map((u) => [u.entitlement, u.count])),
-                lastReportAt: receivedAt,
-              }
-            : { ...previous, lastReportAt: receivedAt };
-          tx.put(keys.latestUsage(device.id), latest);
-          tx.after(() => {
-            state.latest.set(device.id, latest);
-            state.reportCounts = newCounts;
-            if (newer) hooks.onUsage?.(device, previous?.usage, latest.usage);
-            hooks.onAccepted?.();
-          });
-          return { status: 202 as const, body: { reportId: report.reportId, receivedAt, duplicate: false } };
-        },
-        { bounded: true },
-      );
+      return ctx.writer.run((tx) => stage(tx, device, report, digest, now), {
+        bounded: true,
+        prefetch: prefetchKeys(device.id, report.reportId),
+      });
     },
 
     /** GET /v1/acks: this device's acknowledged reports after `cursor`, oldest first. */

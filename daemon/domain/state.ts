@@ -4,11 +4,13 @@
 import type { Store } from '../store/index.ts';
 import { keys, prefixRange } from '../store/index.ts';
 import { OutpostError } from '../errors.ts';
+import { VaTree } from './va-tree.ts';
 import type {
   AccountRecord,
   DeviceRecord,
   LatestUsage,
   SatelliteRecord,
+  TagKeyRecord,
   TokenRecord,
   UserRecord,
   VirtualAccount,
@@ -17,12 +19,14 @@ import type {
 export class State {
   satellite!: SatelliteRecord;
   account!: AccountRecord;
-  readonly vas = new Map<string, VirtualAccount>();
+  /** The VA tree: a Map by id with a child index and a path cache. */
+  readonly vas = new VaTree();
   readonly tokens = new Map<string, TokenRecord>();
   readonly devices = new Map<string, DeviceRecord>();
   readonly devicesByUdi = new Map<string, string>();
   readonly latest = new Map<string, LatestUsage>();
   readonly users = new Map<string, UserRecord>();
+  readonly tagKeys = new Map<string, TagKeyRecord>();
   reportCounts: ReportCounts = { total: 0, unacknowledged: 0 };
   readonly #deviceWatchers: Array<(before: DeviceRecord | undefined, after: DeviceRecord) => void> = [];
 
@@ -40,6 +44,7 @@ export class State {
     await load<TokenRecord>(keys.tokenPrefix, (t) => s.tokens.set(t.id, t));
     await load<DeviceRecord>(keys.devicePrefix, (d) => s.putDevice(d));
     await load<UserRecord>(keys.userPrefix, (u) => s.users.set(u.id, u));
+    await load<TagKeyRecord>(keys.tagKeyPrefix, (k) => s.tagKeys.set(k.key, k));
     for await (const [key, v] of store.iterate<LatestUsage>(prefixRange(keys.latestUsagePrefix))) {
       const id = key.slice(keys.latestUsagePrefix.length);
       // Keyed by the device record's own id string: lookups by `device.id` then match by
@@ -71,13 +76,7 @@ export class State {
 
   /** `Default/Eng/Lab` for a VA id. */
   vaPath(id: string): string {
-    const parts: string[] = [];
-    let va = this.vas.get(id);
-    while (va) {
-      parts.unshift(va.name);
-      va = va.parentId ? this.vas.get(va.parentId) : undefined;
-    }
-    return parts.join('/');
+    return this.vas.path(id);
   }
 
   vaRef(id: string): { id: string; path: string } {
@@ -85,20 +84,7 @@ export class State {
   }
 
   vaByPath(path: string): VirtualAccount | undefined {
-    let parentId: string | null = null;
-    let found: VirtualAccount | undefined;
-    for (const name of path.split('/')) {
-      found = undefined;
-      for (const va of this.vas.values()) {
-        if (va.parentId === parentId && va.name === name) {
-          found = va;
-          break;
-        }
-      }
-      if (!found) return undefined;
-      parentId = found.id;
-    }
-    return found;
+    return this.vas.byPath(path);
   }
 
   /** A VA named by id (`va_…`) or path; 404 when there is none. */
@@ -109,7 +95,8 @@ export class State {
   }
 
   get defaultVa(): VirtualAccount {
-    for (const va of this.vas.values()) if (va.parentId === null && va.name === 'Default') return va;
+    const va = this.vas.byPath('Default');
+    if (va && va.parentId === null) return va;
     throw new TypeError('the Default virtual account is missing');
   }
 

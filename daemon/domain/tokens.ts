@@ -64,7 +64,9 @@ export function createTokens(ctx: DomainContext) {
         uses: 0,
         revoked: false,
       };
-      await ctx.writer.run((tx) => {
+      await ctx.writer.run(async (tx) => {
+        // The VA may have been deleted since it was resolved.
+        if (!(await tx.get(keys.va(va.id)))) throw new OutpostError('NOT_FOUND', `No virtual account ${JSON.stringify(input.virtualAccountId)}.`);
         tx.put(keys.token(record.id), record);
         tx.put(keys.tokenHash(record.hash), record.id);
         recordEvent(tx, ctx.seq, now, {

@@ -28,6 +28,12 @@ export interface VirtualAccount {
   createdAt: string;
 }
 
+/** A tag key VAs may use; an sa-admin defines them. */
+export interface TagKeyRecord {
+  key: string;
+  createdAt: string;
+}
+
 export interface TokenRecord {
   id: string;
   vaId: string;

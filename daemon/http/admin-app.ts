@@ -7,9 +7,12 @@ import type { Principal } from '../domain/access.ts';
 import type { Metrics } from '../metrics.ts';
 import { errorMiddleware } from './errors.ts';
 import { healthRoute, type Health } from './health.ts';
+import { listRoutes, type RouteInfo } from './route-list.ts';
 
 export interface AdminState {
   principal: Principal;
+  /** The SHA-256 of the caller's session id, when it came with one. */
+  sessionHash?: string;
 }
 
 export type AdminRouter = Router<AdminState>;
@@ -20,13 +23,16 @@ export interface AdminAppDeps {
   health: Health;
   /** Who is asking; throws 401 when nobody is. */
   principal: (ctx: Context) => Promise<Principal>;
-  /** Routes that need no session (login, static files). */
-  publicRoutes?: (router: Router) => void;
+  /** Routes that need no session (login, the API document, static files). */
+  publicRoutes?: Array<(router: Router) => void>;
   /** The API routes, mounted under a session. */
   routes: Array<(router: AdminRouter) => void>;
 }
 
-export function createAdminApp(deps: AdminAppDeps): Koa {
+/** The app, and the routes it serves (for the API document's and the access matrix's tests). */
+export type AdminApp = Koa & { routeList: RouteInfo[] };
+
+export function createAdminApp(deps: AdminAppDeps): AdminApp {
   const app = new Koa();
   app.proxy = false;
   const open = new Router();
@@ -35,7 +41,7 @@ export function createAdminApp(deps: AdminAppDeps): Koa {
     ctx.type = deps.metrics.registry.contentType;
     ctx.body = await deps.metrics.registry.metrics();
   });
-  deps.publicRoutes?.(open);
+  for (const mount of deps.publicRoutes ?? []) mount(open);
 
   const api = new Router<AdminState>();
   api.use(async (ctx, next) => {
@@ -55,5 +61,5 @@ export function createAdminApp(deps: AdminAppDeps): Koa {
     if (ctx.path.startsWith('/api/')) return api.routes()(ctx as never, next);
     return next();
   });
-  return app;
+  return Object.assign(app, { routeList: listRoutes(open, api) });
 }

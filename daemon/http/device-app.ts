@@ -9,10 +9,12 @@ import { OutpostError } from '../errors.ts';
 import type { Ingest } from '../domain/ingest.ts';
 import type { Identity } from '../domain/identity.ts';
 import type { DomainContext } from '../domain/context.ts';
+import type { PolicyMode } from '../domain/policy.ts';
 import type { Metrics } from '../metrics.ts';
 import { DEVICE_BODY_LIMIT, checkMediaType, parseJson, readText } from './body.ts';
 import { errorMiddleware } from './errors.ts';
 import { healthRoute, type Health } from './health.ts';
+import { listRoutes, type RouteInfo } from './route-list.ts';
 
 export interface DeviceAppDeps {
   ctx: DomainContext;
@@ -24,11 +26,11 @@ export interface DeviceAppDeps {
   ingest: Ingest;
   verifier: CredentialVerifier;
   poolStatus: (vaId: string, entitlement: string) => 'ok' | 'insufficient';
-  /** Extra routes (policy mode) mounted on the same app. */
-  extend?: (router: Router) => void;
+  /** Policy mode, when enabled: POST /v1/usage (absent, so 404, when off). */
+  policy?: Pick<PolicyMode, 'usage'>;
 }
 
-export function createDeviceApp(deps: DeviceAppDeps): Koa {
+export function createDeviceApp(deps: DeviceAppDeps): Koa & { routeList: RouteInfo[] } {
   const app = new Koa();
   app.proxy = false;
   const router = new Router();
@@ -80,9 +82,17 @@ export function createDeviceApp(deps: DeviceAppDeps): Koa {
     ctx.body = { keys: [deps.identity.publicJwk] };
   });
 
-  deps.extend?.(router);
+  if (deps.policy) {
+    const policy = deps.policy;
+    router.post('/v1/usage', async (ctx) => {
+      checkMediaType(ctx, ['application/jose']);
+      const answer = await policy.usage(await readText(ctx, DEVICE_BODY_LIMIT));
+      ctx.status = answer.status;
+      ctx.body = answer.body;
+    });
+  }
 
   app.use(errorMiddleware(deps.log, (code) => deps.metrics.refusals.inc({ code })));
   app.use(router.routes());
-  return app;
+  return Object.assign(app, { routeList: listRoutes(router) });
 }

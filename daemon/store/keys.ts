@@ -10,11 +10,17 @@ export const keys = {
   account: 'meta!account',
   /** Reports stored and not yet acknowledged, counted as they change. */
   reportCounts: 'meta!reports',
+  /** How many devices registered themselves in policy mode (for device.policyMode.maxDevices). */
+  policyDeviceCount: 'meta!policy-devices',
   /** Counters that must never repeat (`meta!seq!<name>`). */
   seq: (name: string) => `meta!seq!${name}`,
 
   va: (id: string) => `va${SEP}${id}`,
   vaPrefix: `va${SEP}`,
+
+  /** A tag key VAs may use (`/api/tags`). */
+  tagKey: (key: string) => `tagk${SEP}${key}`,
+  tagKeyPrefix: `tagk${SEP}`,
 
   token: (id: string) => `tok${SEP}${id}`,
   tokenPrefix: `tok${SEP}`,

@@ -19,6 +19,8 @@ export interface WriterStats {
 
 interface Job {
   fn: (tx: Tx) => unknown;
+  prefetch?: string[];
+  exclusive: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -51,9 +53,18 @@ export class Writer {
   /**
    * Runs `fn` as one transaction and resolves with its result once its writes are synced.
    * A transaction that throws stages nothing. `bounded` transactions are refused with 429 BUSY
-   * when the queue is full, rather than letting it grow without limit.
+   * when the queue is full, rather than letting it grow without limit. `prefetch` names keys the
+   * transaction will read: a group reads all of its prefetch keys in one `getMany`.
+   *
+   * An `exclusive` transaction runs alone in its batch, after every earlier batch is durable and
+   * its `after` callbacks have run: the in-memory views are then exactly the store, so it may
+   * check what has no key to `tx.get` (counts, a VA's emptiness, the tree's shape). Rare admin
+   * changes use it; the cost is one sync of their own.
    */
-  run<T>(fn: (tx: Tx) => T | Promise<T>, opts: { bounded?: boolean } = {}): Promise<Awaited<T>> {
+  run<T>(
+    fn: (tx: Tx) => T | Promise<T>,
+    opts: { bounded?: boolean; exclusive?: boolean; prefetch?: string[] } = {},
+  ): Promise<Awaited<T>> {
     if (this.#closed) return Promise.reject(new OutpostError('UNAVAILABLE', 'The satellite is shutting down.'));
     if (opts.bounded && this.#queue.length >= this.#limit) {
       return Promise.reject(
@@ -61,7 +72,7 @@ export class Writer {
       );
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ fn, prefetch: opts.prefetch, exclusive: opts.exclusive === true, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#running) this.#start();
     });
   }
@@ -80,22 +91,47 @@ export class Writer {
 
   async #loop(): Promise<void> {
     while (this.#queue.length > 0) {
-      const group = this.#queue.splice(0, this.#maxGroup);
-      await this.#commit(group);
+      await this.#commit(this.#queue.splice(0, this.#groupSize()));
     }
     this.#running = false;
     this.#markIdle();
   }
 
+  /** How many queued jobs the next batch takes: up to an exclusive one, which goes alone. */
+  #groupSize(): number {
+    if (this.#queue[0]!.exclusive) return 1;
+    const n = Math.min(this.#queue.length, this.#maxGroup);
+    for (let i = 1; i < n; i++) if (this.#queue[i]!.exclusive) return i;
+    return n;
+  }
+
   async #commit(group: Job[]): Promise<void> {
     const staged = new Map<string, unknown>();
+    // Nothing else writes, so what the store holds now stays true for the whole group.
+    const fetched = new Map<string, unknown>();
+    const wanted = [...new Set(group.flatMap((j) => j.prefetch ?? []))];
+    if (wanted.length > 0) {
+      try {
+        const values = await this.#store.getMany(wanted);
+        wanted.forEach((k, i) => fetched.set(k, values[i]));
+      } catch (err) {
+        for (const job of group) job.reject(err);
+        return;
+      }
+    }
     const done: Array<{ job: Job; value: unknown; after: Array<() => void> }> = [];
     for (const job of group) {
       const local = new Map<string, unknown>();
       const after: Array<() => void> = [];
       const tx: Tx = {
         get: async <T>(key: string) => {
-          const v = local.has(key) ? local.get(key) : staged.has(key) ? staged.get(key) : await this.#store.get<T>(key);
+          const v = local.has(key)
+            ? local.get(key)
+            : staged.has(key)
+              ? staged.get(key)
+              : fetched.has(key)
+                ? fetched.get(key)
+                : await this.#store.get<T>(key);
           return (v === DELETED ? undefined : v) as T | undefined;
         },
         put: (key, value) => void local.set(key, value),

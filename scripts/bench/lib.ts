@@ -1,25 +1,11 @@
-// Shared by the benchmark cases: a satellite filled with many devices, medians, and requests
-// over the control socket.
-//
-// Filling: devices are written straight through the one writer (the records registration and
-// ingest would write: the device, its UDI index and its latest usage, 2,000 devices a
-// transaction), and lines through `applyEntitlementSnapshot`; 100,000 registrations and
-// reports over HTTP would take minutes and measure something else. The satellite is then closed
-// and opened again, so what is measured runs on a satellite loaded from disk as in production.
+// Shared pieces of the benchmark cases: processes, load runs, medians.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { Agent, request } from 'undici';
-import { loadConfig } from '../../daemon/config/index.ts';
-import { newId } from '../../daemon/domain/ids.ts';
-import type { DeviceRecord, LatestUsage, VirtualAccount } from '../../daemon/domain/types.ts';
-import type { Line } from '../../daemon/domain/licenses/index.ts';
-import { createLogger } from '../../daemon/log.ts';
-import { openSatellite, type Satellite } from '../../daemon/satellite.ts';
-import { keys } from '../../daemon/store/index.ts';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const BIN = fileURLToPath(new URL('../../bin/outpost.js', import.meta.url));
 
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -27,131 +13,67 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-export const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-
-export function flag(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
+export interface Started {
+  child: ChildProcess;
+  device: string;
+  admin: string;
+  /** Milliseconds from spawn to both listener lines. */
+  startMs: number;
+  stop(): Promise<void>;
 }
 
-export function tempDataDir(): { dataDir: string; remove: () => void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'op-bench-'));
-  return { dataDir: path.join(dir, 'data'), remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-export function open(dataDir: string): Promise<Satellite> {
-  const config = loadConfig({ env: {}, overrides: { dataDir, 'device.listen': '127.0.0.1:0', 'admin.listen': '127.0.0.1:0', 'log.level': 'silent' } });
-  return openSatellite(config, { log: createLogger('silent') });
-}
-
-export interface FillShape {
-  devices: number;
-  vas: number;
-  entitlements: number;
-}
-
-/** Fills a new satellite in `dataDir` and closes it. */
-export async function fill(dataDir: string, shape: FillShape): Promise<{ seconds: number }> {
-  const started = performance.now();
-  const sat = await open(dataDir);
-  const { state, writer, clock } = { state: sat.ctx.state, writer: sat.ctx.writer, clock: sat.ctx.clock };
-  const now = clock();
-  const vaIds: string[] = [];
-  await writer.run((tx) => {
-    for (let i = 0; i < shape.vas; i++) {
-      const va: VirtualAccount = { id: newId('va'), name: `VA-${i}`, parentId: state.defaultVa.id, tags: {}, createdAt: now.toISOString() };
-      vaIds.push(va.id);
-      tx.put(keys.va(va.id), va);
-      tx.after(() => state.vas.set(va.id, va));
-    }
+/** Starts `outpost serve` on free loopback ports and waits until it listens. */
+export async function startOutpost(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { PATH: process.env.PATH, OUTPOST_DATA_DIR: dataDir, OUTPOST_DEVICE_LISTEN: '127.0.0.1:0', OUTPOST_ADMIN_LISTEN: '127.0.0.1:0', OUTPOST_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const ents = Array.from({ length: shape.entitlements }, (_, i) => `entitlement-${String(i).padStart(2, '0')}`);
-  const lines: Line[] = vaIds.flatMap((_, v) =>
-    ents.map((entitlement, e) => ({
-      lineId: `L-${v}-${e}`,
-      sku: `SKU-${e}`,
-      entitlement,
-      description: `${entitlement} for VA-${v}`,
-      quantity: Math.round((shape.devices / shape.vas) * 1.6),
-      type: e % 3 === 0 ? 'perpetual' : 'term',
-      startsAt: new Date(now.getTime() - 30 * 86_400_000).toISOString(),
-      endsAt: e % 3 === 0 ? null : new Date(now.getTime() + (20 + e * 30) * 86_400_000).toISOString(),
-      virtualAccount: `Default/VA-${v}`,
-    })),
-  );
-  await sat.services.licensing.applyEntitlementSnapshot(lines, { actor: 'cloud' });
-
-  const CHUNK = 2000;
-  for (let start = 0; start < shape.devices; start += CHUNK) {
-    await writer.run((tx) => {
-      for (let i = start; i < Math.min(start + CHUNK, shape.devices); i++) {
-        const device: DeviceRecord = {
-          id: newId('dev'),
-          udi: { pid: 'C9300-24P', sn: `FOC${String(i).padStart(8, '0')}` },
-          hostname: `sw-${i}.example.net`,
-          vaId: vaIds[i % vaIds.length]!,
-          state: 'registered',
-          via: 'token',
-          registeredAt: now.toISOString(),
-          credentialId: newId('crd'),
-          revoked: false,
-        };
-        const usage: Record<string, number> = {};
-        for (let e = 0; e < ents.length; e++) usage[ents[e]!] = (i + e) % 4;
-        const at = new Date(now.getTime() - (i % 1440) * 60_000).toISOString();
-        const latest: LatestUsage = { reportId: randomUUID(), windowEnd: at, usage, lastReportAt: at };
-        tx.put(keys.device(device.id), device);
-        tx.put(keys.udi(device.udi.pid, device.udi.sn), device.id);
-        tx.put(keys.latestUsage(device.id), latest);
-        // As registration then a first report would leave them (the pools count the device
-        // when it appears with its latest usage).
-        tx.after(() => {
-          state.latest.set(device.id, latest);
-          state.putDevice(device);
-        });
+  const urls = await new Promise<{ device: string; admin: string }>((resolve, reject) => {
+    let device = '';
+    let admin = '';
+    let buf = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c;
+      for (const m of buf.matchAll(/"msg":"(device|admin) listener on (\S+?)"/g)) {
+        if (m[1] === 'device') device = m[2]!;
+        else admin = m[2]!;
       }
+      if (device && admin) resolve({ device, admin });
     });
-  }
-  await sat.close();
-  return { seconds: (performance.now() - started) / 1000 };
-}
-
-/** A keep-alive client for one unix socket. */
-export function socketClient(socketPath: string) {
-  const agent = new Agent({ connect: { socketPath }, keepAliveTimeout: 60_000 });
+    child.once('exit', (code) => reject(new Error(`outpost exited with ${code}`)));
+  });
+  const startMs = performance.now() - t0;
   return {
-    async get(p: string): Promise<{ status: number; bytes: number; ms: number }> {
-      const t0 = performance.now();
-      const res = await request(`http://localhost${p}`, { dispatcher: agent });
-      const body = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, bytes: body.length, ms: performance.now() - t0 };
+    child,
+    ...urls,
+    startMs,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
     },
-    close: () => agent.close(),
   };
 }
 
-export const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MB`;
-
-const CHILD = new URL('./support/child.ts', import.meta.url).pathname;
-
-/** Runs support/child.ts in its own process; `firstLine` is the JSON line it prints. */
-export function runChild(args: string[], nodeFlags: string[] = []): { child: ChildProcess; firstLine: Promise<any> } {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', CHILD, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const firstLine = new Promise((resolve, reject) => {
-    lines.once('line', (l) => resolve(JSON.parse(l)));
-    child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
-  });
-  return { child, firstLine };
+/** Resident set size of a process, in MB (Linux). */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** `fill` in a child process, so the measuring process holds nothing left over from filling. */
-export async function fillInChild(dataDir: string, shape: FillShape): Promise<{ seconds: number }> {
-  const { child, firstLine } = runChild(['fill', dataDir, String(shape.devices), String(shape.vas), String(shape.entitlements)]);
-  const result = await firstLine;
-  await new Promise((r) => child.once('exit', r));
-  return result;
+export interface LoadResult {
+  rps: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** One autocannon run; `setupRequest` may change each request (unique ids, credentials). */
+export async function load(opts: autocannon.Options): Promise<LoadResult> {
+  const r = await autocannon({ ...opts });
+  return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }

@@ -5,7 +5,7 @@
 // cost the pool index adds to each report.
 import http from 'node:http';
 import Koa from 'koa';
-import { fillInChild, flag, median, open, percentile, runChild, socketClient, tempDataDir } from './lib.ts';
+import { fillInChild, flag, median, open, percentile, runChild, socketClient, tempDataDir } from './support/fill.ts';
 
 async function latencies(get: () => Promise<{ status: number; ms: number }>, n: number): Promise<number[]> {
   for (let i = 0; i < 20; i++) await get(); // warm-up

@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { fillInChild, flag, mb, median, runChild, tempDataDir } from './lib.ts';
+import { fillInChild, flag, mb, median, runChild, tempDataDir } from './support/fill.ts';
 
 const rssOf = (pid: number): number => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -78,7 +78,10 @@ t.test('the device list: JSON per SPEC, filters by VA, state and text, sorted an
   t.equal(paged.pages, 4);
   t.same(paged.items.map((x: any) => x.udi.sn), ['FOC0004', 'JAE0003', 'FOC0002', 'FOC0001'], 'a cursor continues the sort');
 
-  for (const bad of ['state=gone', 'sort=hostname', 'nested=yes', 'limit=0', 'limit=1001', 'cursor=nonsense', 'va=Nope', 'other=1']) {
+  t.same(await ids('sort=lastReportAt&order=desc'), ['FOC0004', 'JAE0003', 'FOC0002', 'FOC0001'], 'order=desc as the dashboard asks');
+  t.same(await ids('sort=hostname'), ['FOC0001', 'FOC0002', 'FOC0004', 'JAE0003'], 'by hostname (core-sw-1, sw-FOC0002, …)');
+  t.same(await ids('sort=-registeredAt'), ['FOC0004', 'JAE0003', 'FOC0002', 'FOC0001'], 'by registration, newest first');
+  for (const bad of ['state=gone', 'sort=color', 'order=up', 'nested=yes', 'limit=0', 'limit=1001', 'cursor=nonsense', 'va=Nope', 'other=1']) {
     const res = await api(sat, 'GET', `/api/devices?${bad}`);
     t.equal(res.status, bad === 'va=Nope' ? 404 : 400, bad);
   }

@@ -7,7 +7,7 @@ import type { State } from '../../domain/state.ts';
 import { listScope } from '../../domain/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { pageParams, paginate } from '../pagination.ts';
-import { flag, paging, readQuery } from '../query.ts';
+import { flag, paging, parseQuery } from '../query.ts';
 
 const alertsQuery = z.strictObject({ va: z.string().min(1).max(1024).optional(), nested: flag, ...paging });
 
@@ -15,7 +15,7 @@ export function alertRoutes(deps: { sources: readonly AlertSource[]; access: Acc
   return (router: AdminRouter) => {
     router.get('/api/alerts', (ctx) => {
       const p = ctx.state.principal;
-      const query = readQuery(ctx, alertsQuery);
+      const query = parseQuery(ctx, alertsQuery);
       const { limit, cursor } = pageParams(ctx);
       const scope = listScope(deps.state, deps.access, p, 'license.read', query.va, query.nested);
       const alerts = collectAlerts(deps.sources, deps.clock()).filter((a) =>

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Access } from '../../domain/access.ts';
 import { actorOf } from '../../domain/access.ts';
-import type { DeviceAdmin } from '../../domain/device-admin.ts';
+import type { DeviceAdmin, DeviceSortField } from '../../domain/device-admin.ts';
 import type { Devices } from '../../domain/devices.ts';
 import type { State } from '../../domain/state.ts';
 import { parseBody } from '../../domain/validate.ts';
@@ -11,7 +11,7 @@ import { listScope } from '../../domain/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { pageParams } from '../pagination.ts';
-import { flag, paging, readQuery } from '../query.ts';
+import { flag, paging, parseQuery } from '../query.ts';
 
 const devicesQuery = z.strictObject({
   va: z.string().min(1).max(1024).optional(),
@@ -23,7 +23,9 @@ const devicesQuery = z.strictObject({
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
     .optional(),
   state: z.enum(['registered', 'deregistered']).optional(),
-  sort: z.enum(['id', 'lastReportAt', '-lastReportAt']).default('id'),
+  /** A field, descending with a leading `-` (`-lastReportAt`) or with `order=desc`. */
+  sort: z.enum(['id', 'hostname', 'registeredAt', 'lastReportAt', '-id', '-hostname', '-registeredAt', '-lastReportAt']).default('id'),
+  order: z.enum(['asc', 'desc']).optional(),
   ...paging,
 });
 
@@ -34,10 +36,13 @@ export function deviceRoutes(deps: { devices: Devices; deviceAdmin: DeviceAdmin;
   return (router: AdminRouter) => {
     router.get('/api/devices', (ctx) => {
       const p = ctx.state.principal;
-      const query = readQuery(ctx, devicesQuery);
+      const query = parseQuery(ctx, devicesQuery);
       const { limit, cursor } = pageParams(ctx);
       const vaIds = listScope(state, access, p, 'license.read', query.va, query.nested);
-      ctx.body = deviceAdmin.list({ vaIds, state: query.state, q: query.q, sort: query.sort, limit, cursor });
+      const minus = query.sort.startsWith('-');
+      const sort = (minus ? query.sort.slice(1) : query.sort) as DeviceSortField;
+      const desc = minus !== (query.order === 'desc');
+      ctx.body = deviceAdmin.list({ vaIds, state: query.state, q: query.q, sort, desc, limit, cursor });
     });
 
     router.get('/api/devices/:id', (ctx) => {

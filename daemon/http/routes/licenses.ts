@@ -8,7 +8,7 @@ import { listScope, requireSomewhere } from '../../domain/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { pageParams, paginate } from '../pagination.ts';
-import { flag, paging, readQuery } from '../query.ts';
+import { flag, paging, parseQuery } from '../query.ts';
 
 const poolsQuery = z.strictObject({ va: z.string().min(1).max(1024).optional(), nested: flag, ...paging });
 
@@ -22,7 +22,7 @@ export function licenseRoutes(deps: { licensing: Licensing; access: Access; stat
      */
     router.get('/api/licenses', (ctx) => {
       const p = ctx.state.principal;
-      const query = readQuery(ctx, poolsQuery);
+      const query = parseQuery(ctx, poolsQuery);
       const { limit, cursor } = pageParams(ctx);
       const now = deps.clock();
       if (query.va === 'all') {

@@ -2,12 +2,11 @@
 // caller may see, streamed as they are written.
 import { z } from 'zod';
 import type { Access } from '../../domain/access.ts';
-import { OutpostError } from '../../errors.ts';
-import { REPORTS, csvStream, xlsxStream, type ReportName, type ReportTables } from '../../domain/reports/index.ts';
+import { REPORTS, csvStream, xlsxStream, type ReportTables } from '../../domain/reports/index.ts';
 import type { State } from '../../domain/state.ts';
 import { listScope } from '../../domain/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
-import { flag, readQuery } from '../query.ts';
+import { flag, parseQuery } from '../query.ts';
 
 const reportQuery = z.strictObject({
   format: z.enum(['csv', 'xlsx']).default('csv'),
@@ -19,22 +18,22 @@ const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.s
 
 export function reportRoutes(deps: { tables: ReportTables; access: Access; state: State; clock: () => Date }) {
   return (router: AdminRouter) => {
-    router.get('/api/reports/:name', (ctx) => {
-      const name = ctx.params.name as ReportName;
-      if (!REPORTS.includes(name)) throw new OutpostError('NOT_FOUND', `No report ${JSON.stringify(ctx.params.name)}; reports are ${REPORTS.join(', ')}.`);
-      const query = readQuery(ctx, reportQuery);
-      const scope = listScope(deps.state, deps.access, ctx.state.principal, 'license.read', query.va, query.nested);
-      const now = deps.clock();
-      const table = deps.tables.table(name, scope, now);
-      const file = `outpost-${name}-${now.toISOString().slice(0, 10)}.${query.format}`;
-      ctx.set('Content-Disposition', `attachment; filename="${file}"`);
-      if (query.format === 'csv') {
-        ctx.type = 'text/csv; charset=utf-8';
-        ctx.body = csvStream(table);
-      } else {
-        ctx.type = XLSX_TYPE;
-        ctx.body = xlsxStream(table);
-      }
-    });
+    for (const name of REPORTS) {
+      router.get(`/api/reports/${name}`, (ctx) => {
+        const query = parseQuery(ctx, reportQuery);
+        const scope = listScope(deps.state, deps.access, ctx.state.principal, 'license.read', query.va, query.nested);
+        const now = deps.clock();
+        const table = deps.tables.table(name, scope, now);
+        const file = `outpost-${name}-${now.toISOString().slice(0, 10)}.${query.format}`;
+        ctx.set('Content-Disposition', `attachment; filename="${file}"`);
+        if (query.format === 'csv') {
+          ctx.type = 'text/csv; charset=utf-8';
+          ctx.body = csvStream(table);
+        } else {
+          ctx.type = XLSX_TYPE;
+          ctx.body = xlsxStream(table);
+        }
+      });
+    }
   };
 }

@@ -9,7 +9,7 @@ import { listScope, requireSomewhere } from '../../domain/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { pageParams, paginate } from '../pagination.ts';
-import { flag, paging, readQuery } from '../query.ts';
+import { flag, paging, parseQuery } from '../query.ts';
 
 const listQuery = z.strictObject({
   va: z.string().min(1).max(1024).optional(),
@@ -24,7 +24,7 @@ export function reservationRoutes(deps: { licensing: Licensing; access: Access; 
     /** Oldest first (by the time reserved); a held reservation carries its authorization code again. */
     router.get('/api/reservations', async (ctx) => {
       const p = ctx.state.principal;
-      const query = readQuery(ctx, listQuery);
+      const query = parseQuery(ctx, listQuery);
       const { limit, cursor } = pageParams(ctx);
       const scope = listScope(deps.state, access, p, 'license.read', query.va, query.nested);
       const all = licensing.reservations(scope).filter((r) => query.state === undefined || r.state === query.state);
@@ -49,9 +49,10 @@ export function reservationRoutes(deps: { licensing: Licensing; access: Access; 
       ctx.body = await licensing.reserve(body, actorOf(p), (vaId) => access.require(p, 'license.write', vaId));
     });
 
+    // The reservation a return code names is the object: outside the caller's VAs it is 404
+    // (as if it did not exist) before any 403.
     router.post('/api/reservations/return', async (ctx) => {
       const p = ctx.state.principal;
-      requireSomewhere(access, p, 'license.write');
       const body = await readJson(ctx, ADMIN_BODY_LIMIT);
       ctx.body = await licensing.returnReservation(body, actorOf(p), (vaId) => access.require(p, 'license.write', vaId));
     });

@@ -10,7 +10,7 @@ export function tokenRoutes(deps: { tokens: Tokens; access: Access }) {
   return (router: AdminRouter) => {
     router.get('/api/tokens', (ctx) => {
       const p = ctx.state.principal;
-      deps.access.require(p, 'license.read');
+      deps.access.requireSome(p, 'license.read');
       const { limit, cursor } = pageParams(ctx);
       const scope = deps.access.scope(p, 'license.read');
       const items = deps.tokens.list((t) => scope === null || scope.has(t.vaId)).sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -19,7 +19,7 @@ export function tokenRoutes(deps: { tokens: Tokens; access: Access }) {
 
     router.post('/api/tokens', async (ctx) => {
       const p = ctx.state.principal;
-      deps.access.require(p, 'license.write');
+      deps.access.requireSome(p, 'license.write');
       const body = await readJson(ctx, ADMIN_BODY_LIMIT);
       ctx.status = 201;
       ctx.body = await deps.tokens.create(body, actorOf(p), (vaId) => deps.access.require(p, 'license.write', vaId));

@@ -1,7 +1,7 @@
 // A benchmark's other process: `fill <dataDir> <devices> <vas> <entitlements>` fills a data dir
 // and exits; `serve <dataDir>` opens the satellite, prints its control socket as one JSON line
 // and serves until stdin closes. Run apart so the measured process holds only the satellite.
-import { fill, open } from '../lib.ts';
+import { fill, open } from './fill.ts';
 
 const [verb, dataDir, ...rest] = process.argv.slice(2);
 if (verb === 'fill') {

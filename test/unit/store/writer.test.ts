@@ -103,3 +103,31 @@ t.test('close() waits for queued work and refuses new work', async (t) => {
   t.equal(await store.get('late'), 1);
   await t.rejects(writer.run((tx) => tx.put('x', 1)), { code: 'UNAVAILABLE' });
 });
+
+t.test('an exclusive transaction goes alone in its batch, after every earlier after() ran', async (t) => {
+  const { store, writer, sizes } = await setup();
+  let release!: () => void;
+  store.gate = new Promise((r) => (release = r));
+  const view = new Set<string>();
+  const put = (k: string) =>
+    writer.run((tx) => {
+      tx.put(k, 1);
+      tx.after(() => view.add(k));
+    });
+  const first = put('a');
+  const before = [put('b'), put('c')];
+  let seen: string[] = [];
+  const exclusive = writer.run(
+    (tx) => {
+      seen = [...view].sort();
+      tx.put('x', 1);
+    },
+    { exclusive: true },
+  );
+  const afterwards = [put('d'), put('e')];
+  release();
+  store.gate = null;
+  await Promise.all([first, ...before, exclusive, ...afterwards]);
+  t.same(sizes, [1, 2, 1, 2], 'the batch splits before and after the exclusive transaction');
+  t.same(seen, ['a', 'b', 'c'], 'it sees the in-memory view of everything queued before it');
+});

@@ -1,0 +1,67 @@
+// POST /api/login and /api/logout (no session needed: mounted as public routes on the admin
+// listener) and GET /api/me (under a session, or the control socket).
+import type Router from '@koa/router';
+import type { Auth } from '../../domain/auth.ts';
+import type { Sessions } from '../../domain/sessions.ts';
+import type { State } from '../../domain/state.ts';
+import type { UserRecord } from '../../domain/types.ts';
+import type { AdminRouter } from '../admin-app.ts';
+import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
+import { SESSION_COOKIE, checkOrigin, setSessionCookie } from '../session-auth.ts';
+
+export interface MeView {
+  id: string | null;
+  username: string;
+  roles: Array<{ role: string; virtualAccount: { id: string; path: string } | null }>;
+  mustChangePassword: boolean;
+}
+
+export function meView(state: State, u: UserRecord): MeView {
+  return {
+    id: u.id,
+    username: u.username,
+    roles: u.roles.map((g) => ({ role: g.role, virtualAccount: g.vaId === null ? null : state.vaRef(g.vaId) })),
+    mustChangePassword: u.mustChangePassword,
+  };
+}
+
+export interface LoginDeps {
+  state: State;
+  auth: Auth;
+  sessions: Sessions;
+  publicOrigin: string | null;
+}
+
+/** Login and logout, on the admin listener only. */
+export function loginRoutes(deps: LoginDeps) {
+  return (router: Router) => {
+    router.post('/api/login', async (ctx) => {
+      const presented = ctx.cookies.get(SESSION_COOKIE);
+      checkOrigin(ctx, deps.publicOrigin, Boolean(presented));
+      const body = await readJson(ctx, ADMIN_BODY_LIMIT);
+      const { user, id } = await deps.auth.login(body, ctx.request.ip);
+      // No fixation: whatever session the client came with ends; the new one has a new id.
+      if (presented) deps.sessions.end(presented);
+      setSessionCookie(ctx, id);
+      ctx.body = meView(deps.state, user);
+    });
+
+    router.post('/api/logout', async (ctx) => {
+      const presented = ctx.cookies.get(SESSION_COOKIE);
+      checkOrigin(ctx, deps.publicOrigin, Boolean(presented));
+      if (presented) await deps.auth.logout(presented);
+      setSessionCookie(ctx, null);
+      ctx.status = 204;
+    });
+  };
+}
+
+/** GET /api/me: who is asking. The control socket answers as `local`, with every right. */
+export function meRoutes(deps: { state: State }) {
+  return (router: AdminRouter) => {
+    router.get('/api/me', (ctx) => {
+      const p = ctx.state.principal;
+      ctx.body = p.kind === 'local' ? { id: null, username: 'local', roles: [], mustChangePassword: false } : meView(deps.state, p.user);
+    });
+  };
+}

@@ -1,0 +1,224 @@
+// The shapes SPEC §5 fixes: one zod schema per record file, the manifest of each bundle kind,
+// and which files each kind carries. Readers and writers both check against these, so a
+// bundle this code writes is always one it accepts.
+import { z } from 'zod';
+
+export const BUNDLE_FORMAT = 'outpost.bundle/1';
+
+const iso = z.iso.datetime({ offset: true });
+const text = z.string().min(1).max(1024);
+const id = z.string().min(1).max(256);
+const count = z.number().int().min(0).max(1_000_000);
+
+/** A VA path such as `Default/Eng/Lab`: 1 to 10 non-empty segments (SPEC §1). */
+export const vaPath = z
+  .string()
+  .max(10 * 65)
+  .refine((p) => {
+    const segments = p.split('/');
+    return segments.length <= 10 && segments.every((s) => s.length >= 1 && s.length <= 64);
+  }, 'a VA path of 1 to 10 segments of 1 to 64 characters');
+
+export const udi = z.object({ pid: text, sn: text });
+export const licenseCount = z.object({ entitlement: text, count });
+
+export const virtualAccountRecord = z.object({
+  id,
+  path: vaPath,
+  parentId: id.nullable(),
+  tags: z.record(z.string(), z.string()),
+});
+
+export const deviceRecord = z.object({
+  deviceId: id,
+  udi,
+  hostname: z.string().max(255).nullable(),
+  virtualAccount: vaPath,
+  state: z.enum(['registered', 'deregistered']),
+  via: z.enum(['token', 'policy']),
+  at: iso,
+});
+
+export const usageRecord = z.object({
+  reportId: z.guid(),
+  deviceId: id,
+  virtualAccount: vaPath,
+  window: z.object({ start: iso, end: iso }),
+  usage: z.array(licenseCount).min(1).max(500),
+  receivedAt: iso,
+});
+
+export const transferRecord = z.object({
+  transferId: id,
+  entitlement: text,
+  quantity: z.number().int().min(1),
+  from: vaPath,
+  to: vaPath,
+  at: iso,
+  by: text,
+});
+
+export const reservationRecord = z.object({
+  reservationId: id,
+  udi,
+  virtualAccount: vaPath,
+  licenses: z.array(licenseCount),
+  state: z.enum(['reserved', 'returned']),
+  at: iso,
+});
+
+export const entitlementRecord = z.object({
+  lineId: id,
+  sku: text,
+  entitlement: text,
+  description: z.string().max(1024),
+  quantity: z.number().int().min(0),
+  type: z.enum(['perpetual', 'term', 'subscription']),
+  startsAt: iso,
+  endsAt: iso.nullable(),
+  virtualAccount: vaPath.nullable(),
+});
+
+export const revocationRecord = z.object({ deviceId: id, reason: z.string().max(1024) });
+
+export const policy = z.object({ reportIntervalHours: z.number().int().min(1).max(8760) });
+export const profile = z.object({
+  name: text,
+  domain: z.string().max(255),
+  type: z.enum(['customer', 'partner-holding', 'limited-use']),
+});
+
+/** The satellite's public key as registration sends it: an Ed25519 JWK, public part only. */
+export const ed25519PublicJwk = z
+  .looseObject({
+    kty: z.literal('OKP'),
+    crv: z.literal('Ed25519'),
+    x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  })
+  .refine((jwk) => !('d' in jwk), 'a public key must not carry its private part');
+
+/** Record schema of each data file a bundle may hold. */
+export const RECORD_SCHEMAS = {
+  'virtual-accounts.ndjson': virtualAccountRecord,
+  'devices.ndjson': deviceRecord,
+  'usage.ndjson': usageRecord,
+  'transfers.ndjson': transferRecord,
+  'reservations.ndjson': reservationRecord,
+  'entitlements.ndjson': entitlementRecord,
+  'revocations.ndjson': revocationRecord,
+} as const;
+
+export type FileName = keyof typeof RECORD_SCHEMAS;
+export type RecordOf<N extends FileName> = z.infer<(typeof RECORD_SCHEMAS)[N]>;
+
+export function isFileName(name: string): name is FileName {
+  return Object.hasOwn(RECORD_SCHEMAS, name);
+}
+
+export const KINDS = [
+  'registration-request',
+  'registration-response',
+  'satellite-report',
+  'cloud-response',
+] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** Which data files each kind carries (SPEC §5 table); a report always has all five. */
+export const FILES_BY_KIND: Readonly<Record<Kind, { required: readonly FileName[]; optional: readonly FileName[] }>> = {
+  'registration-request': { required: [], optional: [] },
+  'registration-response': { required: ['entitlements.ndjson'], optional: [] },
+  'satellite-report': {
+    required: [
+      'virtual-accounts.ndjson',
+      'devices.ndjson',
+      'usage.ndjson',
+      'transfers.ndjson',
+      'reservations.ndjson',
+    ],
+    optional: [],
+  },
+  'cloud-response': { required: ['entitlements.ndjson'], optional: ['revocations.ndjson'] },
+};
+
+export const fileEntry = z.object({
+  name: z.string().min(1).max(255),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().min(0),
+  records: z.number().int().min(0),
+});
+export type FileEntry = z.infer<typeof fileEntry>;
+
+const base = {
+  format: z.literal(BUNDLE_FORMAT),
+  satellite: id,
+  createdAt: iso,
+  files: z.array(fileEntry).max(64),
+};
+const counter = z.number().int().min(1);
+
+export const registrationRequestManifest = z.object({
+  ...base,
+  kind: z.literal('registration-request'),
+  account: id.nullable(),
+  sequence: z.literal(0),
+  inReplyTo: z.null(),
+  token: z.string().min(1).max(1024),
+  name: text,
+  publicKey: ed25519PublicJwk,
+});
+
+export const registrationResponseManifest = z.object({
+  ...base,
+  kind: z.literal('registration-response'),
+  account: id,
+  sequence: counter,
+  inReplyTo: z.literal(0),
+  profile,
+  policy,
+});
+
+export const satelliteReportManifest = z.object({
+  ...base,
+  kind: z.literal('satellite-report'),
+  account: id.nullable(),
+  sequence: counter,
+  inReplyTo: z.null(),
+  more: z.boolean().optional(),
+});
+
+export const cloudResponseManifest = z.object({
+  ...base,
+  kind: z.literal('cloud-response'),
+  account: id,
+  sequence: counter,
+  inReplyTo: counter,
+  policy,
+  profile: profile.optional(),
+});
+
+export const manifestSchema = z.discriminatedUnion('kind', [
+  registrationRequestManifest,
+  registrationResponseManifest,
+  satelliteReportManifest,
+  cloudResponseManifest,
+]);
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestOf<K extends Kind> = Extract<Manifest, { kind: K }>;
+export type Policy = z.infer<typeof policy>;
+export type Profile = z.infer<typeof profile>;
+export type VirtualAccountRecord = RecordOf<'virtual-accounts.ndjson'>;
+export type DeviceRecord = RecordOf<'devices.ndjson'>;
+export type UsageRecord = RecordOf<'usage.ndjson'>;
+export type TransferRecord = RecordOf<'transfers.ndjson'>;
+export type ReservationRecord = RecordOf<'reservations.ndjson'>;
+export type EntitlementRecord = RecordOf<'entitlements.ndjson'>;
+export type RevocationRecord = RecordOf<'revocations.ndjson'>;
+
+/** The first problem zod found, as "path: message", for a refusal's one sentence. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  const where = issue.path.length ? issue.path.join('.') : 'record';
+  return `${where}: ${issue.message}`;
+}

@@ -1,0 +1,86 @@
+// Builds the dashboard: web-ui/src → index.html, app.js, app.css, favicon.svg, in memory with
+// esbuild (~100 ms), so the daemon serves a fresh build without a build step. Run directly
+// (`npm run build:ui`) it writes the same files to web-ui/dist/ for inspection or packaging.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const SRC = fileURLToPath(new URL('./src/', import.meta.url));
+
+export interface Asset {
+  body: Buffer;
+  type: string;
+  /** A strong ETag: the content's hash, quoted. */
+  etag: string;
+  /** The short content hash index.html uses as `?v=` to make the URL immutable. */
+  version: string;
+}
+
+/** The built files by URL path (`/index.html`, `/app.js`, …): the only files the daemon serves. */
+export type Dashboard = ReadonlyMap<string, Asset>;
+
+const asset = (body: Buffer, type: string): Asset => {
+  const hash = createHash('sha256').update(body).digest('base64url');
+  return { body, type, etag: `"${hash.slice(0, 27)}"`, version: hash.slice(0, 12) };
+};
+
+export async function buildDashboard(opts: { minify?: boolean } = {}): Promise<Dashboard> {
+  const result = await esbuild.build({
+    entryPoints: [
+      { in: path.join(SRC, 'main.ts'), out: 'app' },
+      { in: path.join(SRC, 'app.css'), out: 'app' },
+    ],
+    bundle: true,
+    write: false,
+    outdir: 'out',
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome110', 'firefox110', 'safari16'],
+    minify: opts.minify ?? true,
+    legalComments: 'none',
+    charset: 'utf8',
+    logLevel: 'silent',
+  });
+  const out = new Map<string, Asset>();
+  for (const file of result.outputFiles) {
+    const name = path.basename(file.path);
+    const type = name.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8';
+    out.set(`/${name}`, asset(Buffer.from(file.contents), type));
+  }
+  const js = out.get('/app.js');
+  const css = out.get('/app.css');
+  if (!js || !css) throw new TypeError('the dashboard build produced no app.js or app.css');
+  const favicon = asset(await readFile(path.join(SRC, 'favicon.svg')), 'image/svg+xml');
+  out.set('/favicon.svg', favicon);
+  const template = await readFile(path.join(SRC, 'index.html'), 'utf8');
+  const html = template
+    .replaceAll('{{app.js}}', `/app.js?v=${js.version}`)
+    .replaceAll('{{app.css}}', `/app.css?v=${css.version}`)
+    .replaceAll('{{favicon.svg}}', `/favicon.svg?v=${favicon.version}`);
+  out.set('/index.html', asset(Buffer.from(html), 'text/html; charset=utf-8'));
+  return out;
+}
+
+/** Builds once, on first use; a failed build is retried on the next request. */
+export function lazyDashboard(build: () => Promise<Dashboard> = buildDashboard): () => Promise<Dashboard> {
+  let pending: Promise<Dashboard> | null = null;
+  return () => {
+    pending ??= build().catch((err: unknown) => {
+      pending = null;
+      throw err;
+    });
+    return pending;
+  };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const outDir = fileURLToPath(new URL('./dist/', import.meta.url));
+  const dashboard = await buildDashboard();
+  await mkdir(outDir, { recursive: true });
+  for (const [name, a] of dashboard) {
+    await writeFile(path.join(outDir, name.slice(1)), a.body);
+    console.log(`${name.slice(1).padEnd(12)} ${String(a.body.length).padStart(8)} bytes`);
+  }
+}

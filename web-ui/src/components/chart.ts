@@ -1,0 +1,65 @@
+// In use against purchased, one bar pair per entitlement, drawn as plain SVG (no library, no
+// inline style: colours come from classes in app.css).
+import { h, svg } from '../dom.ts';
+import { num } from '../format.ts';
+import type { Pool } from '../types.ts';
+
+const ROW = 34;
+const LABEL_W = 210;
+const BAR_W = 420;
+const VALUE_W = 150;
+const WIDTH = LABEL_W + BAR_W + VALUE_W;
+
+export function usageChart(pools: Pool[], title = 'Licenses in use against purchased, per entitlement'): SVGSVGElement | HTMLElement {
+  const rows = [...pools].sort((a, b) => a.entitlement.localeCompare(b.entitlement));
+  if (rows.length === 0) return h('p', { class: 'empty' }, 'No entitlements yet: they arrive with the registration and each sync with the cloud.');
+  const max = Math.max(1, ...rows.map((p) => Math.max(p.purchased, p.inUse + p.reserved)));
+  const scale = (n: number) => (n / max) * BAR_W;
+  const height = rows.length * ROW + 40;
+  const titleId = `chart-t-${Math.random().toString(36).slice(2)}`;
+  const descId = `${titleId}-d`;
+  const short = rows.filter((p) => p.status === 'insufficient').length;
+
+  const chart = svg(
+    'svg',
+    { viewBox: `0 0 ${WIDTH} ${height}`, class: 'chart', role: 'img', 'aria-labelledby': `${titleId} ${descId}`, preserveAspectRatio: 'xMinYMin meet' },
+    svg('title', { id: titleId }, title),
+    svg('desc', { id: descId }, `${rows.length} entitlements; ${short} short of licenses.`),
+  );
+  rows.forEach((p, i) => {
+    const y = i * ROW + 6;
+    const over = p.status === 'insufficient';
+    const usedW = scale(p.inUse);
+    const reservedW = scale(p.reserved);
+    chart.appendChild(
+      svg(
+        'g',
+        { class: over ? 'row over' : 'row', 'data-entitlement': p.entitlement },
+        svg('title', null, `${p.entitlement}: ${num(p.inUse)} in use, ${num(p.reserved)} reserved, ${num(p.purchased)} purchased${over ? ' — short of licenses' : ''}`),
+        svg('text', { x: LABEL_W - 10, y: y + 17, 'text-anchor': 'end', class: 'label' }, clip(p.entitlement, 28)),
+        svg('rect', { x: LABEL_W, y: y + 2, width: Math.max(scale(p.purchased), 1), height: 20, rx: 3, class: 'purchased' }),
+        svg('rect', { x: LABEL_W, y: y + 7, width: usedW, height: 10, rx: 2, class: over ? 'in-use over' : 'in-use' }),
+        p.reserved > 0 ? svg('rect', { x: LABEL_W + usedW, y: y + 7, width: reservedW, height: 10, class: 'reserved' }) : null,
+        svg('text', { x: LABEL_W + BAR_W + 10, y: y + 17, class: over ? 'value over' : 'value' }, `${num(p.inUse + p.reserved)} / ${num(p.purchased)}${over ? ' short' : ''}`),
+      ),
+    );
+  });
+  const ly = rows.length * ROW + 16;
+  chart.appendChild(
+    svg(
+      'g',
+      { class: 'legend', 'aria-hidden': 'true' },
+      svg('rect', { x: LABEL_W, y: ly, width: 14, height: 14, rx: 2, class: 'purchased' }),
+      svg('text', { x: LABEL_W + 20, y: ly + 12 }, 'purchased'),
+      svg('rect', { x: LABEL_W + 110, y: ly + 2, width: 14, height: 10, class: 'in-use' }),
+      svg('text', { x: LABEL_W + 130, y: ly + 12 }, 'in use'),
+      svg('rect', { x: LABEL_W + 200, y: ly + 2, width: 14, height: 10, class: 'reserved' }),
+      svg('text', { x: LABEL_W + 220, y: ly + 12 }, 'reserved'),
+      svg('rect', { x: LABEL_W + 300, y: ly + 2, width: 14, height: 10, class: 'in-use over' }),
+      svg('text', { x: LABEL_W + 320, y: ly + 12 }, 'short'),
+    ),
+  );
+  return chart;
+}
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

@@ -1,0 +1,52 @@
+// How numbers, instants and sizes read on the dashboard.
+
+const number = new Intl.NumberFormat(undefined);
+export const num = (n: number): string => number.format(n);
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function when(iso: string | null | undefined, never = 'never'): string {
+  if (!iso) return never;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateTime.format(d);
+}
+
+/** "3 days ago", "in 5 hours": coarse, for a glance; the exact instant goes in a title. */
+export function relative(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  const diff = t - now;
+  const abs = Math.abs(diff);
+  const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+    ['day', 86_400_000],
+    ['hour', 3_600_000],
+    ['minute', 60_000],
+  ];
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  for (const [unit, ms] of units) if (abs >= ms) return rtf.format(Math.round(diff / ms), unit);
+  return 'just now';
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** A VA reference as text: its path, or the account-wide label. */
+export const vaText = (va: { path: string } | string | null | undefined): string =>
+  va === null || va === undefined ? 'whole account' : typeof va === 'string' ? va : va.path;
+
+/** `datetime-local` value → ISO instant (local time), or null when empty. */
+export function localInputToIso(value: string): string | null {
+  if (!value) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}

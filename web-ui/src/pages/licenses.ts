@@ -1,0 +1,148 @@
+// Licenses per virtual account: each pool's purchased, reserved, in use, available, status and
+// flags; the transfer dialog moves quantity between VAs.
+import { all, post } from '../api.ts';
+import { openDialog } from '../components/dialog.ts';
+import { field, form, input, select } from '../components/form.ts';
+import { errorBox, toast } from '../components/notice.ts';
+import { badge, table } from '../components/table.ts';
+import { sortedVas, vaSelect } from '../components/va-select.ts';
+import { loadVas } from '../data.ts';
+import { h, mount } from '../dom.ts';
+import { num, vaText } from '../format.ts';
+import { InputError } from '../messages.ts';
+import type { PageContext } from '../page.ts';
+import type { Pool, Transfer, VirtualAccount } from '../types.ts';
+
+export async function renderLicenses(ctx: PageContext): Promise<void> {
+  const { session, signal, params } = ctx;
+  const vas = await loadVas(signal);
+  const va = params.get('va') ?? '';
+  const nested = params.get('nested') === 'true';
+  const accountWide = session.canAccount('license.read');
+
+  const vaSel = vaSelect(vas, { selected: va, all: accountWide ? 'Whole account (sum of all virtual accounts)' : undefined, name: 'va' });
+  vaSel.id = 'lic-va';
+  const nestedBox = h('input', { type: 'checkbox', id: 'lic-nested', checked: nested, disabled: va === '' });
+  const apply = () => ctx.navigate('licenses', { va: vaSel.value, nested: nestedBox.checked && vaSel.value ? 'true' : null });
+  vaSel.addEventListener('change', apply);
+  nestedBox.addEventListener('change', apply);
+
+  const canTransfer = vas.some((v) => session.canIn('license.write', v));
+  const transferBtn = canTransfer ? h('button', { type: 'button', class: 'primary', 'data-write': 'true' }, 'Transfer licenses…') : null;
+  const list = h('div', { class: 'pools' });
+  mount(
+    ctx.root,
+    h(
+      'div',
+      { class: 'toolbar', role: 'search' },
+      h('div', { class: 'field inline' }, h('label', { for: 'lic-va' }, 'Virtual account'), vaSel),
+      h('div', { class: 'field inline check' }, nestedBox, h('label', { for: 'lic-nested' }, 'Include nested accounts, each on its own')),
+      transferBtn,
+    ),
+    list,
+  );
+
+  // Without an account-wide role, "all" is not an option: start at the first VA one may see.
+  const query = va ? { va, nested: nested || undefined } : accountWide ? { va: 'all' } : { va: sortedVas(vas)[0]?.id ?? '' };
+  let pools: Pool[];
+  try {
+    pools = await all<Pool>('/api/licenses', query, signal);
+  } catch (err) {
+    mount(list, errorBox(err));
+    return;
+  }
+  const rowCanTransfer = (p: Pool) => p.virtualAccount !== null && session.canIn('license.write', p.virtualAccount) && p.purchased > 0;
+  mount(
+    list,
+    table({
+      caption: va ? `Pools of ${vas.find((v) => v.id === va)?.path ?? va}${nested ? ' and the accounts below it' : ''}` : 'Pools of the whole account',
+      empty: 'No licenses here yet. Entitlements arrive with the registration and each sync; transfers move them between virtual accounts.',
+      rows: [...pools].sort((a, b) => vaText(a.virtualAccount).localeCompare(vaText(b.virtualAccount)) || a.entitlement.localeCompare(b.entitlement)),
+      rowKey: (p) => `${p.virtualAccount?.id ?? 'all'}:${p.entitlement}`,
+      columns: [
+        ...(va && nested ? [{ label: 'Virtual account', cell: (p: Pool) => vaText(p.virtualAccount) }] : []),
+        { label: 'Entitlement', cell: (p) => h('strong', null, p.entitlement) },
+        { label: 'Purchased', cell: (p) => num(p.purchased), class: 'num' },
+        { label: 'Reserved', cell: (p) => num(p.reserved), class: 'num' },
+        { label: 'In use', cell: (p) => num(p.inUse), class: 'num' },
+        { label: 'Available', cell: (p) => h('span', { class: p.available < 0 ? 'text-bad' : '' }, num(p.available)), class: 'num' },
+        {
+          label: 'Status',
+          cell: (p) => [
+            badge(p.status === 'ok' ? 'ok' : 'insufficient', p.status === 'ok' ? 'ok' : 'bad'),
+            ...p.flags.map((f) => [' ', badge(f, f === 'expired' ? 'bad' : 'warn')]),
+          ],
+        },
+        ...(canTransfer
+          ? [
+              {
+                label: 'Actions',
+                cell: (p: Pool) =>
+                  rowCanTransfer(p)
+                    ? h('button', { type: 'button', class: 'small', 'data-write': 'true', onclick: () => transferDialog(ctx, vas, { from: p.virtualAccount!.id, entitlement: p.entitlement }) }, 'Transfer…')
+                    : null,
+              },
+            ]
+          : []),
+      ],
+    }),
+  );
+  transferBtn?.addEventListener('click', () => transferDialog(ctx, vas, { from: va || undefined }));
+}
+
+function transferDialog(ctx: PageContext, vas: VirtualAccount[], preset: { from?: string; entitlement?: string }): void {
+  const writable = vas.filter((v) => ctx.session.canIn('license.write', v));
+  const from = vaSelect(writable, { selected: preset.from ?? writable[0]?.id, name: 'from', required: true });
+  const to = vaSelect(writable, { name: 'to', required: true, none: 'Choose…' });
+  const entitlement = select([], { name: 'entitlement', required: true });
+  const quantity = input({ name: 'quantity', id: 'xfer-qty', type: 'number', min: 1, step: 1, required: true, value: 1, inputmode: 'numeric' });
+  const avail = h('small', { class: 'hint', id: 'xfer-avail' });
+  quantity.setAttribute('aria-describedby', avail.id);
+
+  const loadEntitlements = async () => {
+    entitlement.replaceChildren(h('option', { value: '' }, 'Loading…'));
+    try {
+      const pools = (await all<Pool>('/api/licenses', { va: from.value })).filter((p) => p.purchased > 0);
+      entitlement.replaceChildren(
+        ...(pools.length ? pools : []).map((p) =>
+          h('option', { value: p.entitlement, selected: p.entitlement === preset.entitlement, 'data-available': p.available, 'data-purchased': p.purchased }, `${p.entitlement} (${num(p.available)} available of ${num(p.purchased)})`),
+        ),
+      );
+      if (!pools.length) entitlement.replaceChildren(h('option', { value: '' }, 'This account holds no licenses'));
+    } catch (err) {
+      entitlement.replaceChildren(h('option', { value: '' }, 'Could not load the pools'));
+      avail.replaceChildren(errorBox(err));
+    }
+    showAvail();
+  };
+  const showAvail = () => {
+    const opt = entitlement.selectedOptions[0];
+    const a = opt?.dataset.available;
+    avail.textContent = a === undefined ? '' : `${num(Number(a))} available to move.`;
+    if (a !== undefined) quantity.max = String(Math.max(1, Number(a)));
+  };
+  from.addEventListener('change', () => void loadEntitlements());
+  entitlement.addEventListener('change', showAvail);
+
+  const dlg = openDialog('Transfer licenses', [
+    form({
+      label: 'Transfer licenses',
+      submit: 'Transfer',
+      busyLabel: 'Transferring…',
+      fields: [field('From virtual account', from), field('Entitlement', entitlement), h('div', { class: 'field' }, h('label', { for: 'xfer-qty' }, 'Quantity'), quantity, avail), field('To virtual account', to)],
+      onSubmit: async () => {
+        if (to.value === from.value) throw new InputError('Choose a different destination: the source and the destination are the same.');
+        const t = await post<Transfer>('/api/licenses/transfer', {
+          entitlement: entitlement.value,
+          quantity: Number(quantity.value),
+          from: from.value,
+          to: to.value,
+        });
+        dlg.close();
+        toast(`Moved ${t.quantity} ${t.entitlement} from ${t.from} to ${t.to}.`);
+        ctx.navigate('licenses', Object.fromEntries(ctx.params));
+      },
+    }),
+  ]);
+  void loadEntitlements();
+}

@@ -1,0 +1,158 @@
+// The overview: compliance at a glance, registration and lapse, sync, alerts, devices, and the
+// chart of licenses in use against purchased.
+import { all, get, patch } from '../api.ts';
+import { asyncCard, facts } from '../components/card.ts';
+import { usageChart } from '../components/chart.ts';
+import { openDialog } from '../components/dialog.ts';
+import { field, form, input, select } from '../components/form.ts';
+import { emptyState, toast } from '../components/notice.ts';
+import { badge, table } from '../components/table.ts';
+import { loadAccountPools } from '../data.ts';
+import { h, mount, type Child } from '../dom.ts';
+import { num, relative, vaText, when } from '../format.ts';
+import type { PageContext } from '../page.ts';
+import type { Account, Alert, Pool, Status, SyncStatus } from '../types.ts';
+
+export async function renderOverview(ctx: PageContext): Promise<void> {
+  const { session, signal } = ctx;
+  const status = get<Status>('/api/status', undefined, signal);
+  const pools = session.canAny('license.read') ? loadAccountPools(session, signal) : null;
+
+  mount(
+    ctx.root,
+    h(
+      'div',
+      { class: 'grid' },
+      pools ? asyncCard('Compliance', async () => compliance(await pools), { class: 'span-2', testId: 'compliance' }) : null,
+      asyncCard('Registration', async () => registration(await status), { testId: 'registration' }),
+      pools
+        ? asyncCard('In use against purchased', async () => usageChart(await pools), { class: 'span-3 chart-card', testId: 'chart' })
+        : null,
+      session.canAny('sync.read') ? asyncCard('Sync', async () => sync(await get<SyncStatus>('/api/sync', undefined, signal)), { testId: 'sync' }) : null,
+      session.canAny('license.read') || session.canAny('sync.read')
+        ? asyncCard('Open alerts', async () => alerts(await all<Alert>('/api/alerts', {}, signal)), { class: 'span-2', testId: 'alerts' })
+        : null,
+      asyncCard('Devices and reports', async () => devices(await status), { testId: 'devices' }),
+      asyncCard('Account', async () => account(ctx, await get<Account>('/api/account', undefined, signal), await status), { testId: 'account' }),
+    ),
+  );
+}
+
+function compliance(pools: Pool[]): Child {
+  const short = pools.filter((p) => p.status === 'insufficient');
+  const expiring = pools.filter((p) => p.flags.includes('expiring'));
+  const expired = pools.filter((p) => p.flags.includes('expired'));
+  if (pools.length === 0) return emptyState('No entitlements yet. They arrive with the registration and each sync with the cloud.');
+  return h(
+    'div',
+    { class: `compliance ${short.length ? 'bad' : 'ok'}` },
+    h('p', { class: 'big' }, short.length ? `${short.length} of ${pools.length} entitlements short of licenses` : `Compliant: all ${pools.length} entitlements covered`),
+    short.length
+      ? h('ul', null, ...short.map((p) => h('li', null, `${p.entitlement}: ${num(p.inUse + p.reserved)} used of ${num(p.purchased)} (${num(-p.available)} over)`)))
+      : null,
+    expiring.length ? h('p', null, badge('expiring', 'warn'), ` ${expiring.map((p) => p.entitlement).join(', ')}: a license ends within 90 days.`) : null,
+    expired.length ? h('p', null, badge('expired', 'bad'), ` ${expired.map((p) => p.entitlement).join(', ')}: in use with no active license.`) : null,
+    h('p', null, h('a', { href: '#/licenses' }, 'See licenses per virtual account')),
+  );
+}
+
+const REGISTRATION_BADGE = { registered: 'ok', unregistered: 'muted', lapsed: 'bad' } as const;
+
+function registration(st: Status): Child {
+  const d = st.daysUntilLapse;
+  return facts([
+    ['State', badge(st.registration, REGISTRATION_BADGE[st.registration])],
+    ['Satellite', st.satellite.name],
+    ['Last cloud contact', st.lastCloudContact ? h('span', { title: when(st.lastCloudContact) }, `${relative(st.lastCloudContact)} (${when(st.lastCloudContact)})`) : 'never'],
+    ['Days until lapse', d === null ? 'not registered' : h('span', { class: d <= 7 ? 'text-bad' : d <= 90 ? 'text-warn' : '' }, String(d))],
+  ]);
+}
+
+function sync(s: SyncStatus): Child {
+  const err = typeof s.lastError === 'string' ? s.lastError : s.lastError ? `${s.lastError.message ?? ''} ${s.lastError.code ? `(${s.lastError.code})` : ''}` : null;
+  return h(
+    'div',
+    null,
+    facts([
+      ['Mode', s.mode === 'network' ? 'network (HTTPS to the cloud)' : 'air-gapped (bundle files)'],
+      ['Last success', s.lastSuccess ? `${relative(s.lastSuccess)} (${when(s.lastSuccess)})` : 'never'],
+      ['Last attempt', when(s.lastAttempt)],
+      ['Next run', s.nextRun ? `${when(s.nextRun)} (${relative(s.nextRun)})` : 'not scheduled'],
+      ['Exported / acknowledged', `${s.sequence.exported} / ${s.sequence.acknowledged}`],
+    ]),
+    err ? h('p', { class: 'text-bad' }, `Last error: ${err}`) : null,
+    h('p', null, h('a', { href: '#/sync' }, 'Go to sync')),
+  );
+}
+
+const SEVERITY = { info: 'info', warning: 'warn', critical: 'bad' } as const;
+
+function alerts(items: Alert[]): Child {
+  const order = { critical: 0, warning: 1, info: 2 } as const;
+  const sorted = [...items].sort((a, b) => order[a.severity] - order[b.severity] || a.since.localeCompare(b.since));
+  return table({
+    caption: 'Alerts that stand now',
+    empty: 'No open alerts.',
+    rows: sorted,
+    columns: [
+      { label: 'Severity', cell: (a) => badge(a.severity, SEVERITY[a.severity]) },
+      { label: 'Alert', cell: (a) => h('span', null, h('strong', null, a.type), ' ', a.message) },
+      { label: 'Where', cell: (a) => [vaText(a.virtualAccount), a.entitlement ? ` · ${a.entitlement}` : ''] },
+      { label: 'Since', cell: (a) => h('span', { title: when(a.since) }, relative(a.since)) },
+    ],
+  });
+}
+
+function devices(st: Status): Child {
+  return h(
+    'div',
+    null,
+    facts([
+      ['Registered devices', num(st.devices.registered)],
+      ['Deregistered', num(st.devices.deregistered)],
+      ['Reports kept', num(st.reports.total)],
+      ['Not yet acknowledged by the cloud', num(st.reports.unacknowledged)],
+    ]),
+    h('p', null, h('a', { href: '#/devices' }, 'See devices')),
+  );
+}
+
+function account(ctx: PageContext, a: Account, st: Status): Child {
+  const rows: Array<[string, Child]> = [
+    ['Name', a.name],
+    ['Domain', a.domain ?? '—'],
+    ['Type', a.type],
+  ];
+  const canEdit = ctx.session.canAccount('account.write');
+  const edit = canEdit ? h('button', { type: 'button', 'data-write': 'true' }, 'Edit account') : null;
+  edit?.addEventListener('click', () => {
+    const name = input({ name: 'name', required: true, maxlength: 128, value: a.name });
+    const domain = input({ name: 'domain', maxlength: 255, value: a.domain ?? '' });
+    // The type is the cloud's once registered (SPEC §4).
+    const typeSel = select(
+      ['customer', 'partner-holding', 'limited-use'].map((t) => ({ value: t, label: t })),
+      { name: 'type', disabled: st.registration !== 'unregistered' },
+      a.type,
+    );
+    const dlg = openDialog('Edit account', [
+      form({
+        label: 'Edit account',
+        submit: 'Save',
+        fields: [
+          field('Name', name),
+          field('Domain', domain),
+          field('Type', typeSel, st.registration === 'unregistered' ? 'Can be set only before registration.' : 'Set by the cloud since registration.'),
+        ],
+        onSubmit: async () => {
+          const body: Record<string, unknown> = { name: name.value.trim(), domain: domain.value.trim() || null };
+          if (st.registration === 'unregistered' && typeSel.value !== a.type) body.type = typeSel.value;
+          await patch('/api/account', body);
+          dlg.close();
+          toast('The account was saved.');
+          ctx.navigate('overview');
+        },
+      }),
+    ]);
+  });
+  return h('div', null, facts(rows), edit);
+}

@@ -1,0 +1,189 @@
+// The exchange with the cloud: status, sync now, export download, import upload (a refusal said
+// in plain words), and registration over the network or by an offline request file.
+import { download, get, post, upload } from '../api.ts';
+import { card, facts } from '../components/card.ts';
+import { busy, field, form, input } from '../components/form.ts';
+import { errorBox, notice, toast } from '../components/notice.ts';
+import { progress } from '../components/progress.ts';
+import { badge } from '../components/table.ts';
+import { h, mount, type Child } from '../dom.ts';
+import { bytes, relative, when } from '../format.ts';
+import { InputError } from '../messages.ts';
+import type { PageContext } from '../page.ts';
+import type { ImportResult, SyncResult, SyncStatus } from '../types.ts';
+
+export async function renderSync(ctx: PageContext): Promise<void> {
+  const { session, signal } = ctx;
+  const status = await get<SyncStatus>('/api/sync', undefined, signal);
+  const canRun = session.canAccount('sync.run');
+  const statusBody = h('div', null, statusFacts(status));
+  // After an exchange the status is read again in place: results already shown stay on screen.
+  const reload = () => {
+    ctx.refreshStatus();
+    void get<SyncStatus>('/api/sync', undefined, signal).then(
+      (s) => mount(statusBody, statusFacts(s)),
+      () => {},
+    );
+  };
+  mount(
+    ctx.root,
+    h(
+      'div',
+      { class: 'grid' },
+      card('Status', statusBody),
+      canRun && status.mode === 'network' && status.registration === 'registered' ? syncNowCard(reload) : null,
+      canRun ? exportCard(ctx, reload) : null,
+      canRun ? importCard(reload) : null,
+      canRun ? registrationCard(status, reload) : null,
+      canRun ? null : card('What you can do here', h('p', null, 'Your role lets you read the sync status. Running a sync, exporting, importing and registering need a role with sync rights.')),
+    ),
+  );
+}
+
+function statusFacts(s: SyncStatus): Child {
+  const err = typeof s.lastError === 'string' ? s.lastError : s.lastError ? `${s.lastError.message ?? ''}${s.lastError.code ? ` (${s.lastError.code})` : ''}` : null;
+  return facts([
+    ['Registration', badge(s.registration, s.registration === 'registered' ? 'ok' : s.registration === 'lapsed' ? 'bad' : 'muted')],
+    ['Mode', s.mode === 'network' ? 'network: HTTPS to the license cloud' : 'air-gapped: bundle files carried by hand'],
+    ['Last success', s.lastSuccess ? `${when(s.lastSuccess)} (${relative(s.lastSuccess)})` : 'never'],
+    ['Last attempt', when(s.lastAttempt)],
+    ['Next scheduled run', s.nextRun ? `${when(s.nextRun)} (${relative(s.nextRun)})` : 'none'],
+    ['Last error', err ? h('span', { class: 'text-bad' }, err) : 'none'],
+    ['Reports exported / acknowledged', `up to #${s.sequence.exported} / up to #${s.sequence.acknowledged}`],
+  ]);
+}
+
+function syncNowCard(done: () => void): HTMLElement {
+  const btn = h('button', { type: 'button', class: 'primary', 'data-write': 'true' }, 'Sync now');
+  const out = h('div', { role: 'status' });
+  const errors = h('div');
+  btn.addEventListener('click', () => {
+    const bar = progress('Sending the satellite report and waiting for the cloud’s answer…');
+    mount(out, bar.el);
+    void busy(
+      btn,
+      errors,
+      async () => {
+        const r = await post<SyncResult>('/api/sync');
+        mount(out, notice('success', `Sent report #${r.sent.sequence} (${r.sent.records} records); received answer #${r.received.sequence}; ${r.acknowledged} reports acknowledged.`));
+        toast('Sync finished.');
+        done();
+        return true;
+      },
+      'Syncing…',
+    ).then((ok) => {
+      if (ok === undefined) out.replaceChildren();
+    });
+  });
+  return card('Sync now', h('p', null, 'Sends what the cloud has not acknowledged yet and applies its answer: entitlements, acknowledgements, revocations.'), btn, out, errors);
+}
+
+function exportCard(ctx: PageContext, done: () => void): HTMLElement {
+  const btn = h('button', { type: 'button', 'data-write': 'true' }, 'Export satellite report');
+  const out = h('div');
+  const errors = h('div');
+  btn.addEventListener('click', () => {
+    const bar = progress('Writing the bundle…');
+    mount(out, bar.el);
+    void busy(
+      btn,
+      errors,
+      async () => {
+        const file = await download('POST', '/api/sync/export', { fallbackName: 'outpost-satellite-report.zip', onProgress: bar.update, signal: ctx.signal });
+        bar.done(`Saved ${file.name} (${bytes(file.bytes)}). Carry it to the license cloud, then import the cloud’s answer here.`);
+        done();
+        return true;
+      },
+      'Exporting…',
+    ).then((ok) => {
+      if (ok === undefined) out.replaceChildren();
+    });
+  });
+  return card(
+    'Export (air-gapped)',
+    h('p', null, 'Downloads the next satellite report: everything the cloud has not acknowledged yet. Exporting again is safe; a lost file costs nothing.'),
+    btn,
+    out,
+    errors,
+  );
+}
+
+function importCard(done: () => void): HTMLElement {
+  const file = h('input', { type: 'file', name: 'bundle', accept: '.zip,application/zip', required: true });
+  const out = h('div', { 'data-testid': 'import-result' });
+  const f = form({
+    label: 'Import a cloud bundle',
+    submit: 'Import bundle',
+    busyLabel: 'Importing…',
+    fields: [field('Bundle from the cloud (.zip)', file, 'A cloud response or a registration response.')],
+    onSubmit: async () => {
+      const chosen = file.files?.[0];
+      if (!chosen) throw new InputError('Choose the bundle file first.');
+      const bar = progress(`Uploading ${chosen.name}…`);
+      mount(out, bar.el);
+      let r: ImportResult;
+      try {
+        r = await upload<ImportResult>('/api/sync/import', chosen, { type: 'application/zip', onProgress: bar.update });
+      } catch (err) {
+        mount(out, errorBox(err, 'The bundle was refused and nothing changed.'));
+        return;
+      }
+      mount(
+        out,
+        r.alreadyApplied
+          ? notice('info', `This ${r.kind} (#${r.sequence}) was applied before; nothing changed.`)
+          : notice(
+              'success',
+              h('strong', null, `Applied the ${r.kind} #${r.sequence}. `),
+              `${r.changes.acknowledged} reports acknowledged, ${r.changes.entitlements} entitlement lines now held, ${r.changes.revoked} devices revoked.`,
+            ),
+      );
+      toast('The bundle was imported.');
+      file.value = '';
+      done();
+    },
+  });
+  return card('Import (air-gapped)', f, out);
+}
+
+function registrationCard(s: SyncStatus, done: () => void): HTMLElement {
+  const token = input({ name: 'token', required: true, autocomplete: 'off', spellcheck: 'false' });
+  const network = h('input', { type: 'radio', name: 'regmode', value: 'network', id: 'reg-network', checked: s.mode === 'network', disabled: s.mode !== 'network' });
+  const offline = h('input', { type: 'radio', name: 'regmode', value: 'offline', id: 'reg-offline', checked: s.mode !== 'network' });
+  const out = h('div');
+  const f = form({
+    label: 'Register the satellite',
+    submit: s.registration === 'registered' ? 'Register again' : 'Register',
+    busyLabel: 'Registering…',
+    fields: [
+      field('Satellite registration token (from the license cloud)', token),
+      h(
+        'fieldset',
+        { class: 'radios' },
+        h('legend', null, 'How'),
+        h('div', null, network, h('label', { for: 'reg-network' }, 'Over the network now', s.mode !== 'network' ? ' (no cloud URL is configured)' : '')),
+        h('div', null, offline, h('label', { for: 'reg-offline' }, 'Offline: download a request file to carry to the cloud')),
+      ),
+    ],
+    onSubmit: async () => {
+      if (offline.checked) {
+        const bar = progress('Writing the registration request…');
+        mount(out, bar.el);
+        const file = await download('POST', '/api/registration', { body: { token: token.value.trim(), offline: true }, fallbackName: 'outpost-registration-request.zip', onProgress: bar.update });
+        bar.done(`Saved ${file.name}. Take it to the license cloud and import the registration response it gives back.`);
+      } else {
+        const r = await post<{ registration: string; account: { name?: string } }>('/api/registration', { token: token.value.trim() });
+        mount(out, notice('success', `Registered${r.account?.name ? ` as ${r.account.name}` : ''}.`));
+        toast('The satellite is registered.');
+        done();
+      }
+    },
+  });
+  return card(
+    s.registration === 'registered' ? 'Registration' : 'Register this satellite',
+    s.registration === 'lapsed' ? notice('critical', 'The registration has lapsed: register again to restore service. Devices then register again.') : null,
+    s.registration === 'registered' ? h('p', { class: 'muted' }, 'The satellite is registered. Registering again is needed only after a lapse or when moving to another Smart Account.') : null,
+    f,
+    out,
+  );
+}
