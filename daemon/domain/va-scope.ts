@@ -5,25 +5,6 @@ import { OutpostError } from '../errors.ts';
 import type { Access, Action, Principal } from './access.ts';
 import type { State } from './state.ts';
 
-/** The VA and every VA nested below it, parents before children. */
-export function subtreeOf(state: State, vaId: string): string[] {
-  const children = new Map<string, string[]>();
-  for (const va of state.vas.values()) {
-    if (va.parentId === null) continue;
-    const list = children.get(va.parentId);
-    if (list) list.push(va.id);
-    else children.set(va.parentId, [va.id]);
-  }
-  const out: string[] = [];
-  const stack = [vaId];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    out.push(id);
-    stack.push(...(children.get(id) ?? []));
-  }
-  return out;
-}
-
 /** 403 unless the caller may do `action` in at least one VA. */
 export function requireSomewhere(access: Access, p: Principal, action: Action): void {
   if (!access.mayAtAll(p, action)) throw new OutpostError('FORBIDDEN', 'Your role does not allow this.');
@@ -39,5 +20,5 @@ export function listScope(state: State, access: Access, p: Principal, action: Ac
   if (va === undefined) return access.scope(p, action);
   const target = state.resolveVa(va);
   access.require(p, action, target.id);
-  return new Set(nested ? subtreeOf(state, target.id) : [target.id]);
+  return new Set(nested ? state.vas.subtree(target.id) : [target.id]);
 }

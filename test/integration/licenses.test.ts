@@ -314,3 +314,20 @@ t.test('pools kept up to date through concurrent reports, moves and deregistrati
   const again = await startSatellite(t, { dataDir: sat.dataDir, clock: sat.clock });
   t.same((await api(again, 'GET', '/api/licenses')).body, live);
 });
+
+t.test('a VA holding licenses cannot be deleted; once emptied, lines that landed there land again in Default', async (t) => {
+  const sat = await startSatellite(t);
+  const eng = await ensureVa(sat, 'Default/Eng');
+  const now = sat.clock();
+  await applyLines(sat, [line(now, { lineId: 'L-1', quantity: 4, virtualAccount: 'Default/Eng' })]);
+  const refused = await api(sat, 'DELETE', `/api/virtual-accounts/${eng}`);
+  t.equal(refused.status, 409);
+  t.equal(refused.body.error.code, 'VA_NOT_EMPTY');
+  t.match(refused.body.error.message, /licenses/);
+
+  t.equal((await api(sat, 'POST', '/api/licenses/transfer', { entitlement: 'network-advantage', quantity: 4, from: 'Default/Eng', to: 'Default' })).status, 201);
+  t.equal((await api(sat, 'DELETE', `/api/virtual-accounts/${eng}`)).status, 204, 'emptied, it goes');
+  await applyLines(sat, [line(now, { lineId: 'L-1', quantity: 6, virtualAccount: 'Default/Eng' })]);
+  const pools = (await api(sat, 'GET', '/api/licenses')).body.items;
+  t.same(pools.map((p: any) => [p.virtualAccount.path, p.purchased]), [['Default', 6]], 'the increase lands in Default, not in the VA that is gone');
+});
