@@ -10,6 +10,12 @@ export const keys = {
   account: 'meta!account',
   /** Reports stored and not yet acknowledged, counted as they change. */
   reportCounts: 'meta!reports',
+  /** The exchange's bookkeeping: newest cloud bundle applied, satellite report acknowledged, pending registration. */
+  exchange: 'meta!exchange',
+  /** Network sync attempts: last attempt, success, error, failures in a row. */
+  syncStatus: 'meta!sync',
+  /** The entitlement snapshot as the default sink keeps it (the license workspace replaces the sink). */
+  entitlements: 'meta!entitlements',
   /** Counters that must never repeat (`meta!seq!<name>`). */
   seq: (name: string) => `meta!seq!${name}`,
 
@@ -43,6 +49,16 @@ export const keys = {
   /** A device's acknowledged reports, in the order acknowledged. */
   ack: (deviceId: string, seq: number) => `ack${SEP}${deviceId}${SEP}${seqKey(seq)}`,
   ackPrefix: (deviceId: string) => `ack${SEP}${deviceId}${SEP}`,
+
+  /** Device changes (devices.ndjson records) not yet acknowledged by the cloud, in the order made. */
+  deviceChange: (seq: number) => `djq${SEP}${seqKey(seq)}`,
+  deviceChangePrefix: `djq${SEP}`,
+  /** Each satellite report exported: its sequence and how far into each queue it reached. */
+  exported: (sequence: number) => `exp${SEP}${seqKey(sequence)}`,
+  exportedPrefix: `exp${SEP}`,
+  /** Each cloud bundle applied, by the cloud's sequence. */
+  applied: (sequence: number) => `capp${SEP}${seqKey(sequence)}`,
+  appliedPrefix: `capp${SEP}`,
 
   /** The audit log, in the order written. */
   event: (seq: number) => `evt${SEP}${seqKey(seq)}`,
