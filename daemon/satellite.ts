@@ -11,6 +11,8 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import type { DomainContext } from './domain/context.ts';
 import { CredentialVerifier } from './domain/credentials.ts';
 import { createDevices } from './domain/devices.ts';
+import { createExchange, type EntitlementSink, type Exchange, type ExportSources } from './domain/exchange/index.ts';
+import { createLapse, type Lapse } from './domain/lapse.ts';
 import { loadIdentity } from './domain/identity.ts';
 import { createIngest } from './domain/ingest.ts';
 import { Sequences } from './domain/sequences.ts';
@@ -22,22 +24,45 @@ import { createAdminApp } from './http/admin-app.ts';
 import { createDeviceApp } from './http/device-app.ts';
 import type { Health } from './http/health.ts';
 import { backupRoutes } from './http/routes/backup.ts';
+import { registrationRoutes } from './http/routes/registration.ts';
+import { syncRoutes } from './http/routes/sync.ts';
 import { statusRoutes } from './http/routes/status.ts';
 import { tokenRoutes } from './http/routes/tokens.ts';
+import { lapseJob } from './jobs/lapse.ts';
+import { createSchedule, type Schedule } from './jobs/schedule.ts';
+import { createSyncJob, type SyncJob } from './jobs/sync.ts';
 import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
 import { createMetrics } from './metrics.ts';
 import { LevelStore, StoreLockedError, Writer } from './store/index.ts';
 
 export const SOCKET_PATH_MAX = 100;
 
+/** The daily lapse check's schedule (local time). */
+export const LAPSE_CHECK_CRON = '11 0 * * *';
+
 export interface Satellite {
   listeners: Listeners;
   socketPath: string;
   ctx: DomainContext;
+  exchange: Exchange;
+  lapse: Lapse;
+  syncJob: SyncJob;
+  schedule: Schedule;
   close(): Promise<void>;
 }
 
-export async function openSatellite(config: FrozenConfig, opts: { log: Logger; clock?: Clock }): Promise<Satellite> {
+export interface OpenOptions {
+  log: Logger;
+  clock?: Clock;
+  /** Where an imported entitlement snapshot goes (the license workspace's); default: kept whole. */
+  entitlementSink?: EntitlementSink;
+  /** Transfers and reservations to export (the license workspace's); default: none. */
+  exportSources?: ExportSources;
+  /** Environment for HTTPS_PROXY; default: process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Promise<Satellite> {
   const { log } = opts;
   const clock = opts.clock ?? systemClock;
   const socketPath = socketPathOf(config);
@@ -97,6 +122,24 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
     }
 
+    const exchange = await createExchange(ctx, { log, sink: opts.entitlementSink, sources: opts.exportSources, env: opts.env ?? process.env });
+    const lapse = createLapse(ctx);
+    const syncJob = createSyncJob({ exchange, log });
+    const checkLapse = lapseJob({ lapse, clock, log });
+    const schedule = createSchedule(
+      [
+        ...(config.exchange.url ? [{ name: 'sync', cron: config.exchange.schedule, run: () => syncJob.run() }] : []),
+        { name: 'lapse', cron: LAPSE_CHECK_CRON, run: checkLapse },
+      ],
+      log,
+    );
+    opened.push(async () => {
+      syncJob.stop();
+      await schedule.stop();
+    });
+    // Before any listener serves: a satellite that lapsed while it was down says so at once.
+    await checkLapse();
+
     const listeners: Listeners = { device: device.url, admin: admin.url };
     const access = createAccess(state);
     const tokens = createTokens(ctx);
@@ -119,6 +162,8 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       tokenRoutes({ tokens, access }),
       statusRoutes({ status: createStatus(ctx, listeners), access }),
       backupRoutes({ store, dataDir: config.dataDir, access }),
+      syncRoutes({ exchange, syncJob, nextScheduled: () => schedule.nextRun('sync'), access }),
+      registrationRoutes({ exchange, access }),
     ];
     const adminApp = createAdminApp({
       log,
@@ -150,11 +195,16 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
     log.info(`device listener on ${device.url}`);
     log.info(`admin listener on ${admin.url}`);
     log.info(`control socket on ${socketPath}`);
+    schedule.start();
 
     return {
       listeners,
       socketPath,
       ctx,
+      exchange,
+      lapse,
+      syncJob,
+      schedule,
       close: async () => {
         health.state = 'closing';
         await closeAll();

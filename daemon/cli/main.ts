@@ -18,6 +18,11 @@ const USAGE = `usage: outpost <verb> [options]
   status                                 registration, last cloud contact, counts, listeners
   token create --va PATH [--days N] [--uses N] [--description TEXT]
   token list | token revoke ID
+  register --token T                     register with the cloud over the network
+  register --token T --offline --out FILE  write a registration request (air-gapped)
+  export --out FILE                      write the next satellite report (air-gapped)
+  import FILE                            apply a cloud response or registration response
+  sync                                   run a network sync now
   backup --out DIR                       a consistent copy of the database and the key
 
 options for every verb: --config FILE, --data-dir DIR, --json`;
