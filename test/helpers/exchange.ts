@@ -167,3 +167,27 @@ export async function makeCertificates(dir: string) {
   await openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('server.ext'));
   return { ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key') };
 }
+
+export const CLOUD_TOKEN = 'reg-token-acme-0123456789';
+export const CLOUD_ADMIN = 'admin-token-0123456789';
+
+/** The reference cloud in-process on 127.0.0.1 (HTTPS when `tls` is given), closed when the test ends. */
+export async function startReferenceCloud(t: import('tap').Test, dir: string, over: Record<string, unknown> = {}) {
+  const { parseCloudConfig, startCloudServer } = await import('../../exchange/cloud/index.ts');
+  const { pino } = await import('pino');
+  const config = parseCloudConfig(
+    {
+      listen: '127.0.0.1:0',
+      dataDir: './cloud-data',
+      adminToken: CLOUD_ADMIN,
+      accounts: [
+        { id: ACCOUNT, profile: PROFILE, policy: POLICY, tokens: [CLOUD_TOKEN], lines: [line('L1', 50), line('L2', 5, { virtualAccount: 'Default/Eng' })] },
+      ],
+      ...over,
+    },
+    dir,
+  );
+  const running = await startCloudServer({ config, log: pino({ level: 'silent' }) });
+  t.teardown(() => running.close(100));
+  return running;
+}
