@@ -66,10 +66,11 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}) {
     async accept(device: DeviceRecord, body: unknown): Promise<IngestAnswer> {
       const now = ctx.clock();
       const report = validate(body, now);
+      // A lapsed satellite answers 503 to every device, deregistered by the lapse or not.
+      assertServing(ctx);
       if (device.state !== 'registered') {
         throw new OutpostError('DEVICE_DEREGISTERED', 'The device is deregistered; register it again.');
       }
-      assertServing(ctx);
       const digest = sha256(canonicalJson(body));
       const receivedAt = now.toISOString();
 
