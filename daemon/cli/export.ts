@@ -18,7 +18,7 @@ export const exportVerb: Verb = {
     };
     out.result(result, (v) =>
       [
-        `satellite report ${v.sequence} written to ${v.file} (${v.records} records)`,
+        `satellite report ${v.sequence} written to ${v.file} (${v.records} ${v.records === 1 ? 'record' : 'records'})`,
         v.more ? 'more is waiting: import the response to this one, then export again' : 'it carries everything not yet acknowledged',
       ].join('\n'),
     );

@@ -12,6 +12,7 @@ export const sync: Verb = {
   async run({ client, out, positionals }) {
     if (positionals.length > 0) throw new CliError('INVALID_REQUEST', 'usage: outpost sync');
     const r = await client.call<Synced>('POST', '/api/sync');
-    out.result(r, (v) => `sent report ${v.sent.sequence} (${v.sent.records} records), applied cloud response ${v.received.sequence}: ${v.acknowledged} reports acknowledged`);
+    const n = (count: number, one: string) => `${count} ${one}${count === 1 ? '' : 's'}`;
+    out.result(r, (v) => `sent report ${v.sent.sequence} (${n(v.sent.records, 'record')}), applied cloud response ${v.received.sequence}: ${n(v.acknowledged, 'report')} acknowledged`);
   },
 };
