@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type http from 'node:http';
 import { socketPathOf, type FrozenConfig } from './config/index.ts';
 import { createAccess, type Principal } from './domain/access.ts';
+import { AckLedger } from './domain/acks.ts';
 import { bootstrap } from './domain/bootstrap.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import type { DomainContext } from './domain/context.ts';
@@ -102,6 +103,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     if (created) log.info({ satelliteId: identity.id }, 'created the satellite identity');
     const state = await State.load(store);
     const seq = await Sequences.load(store);
+    const ledger = await AckLedger.load(store);
     let metricsRef: ReturnType<typeof createMetrics> | null = null;
     const writer = new Writer(store, {
       queueLimit: config.device.queueLimit,
@@ -122,7 +124,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
       log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
     }
 
-    const exchange = await createExchange(ctx, { log, sink: opts.entitlementSink, sources: opts.exportSources, env: opts.env ?? process.env });
+    const exchange = await createExchange(ctx, { log, ledger, sink: opts.entitlementSink, sources: opts.exportSources, env: opts.env ?? process.env });
     const lapse = createLapse(ctx);
     const syncJob = createSyncJob({ exchange, log });
     const checkLapse = lapseJob({ lapse, clock, log });
@@ -136,6 +138,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     opened.push(async () => {
       syncJob.stop();
       await schedule.stop();
+      await exchange.settled();
     });
     // Before any listener serves: a satellite that lapsed while it was down says so at once.
     await checkLapse();
@@ -144,10 +147,14 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     const access = createAccess(state);
     const tokens = createTokens(ctx);
     const devices = createDevices(ctx);
-    const ingest = createIngest(ctx, {
-      onAccepted: () => metrics.reportsAccepted.inc(),
-      onDuplicate: () => metrics.reportsDuplicate.inc(),
-    });
+    const ingest = createIngest(
+      ctx,
+      {
+        onAccepted: () => metrics.reportsAccepted.inc(),
+        onDuplicate: () => metrics.reportsDuplicate.inc(),
+      },
+      { ledger },
+    );
     const verifier = new CredentialVerifier(identity, state.devices);
     const poolStatus = (vaId: string, entitlement: string): 'ok' | 'insufficient' => {
       let inUse = 0;

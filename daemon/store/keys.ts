@@ -43,12 +43,19 @@ export const keys = {
   /** A stored report by its id. */
   report: (reportId: string) => `rep${SEP}${reportId}`,
   reportPrefix: `rep${SEP}`,
-  /** Reports not yet acknowledged, in the order they arrived. */
+  /**
+   * Reports not yet acknowledged, in the order they arrived: each holds the report as a
+   * satellite report carries it (a QueuedReport), so an export is one sequential read. Entries
+   * at or below the acknowledged watermark (the last `ackr!`) are dead and removed soon after.
+   */
   unacked: (seq: number) => `rpq${SEP}${seqKey(seq)}`,
   unackedPrefix: `rpq${SEP}`,
-  /** A device's acknowledged reports, in the order acknowledged. */
-  ack: (deviceId: string, seq: number) => `ack${SEP}${deviceId}${SEP}${seqKey(seq)}`,
-  ackPrefix: (deviceId: string) => `ack${SEP}${deviceId}${SEP}`,
+  /** A device's reports by arrival sequence → reportId; those at or below the watermark are its acks. */
+  deviceReport: (deviceId: string, seq: number) => `drp${SEP}${deviceId}${SEP}${seqKey(seq)}`,
+  deviceReportPrefix: (deviceId: string) => `drp${SEP}${deviceId}${SEP}`,
+  /** Acknowledged ranges of arrival sequences, by their upper end: which report carried them, and when. */
+  ackRange: (upTo: number) => `ackr${SEP}${seqKey(upTo)}`,
+  ackRangePrefix: `ackr${SEP}`,
 
   /** Device changes (devices.ndjson records) not yet acknowledged by the cloud, in the order made. */
   deviceChange: (seq: number) => `djq${SEP}${seqKey(seq)}`,

@@ -10,7 +10,8 @@ import type { Actor, DomainContext } from '../context.ts';
 import { journalDeviceChange } from '../device-journal.ts';
 import { recordEvent } from '../events.ts';
 import type { ReportCounts } from '../state.ts';
-import type { AccountRecord, DeviceRecord, SatelliteRecord, StoredReport } from '../types.ts';
+import type { AckLedger, AckRange } from '../acks.ts';
+import type { AccountRecord, DeviceRecord, SatelliteRecord } from '../types.ts';
 import type { AppliedRecord, ExchangeBook, ExchangeRecord, ExportRecord, ImportChanges } from './book.ts';
 import type { EntitlementSink, ExportSources } from './ports.ts';
 
@@ -26,11 +27,11 @@ export interface ImportResult {
 
 export interface ApplyDeps {
   book: ExchangeBook;
+  ledger: AckLedger;
   sink: EntitlementSink;
   sources: ExportSources;
 }
 
-const ACK_FETCH = 1000;
 const NO_CHANGES: ImportChanges = { acknowledged: 0, entitlements: 0, revoked: 0 };
 
 /** Applies `bundle` (already verified against the cloud's keys) once, or says it was applied before. */
@@ -69,9 +70,8 @@ export async function applyCloudBundle(
   // The second pass over the verified files; nothing is written until both are read whole.
   const lines: EntitlementRecord[] = await bundle.readAll('entitlements.ndjson');
   const revocations: RevocationRecord[] = m.kind === 'cloud-response' ? await bundle.readAll('revocations.ndjson') : [];
-  // What the answered report carried, read before the transaction so the writer is held only
-  // for the write. Under the exchange lock nothing else removes these queue entries.
-  const acks = exported?.carried ? await collectAcks(ctx, exported.carried.usage) : { ops: [] as AckOp[], count: 0 };
+  // The device changes the answered report carried, read before the transaction so the writer
+  // is held only for the write. Under the exchange lock nothing else removes them.
   const deviceChanges = exported?.carried?.devices != null ? await collectKeys(ctx, keys.deviceChangePrefix, keys.deviceChange(exported.carried.devices)) : [];
 
   const now = ctx.clock();
@@ -80,13 +80,14 @@ export async function applyCloudBundle(
     if (await tx.get(keys.applied(m.sequence))) return result(true, { ...NO_CHANGES });
     const changes: ImportChanges = { acknowledged: 0, entitlements: lines.length, revoked: 0 };
 
+    let range: AckRange | null = null;
     if (exported?.carried) {
       const { carried } = exported;
-      for (const op of acks.ops) {
-        tx.del(op.queueKey);
-        if (op.ackKey !== null) tx.put(op.ackKey, { reportId: op.reportId, acknowledgedAt: nowIso, bundleSequence: exported.sequence });
+      range = acknowledgedRange(deps.ledger, exported, nowIso);
+      if (range) {
+        deps.ledger.stage(tx, range);
+        changes.acknowledged = range.count;
       }
-      changes.acknowledged = acks.count;
       for (const key of deviceChanges) tx.del(key);
       if (carried.transfers !== null) await deps.sources.transfers.acknowledge(tx, carried.transfers);
       if (carried.reservations !== null) await deps.sources.reservations.acknowledge(tx, carried.reservations);
@@ -163,34 +164,19 @@ export function cloudContact(previous: string | null, signed: string, now: Date)
   return new Date(at).toISOString();
 }
 
-interface AckOp {
-  queueKey: string;
-  /** null for a queue entry whose report is missing: it only leaves the queue. */
-  ackKey: string | null;
-  reportId: string;
-}
-
-/** Every report still queued up to `last` (the rpq sequence the report reached), with its device. */
-async function collectAcks(ctx: DomainContext, last: number | null): Promise<{ ops: AckOp[]; count: number }> {
-  const ops: AckOp[] = [];
-  if (last === null) return { ops, count: 0 };
-  const prefix = keys.unackedPrefix;
-  let batch: Array<[string, string]> = [];
-  const flush = async () => {
-    const reports = await ctx.store.getMany<StoredReport>(batch.map(([, id]) => keys.report(id)));
-    batch.forEach(([key, reportId], i) => {
-      const r = reports[i];
-      // A queue entry without its report acknowledges nothing, but leaves the queue all the same.
-      ops.push({ queueKey: key, ackKey: r ? keys.ack(r.deviceId, r.seq) : null, reportId });
-    });
-    batch = [];
-  };
-  for await (const [key, reportId] of ctx.store.iterate<string>({ gte: prefix, lte: keys.unacked(last) })) {
-    batch.push([key, reportId]);
-    if (batch.length >= ACK_FETCH) await flush();
-  }
-  if (batch.length) await flush();
-  return { ops, count: ops.filter((o) => o.ackKey !== null).length };
+/**
+ * The range a response to `exported` acknowledges: from the watermark up to the last report it
+ * carried, or null when a later response already went past that. How many reports it holds
+ * needs no scan: the report carried `records` reports above the watermark it was cut at; the
+ * ranges applied since (all above that mark, all inside what it carried) took some of them.
+ */
+function acknowledgedRange(ledger: AckLedger, exported: ExportRecord, acknowledgedAt: string): AckRange | null {
+  const upTo = exported.carried?.usage ?? null;
+  const from = ledger.watermark;
+  if (upTo === null || upTo <= from) return null;
+  const carried = exported.records?.['usage.ndjson'] ?? 0;
+  const since = ledger.ranges.filter((r) => r.from >= exported.bounds.usageFrom).reduce((n, r) => n + r.count, 0);
+  return { from, upTo, count: Math.max(0, carried - since), bundleSequence: exported.sequence, acknowledgedAt };
 }
 
 async function collectKeys(ctx: DomainContext, prefix: string, last: string): Promise<string[]> {

@@ -23,8 +23,11 @@ export interface ExchangeRecord {
 export interface ExportRecord {
   sequence: number;
   createdAt: string;
-  /** The queues' counters when the export began: nothing newer goes in this report. */
-  bounds: { usage: number; devices: number };
+  /**
+   * The cut, taken when the export began: usage from above the acknowledged watermark then
+   * (`usageFrom`, exclusive) up to `usage`, device changes up to `devices`. Nothing newer goes in.
+   */
+  bounds: { usageFrom: number; usage: number; devices: number };
   /** Set once the bundle is complete; null while it is written (or if writing it failed). */
   carried: {
     /** The last `rpq!` sequence in usage.ndjson, or null when it held none. */

@@ -14,12 +14,14 @@ import type { Jwks } from '../../../exchange/bundle/index.ts';
 import { createTransport, TransportError } from '../../../exchange/transport.ts';
 import { OutpostError, type ErrorCode } from '../../errors.ts';
 import { keys } from '../../store/index.ts';
+import type { AckLedger } from '../acks.ts';
 import type { Actor, DomainContext } from '../context.ts';
 import { syncAlerts, type Alert } from './alerts.ts';
 import { applyCloudBundle, type CloudKind, type ImportResult } from './apply.ts';
 import { ExchangeBook, type SyncRecord } from './book.ts';
 import { ExchangeLock } from './lock.ts';
 import { storeSnapshotSink, noExportSources, type EntitlementSink, type ExportSources } from './ports.ts';
+import { dropAcknowledged } from './queue.ts';
 import { writeRegistrationRequest } from './registration.ts';
 import { writeSatelliteReport, type ExportResult } from './report.ts';
 
@@ -32,6 +34,8 @@ export * from './ports.ts';
 
 export interface ExchangeDeps {
   log: Logger;
+  /** The acknowledged ranges, shared with ingest (GET /v1/acks). */
+  ledger: AckLedger;
   /** Where an entitlement snapshot goes; default: kept whole under `meta!entitlements`. */
   sink?: EntitlementSink;
   /** Transfers and reservations to report; default: none. */
@@ -64,7 +68,7 @@ export interface SyncStatus {
 
 export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
   const { config } = ctx;
-  const { log } = deps;
+  const { log, ledger } = deps;
   const book = await ExchangeBook.load(ctx.store);
   const lock = new ExchangeLock();
   const sink = deps.sink ?? storeSnapshotSink;
@@ -73,6 +77,19 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
   // Leftovers of an exchange cut short by a crash: nobody else writes here.
   for (const name of await readdir(tmpDir)) await rm(path.join(tmpDir, name), { force: true, recursive: true });
+
+  // Queue entries an import acknowledged are removed after it, in the background.
+  let housekeeping: Promise<void> = Promise.resolve();
+  const dropQueue = async (): Promise<void> => {
+    const dropped = await dropAcknowledged(ctx, ledger);
+    if (dropped) log.debug({ dropped }, 'removed acknowledged reports from the queue');
+  };
+  await dropQueue(); // what a crash left behind
+  const afterImport = () => {
+    housekeeping = housekeeping.then(dropQueue).catch((err: unknown) => {
+      if ((err as { code?: string }).code !== 'UNAVAILABLE') log.error({ err }, 'could not remove acknowledged reports from the queue');
+    });
+  };
 
   const tempFile = (label: string): BundleFile => {
     const p = path.join(tmpDir, `${label}-${randomBytes(6).toString('hex')}.zip`);
@@ -95,7 +112,8 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
   /** Verifies and applies the bundle at `file`; the caller holds the lock. */
   async function importFile(file: string, actor: Actor, kinds?: CloudKind[]): Promise<ImportResult> {
     const bundle = await openBundle(file, { trustedKeys: await trustedKeys(), maxBytes: config.exchange.maxBundleBytes });
-    const result = await applyCloudBundle(ctx, { book, sink, sources }, bundle, actor, { kinds });
+    const result = await applyCloudBundle(ctx, { book, ledger, sink, sources }, bundle, actor, { kinds });
+    if (result.changes.acknowledged > 0) afterImport();
     if (!result.alreadyApplied) {
       log.info({ kind: result.kind, sequence: result.sequence, inReplyTo: result.inReplyTo, changes: result.changes }, 'applied a cloud bundle');
     }
@@ -135,12 +153,15 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
     book,
     lock,
 
+    /** Resolves once the housekeeping after imports is done (tests, shutdown). */
+    settled: (): Promise<void> => housekeeping,
+
     /** Writes the next satellite report to a temp file (for the API to stream). */
     async exportReport(actor: Actor): Promise<ExportResult & { file: BundleFile }> {
       return lock.run('export', async () => {
         const file = tempFile('report');
         try {
-          const result = await writeSatelliteReport(ctx, { book, sources }, file.path, actor);
+          const result = await writeSatelliteReport(ctx, { book, ledger, sources }, file.path, actor);
           log.info(result, 'exported a satellite report');
           return { ...result, file };
         } catch (err) {
@@ -238,7 +259,7 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
         let t: Awaited<ReturnType<typeof transport>> | null = null;
         try {
           t = await transport();
-          const exported = await writeSatelliteReport(ctx, { book, sources }, (report = tempFile('report')).path, actor);
+          const exported = await writeSatelliteReport(ctx, { book, ledger, sources }, (report = tempFile('report')).path, actor);
           await t.postBundle(`/v1/satellites/${encodeURIComponent(ctx.identity.id)}/sync`, report.path, response.path);
           const applied = await importFile(response.path, actor, ['cloud-response']);
           await saveSync((s) => ({ ...s, lastAttempt: attemptAt, lastSuccess: ctx.clock().toISOString(), lastError: null, failures: 0, failingSince: null }));

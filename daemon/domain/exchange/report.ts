@@ -8,12 +8,12 @@ import { keys } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../context.ts';
 import { recordEvent } from '../events.ts';
 import { DEVICE_CHANGE_SEQ, type DeviceChange } from '../device-journal.ts';
-import type { StoredReport } from '../types.ts';
+import type { AckLedger } from '../acks.ts';
+import type { QueuedReport, StoredReport } from '../types.ts';
 import type { ExchangeBook, ExportRecord } from './book.ts';
 import type { ExportSources, Pending } from './ports.ts';
 
 export const EXPORT_SEQ = 'export';
-const FETCH_BATCH = 1000;
 
 export interface ExportResult {
   sequence: number;
@@ -25,7 +25,7 @@ export interface ExportResult {
 /** Writes the next satellite report to `out` (a path) and records what it carried. */
 export async function writeSatelliteReport(
   ctx: DomainContext,
-  deps: { book: ExchangeBook; sources: ExportSources },
+  deps: { book: ExchangeBook; ledger: AckLedger; sources: ExportSources },
   out: string,
   actor: Actor,
 ): Promise<ExportResult> {
@@ -38,7 +38,7 @@ export async function writeSatelliteReport(
     const record: ExportRecord = {
       sequence,
       createdAt: now.toISOString(),
-      bounds: { usage: ctx.seq.current('report'), devices: ctx.seq.current(DEVICE_CHANGE_SEQ) },
+      bounds: { usageFrom: deps.ledger.watermark, usage: ctx.seq.current('report'), devices: ctx.seq.current(DEVICE_CHANGE_SEQ) },
       carried: null,
       records: null,
       more: false,
@@ -48,15 +48,15 @@ export async function writeSatelliteReport(
   });
 
   const devices = new Tracked<DeviceChange>(queue<DeviceChange>(ctx, keys.deviceChangePrefix, keys.deviceChange(begun.bounds.devices)));
-  const usage = new Tracked<UsageRecord>(usageQueue(ctx, begun.bounds.usage));
-  const transfers = new Tracked(deps.sources.transfers.pending());
-  const reservations = new Tracked(deps.sources.reservations.pending());
+  const usage = new Tracked<UsageRecord>(usageQueue(ctx, begun.bounds.usageFrom, begun.bounds.usage));
+  const transfers = new Tracked(inChunks(deps.sources.transfers.pending()));
+  const reservations = new Tracked(inChunks(deps.sources.reservations.pending()));
   const files: BundleFileInput[] = [
     { name: 'virtual-accounts.ndjson', records: vaSnapshot(ctx) },
-    { name: 'devices.ndjson', records: devices },
-    { name: 'usage.ndjson', records: usage },
-    { name: 'transfers.ndjson', records: transfers },
-    { name: 'reservations.ndjson', records: reservations },
+    { name: 'devices.ndjson', chunks: devices },
+    { name: 'usage.ndjson', chunks: usage },
+    { name: 'transfers.ndjson', chunks: transfers },
+    { name: 'reservations.ndjson', chunks: reservations },
   ];
   const { manifest, more } = await writeBundle({
     out,
@@ -104,15 +104,41 @@ function vaSnapshot(ctx: DomainContext): VirtualAccountRecord[] {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** Records in arrays, each with its cursor: the unit the exports pass along. */
+interface Chunk<R> {
+  cursors: string[];
+  records: R[];
+}
+
+const CHUNK = 1000;
+
 /** A `<prefix><seq16>` queue up to `last` (inclusive), in key order, cursor = the sequence. */
-async function* queue<R>(ctx: DomainContext, prefix: string, last: string): AsyncGenerator<Pending<R>> {
-  for await (const [key, record] of ctx.store.iterate<R>({ gte: prefix, lte: last })) {
-    yield { cursor: key.slice(prefix.length), record };
+async function* queue<R>(ctx: DomainContext, prefix: string, last: string): AsyncGenerator<Chunk<R>> {
+  for await (const entries of ctx.store.chunks<R>({ gte: prefix, lte: last }, CHUNK)) {
+    yield { cursors: entries.map(([k]) => k.slice(prefix.length)), records: entries.map(([, v]) => v) };
   }
 }
 
-/** Unacknowledged reports in arrival order, up to the `rpq!` sequence `last`. */
-async function* usageQueue(ctx: DomainContext, last: number): AsyncGenerator<Pending<UsageRecord>> {
+/** An export source's records, in arrays. */
+async function* inChunks<R>(source: AsyncIterable<Pending<R>> | Iterable<Pending<R>>): AsyncGenerator<Chunk<R>> {
+  let chunk: Chunk<R> = { cursors: [], records: [] };
+  for await (const { cursor, record } of source) {
+    chunk.cursors.push(cursor);
+    chunk.records.push(record);
+    if (chunk.records.length >= CHUNK) {
+      yield chunk;
+      chunk = { cursors: [], records: [] };
+    }
+  }
+  if (chunk.records.length > 0) yield chunk;
+}
+
+/**
+ * Unacknowledged reports in arrival order: the `rpq!` entries above `from` up to `last`, read
+ * in one pass, a thousand at a time. An entry holding only a reportId (as written before the
+ * queue carried reports) is looked up.
+ */
+async function* usageQueue(ctx: DomainContext, from: number, last: number): AsyncGenerator<Chunk<UsageRecord>> {
   const paths = new Map<string, string>();
   const pathOf = (vaId: string): string => {
     let p = paths.get(vaId);
@@ -124,66 +150,64 @@ async function* usageQueue(ctx: DomainContext, last: number): AsyncGenerator<Pen
     return p;
   };
   const prefix = keys.unackedPrefix;
-  let batch: Array<[string, string]> = [];
-  async function* resolve(entries: Array<[string, string]>): AsyncGenerator<Pending<UsageRecord>> {
-    const reports = await ctx.store.getMany<StoredReport>(entries.map(([, id]) => keys.report(id)));
-    for (let i = 0; i < entries.length; i++) {
-      const r = reports[i];
-      if (!r) continue; // cannot happen while queued; skipping keeps one bad key from blocking every export
-      yield {
-        cursor: entries[i]![0],
-        record: {
-          reportId: r.reportId,
-          deviceId: r.deviceId,
-          virtualAccount: pathOf(r.vaId),
-          // Devices may send offsets or leave out seconds; the bundle carries UTC instants.
-          window: { start: new Date(r.window.start).toISOString(), end: new Date(r.window.end).toISOString() },
-          usage: r.usage,
-          receivedAt: r.receivedAt,
-        },
-      };
+  for await (const entries of ctx.store.chunks<QueuedReport | string>({ gt: keys.unacked(from), lte: keys.unacked(last) }, CHUNK)) {
+    const chunk: Chunk<UsageRecord> = { cursors: [], records: [] };
+    for (const [key, value] of entries) {
+      const r = typeof value === 'string' ? await ctx.store.get<StoredReport>(keys.report(value)) : value;
+      if (!r) continue;
+      chunk.cursors.push(key.slice(prefix.length));
+      chunk.records.push({
+        reportId: r.reportId,
+        deviceId: r.deviceId,
+        virtualAccount: pathOf(r.vaId),
+        // Devices may send offsets or leave out seconds; the bundle carries UTC instants.
+        window: { start: isoUtc(r.window.start), end: isoUtc(r.window.end) },
+        usage: r.usage,
+        receivedAt: r.receivedAt,
+      });
     }
+    yield chunk;
   }
-  for await (const [key, reportId] of ctx.store.iterate<string>({ gte: prefix, lte: keys.unacked(last) })) {
-    batch.push([key.slice(prefix.length), reportId]);
-    if (batch.length >= FETCH_BATCH) {
-      yield* resolve(batch);
-      batch = [];
-    }
-  }
-  yield* resolve(batch);
+}
+
+/** `s` as `toISOString()` writes it; already so (the common case), it is passed through. */
+function isoUtc(s: string): string {
+  return s.length === 24 && s.endsWith('Z') && s[10] === 'T' ? s : new Date(s).toISOString();
 }
 
 /**
- * Passes records through to the bundle writer and remembers the cursors of the last two it
- * pulled: the writer reads one record past the byte cap, so the last record in the bundle is
- * the last pulled or the one before it — the manifest's count says which.
+ * Passes record arrays through to the bundle writer and remembers the cursors of the last array
+ * and the last cursor before it: the writer stops inside the array where the byte cap falls, so
+ * the last record in the bundle is in that array or ends the one before — the manifest's count
+ * says which.
  */
-class Tracked<R> implements AsyncIterable<R> {
-  readonly #source: AsyncIterable<Pending<R>> | Iterable<Pending<R>>;
-  #pulled = 0;
-  #last: string | null = null;
-  #previous: string | null = null;
+class Tracked<R> implements AsyncIterable<R[]> {
+  readonly #source: AsyncIterable<Chunk<R>>;
+  /** Records in the arrays before the last one. */
+  #before = 0;
+  #lastCursors: string[] = [];
+  #previousCursor: string | null = null;
 
-  constructor(source: AsyncIterable<Pending<R>> | Iterable<Pending<R>>) {
+  constructor(source: AsyncIterable<Chunk<R>>) {
     this.#source = source;
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<R> {
-    for await (const { cursor, record } of this.#source) {
-      this.#previous = this.#last;
-      this.#last = cursor;
-      this.#pulled++;
-      yield record;
+  async *[Symbol.asyncIterator](): AsyncGenerator<R[]> {
+    for await (const chunk of this.#source) {
+      if (this.#lastCursors.length > 0) this.#previousCursor = this.#lastCursors.at(-1)!;
+      this.#before += this.#lastCursors.length;
+      this.#lastCursors = chunk.cursors;
+      yield chunk.records;
     }
   }
 
   /** The cursor of record number `count` (1-based), i.e. the last of the first `count`; null for 0. */
   cursorAt(count: number): string | null {
     if (count === 0) return null;
-    if (count === this.#pulled) return this.#last;
-    if (count === this.#pulled - 1) return this.#previous;
-    throw new TypeError(`the bundle holds ${count} records but ${this.#pulled} were read`);
+    if (count === this.#before) return this.#previousCursor;
+    const i = count - this.#before - 1;
+    if (i < 0 || i >= this.#lastCursors.length) throw new TypeError(`the bundle holds ${count} records, which the cursors read do not cover`);
+    return this.#lastCursors[i]!;
   }
 }
 

@@ -137,6 +137,7 @@ t.test('export, import, acks: the round trip of reports, with sequences and re-i
   t.same(st.reports, { total: 5, unacknowledged: 1 });
   t.same(((await sat.ctx.store.get(keys.entitlements)) as any).lines, [line('L1', 60)], 'entitlements replaced by the snapshot');
 
+  await sat.exchange.settled(); // the queue housekeeping after the last import
   const before = await storeDump(sat.ctx.store);
   const again = await importBundle(sat.socketPath, r1);
   t.equal(again.status, 200);
@@ -170,6 +171,7 @@ t.test('stale and never-exported responses are refused; lastCloudContact never g
   const newer = await cloud.cloudResponse(id, { sequence: 6, inReplyTo: 1, createdAt: iso(sat.clock(), 240_000) });
   t.equal((await importBundle(sat.socketPath, newer)).status, 200);
   const contact = sat.ctx.state.satellite.lastCloudContact;
+  await sat.exchange.settled(); // the queue housekeeping after the last import
   const before = await storeDump(sat.ctx.store);
 
   const stale = await importBundle(sat.socketPath, older);

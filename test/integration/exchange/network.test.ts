@@ -96,6 +96,7 @@ async function registeredAt(t: Test, url: string, config: Record<string, unknown
 
 /** The store without what a failed sync may change: its own status, and the report it exported. */
 async function dataDump(sat: TestSatellite) {
+  await sat.exchange.settled();
   const dump = await storeDump(sat.ctx.store);
   return dump.filter(([k, v]) => {
     if (k === 'meta!sync' || k === 'meta!exchange' || k === 'meta!seq!export' || k === 'meta!seq!event' || k.startsWith('exp!')) return false;

@@ -29,6 +29,7 @@ t.test('every refusal answers 422 (413 for BUNDLE_TOO_LARGE) and changes nothing
   await cloud.trust([cloud.key]); // rotation: the old key leaves the JWKS
 
   const { cases, good } = await refusalCases(dir, cloud, id, retired, createdAt);
+  await sat.exchange.settled(); // the queue housekeeping after the last import
   const before = await storeDump(sat.ctx.store);
   for (const c of cases) {
     const answer = await importBundle(sat.socketPath, c.file);
