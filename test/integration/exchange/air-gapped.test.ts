@@ -279,3 +279,30 @@ t.test('the admin API checks the import body: media type, size, shape of the reg
   const noSync = await socketCall(sat.socketPath, 'POST', '/api/sync');
   t.equal(noSync.json().error.code, 'EXCHANGE_NOT_CONFIGURED');
 });
+
+t.test('GET /v1/acks pages a device\'s acknowledgements, 1,000 at most', async (t) => {
+  const { cloud, sat, dir } = await registered(t);
+  const [device] = await devicesReporting(sat, 1, 0);
+  const now = sat.clock().getTime();
+  for (let i = 0; i < 1005; i++) {
+    const r = await postReport(sat.device, device!.credential, report(new Date(now - i * 60_000)));
+    if (r.status !== 202) throw new Error(`answered ${r.status}`);
+  }
+  await exportBundle(sat.socketPath, path.join(dir, 'r1.zip'));
+  const applied = await importBundle(sat.socketPath, await cloud.cloudResponse(sat.ctx.identity.id, { sequence: 2, inReplyTo: 1, createdAt: iso(sat.clock()) }));
+  t.equal(applied.json().changes.acknowledged, 1005);
+  const first = await acksOf(sat, device!.credential);
+  t.equal(first.body.acks.length, 1000);
+  const second = await acksOf(sat, device!.credential, first.body.cursor);
+  t.equal(second.body.acks.length, 5);
+  const ids = new Set([...first.body.acks, ...second.body.acks].map((a: any) => a.reportId));
+  t.equal(ids.size, 1005, 'every report once');
+  const third = await acksOf(sat, device!.credential, second.body.cursor);
+  t.same(third.body, { acks: [], cursor: second.body.cursor }, 'past the end: nothing, the cursor kept');
+  const bad = await acksOf(sat, device!.credential, 'nope');
+  t.equal(bad.status, 400);
+  await sat.exchange.settled();
+  let queued = 0;
+  for await (const _ of sat.ctx.store.iterate({ gte: keys.unackedPrefix, lt: keys.unackedPrefix + '\uffff' })) queued++;
+  t.equal(queued, 0, 'the acknowledged reports left the queue');
+});
