@@ -15,11 +15,14 @@ import { createSessions } from './domain/sessions.ts';
 import { createTags } from './domain/tags.ts';
 import { createUsers } from './domain/users.ts';
 import { createVirtualAccounts } from './domain/virtual-accounts.ts';
+import { AckLedger } from './domain/acks.ts';
 import { bootstrap } from './domain/bootstrap.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import type { DomainContext } from './domain/context.ts';
 import { CredentialVerifier } from './domain/credentials.ts';
 import { createDevices } from './domain/devices.ts';
+import { createExchange, type EntitlementSink, type Exchange, type ExportSources } from './domain/exchange/index.ts';
+import { createLapse, type Lapse } from './domain/lapse.ts';
 import { loadIdentity } from './domain/identity.ts';
 import { createIngest } from './domain/ingest.ts';
 import { createPolicyMode, ensurePolicyVa } from './domain/policy.ts';
@@ -44,6 +47,11 @@ import { sessionPrincipal } from './http/session-auth.ts';
 import { statusRoutes } from './http/routes/status.ts';
 import { tokenRoutes } from './http/routes/tokens.ts';
 import { uiRoutes } from './http/routes/ui.ts';
+import { registrationRoutes } from './http/routes/registration.ts';
+import { syncRoutes } from './http/routes/sync.ts';
+import { lapseJob } from './jobs/lapse.ts';
+import { createSchedule, type Schedule } from './jobs/schedule.ts';
+import { createSyncJob, type SyncJob } from './jobs/sync.ts';
 import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
 import { createMetrics } from './metrics.ts';
 import { LevelStore, StoreLockedError, Writer } from './store/index.ts';
@@ -51,18 +59,36 @@ import { lazyDashboard } from '../web-ui/build.ts';
 
 export const SOCKET_PATH_MAX = 100;
 
+/** The daily lapse check's schedule (local time). */
+export const LAPSE_CHECK_CRON = '11 0 * * *';
+
 export interface Satellite {
   listeners: Listeners;
   socketPath: string;
   ctx: DomainContext;
   /** What each listener serves (the admin listener's routes are the control socket's too). */
   routes: { admin: RouteInfo[]; device: RouteInfo[] };
+  exchange: Exchange;
+  lapse: Lapse;
+  syncJob: SyncJob;
+  schedule: Schedule;
   close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  log: Logger;
+  clock?: Clock;
+  /** Where an imported entitlement snapshot goes (the license workspace's); default: kept whole. */
+  entitlementSink?: EntitlementSink;
+  /** Transfers and reservations to export (the license workspace's); default: none. */
+  exportSources?: ExportSources;
+  /** Environment for HTTPS_PROXY; default: process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export async function openSatellite(config: FrozenConfig, opts: { log: Logger; clock?: Clock }): Promise<Satellite> {
+export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Promise<Satellite> {
   const { log } = opts;
   const clock = opts.clock ?? systemClock;
   const socketPath = socketPathOf(config);
@@ -102,6 +128,7 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
     if (created) log.info({ satelliteId: identity.id }, 'created the satellite identity');
     const state = await State.load(store);
     const seq = await Sequences.load(store);
+    const ledger = await AckLedger.load(store);
     let metricsRef: ReturnType<typeof createMetrics> | null = null;
     const writer = new Writer(store, {
       queueLimit: config.device.queueLimit,
@@ -122,14 +149,37 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
     }
 
+    const exchange = await createExchange(ctx, { log, ledger, sink: opts.entitlementSink, sources: opts.exportSources, env: opts.env ?? process.env });
+    const lapse = createLapse(ctx);
+    const syncJob = createSyncJob({ exchange, log });
+    const checkLapse = lapseJob({ lapse, clock, log });
+    const schedule = createSchedule(
+      [
+        ...(config.exchange.url ? [{ name: 'sync', cron: config.exchange.schedule, run: () => syncJob.run() }] : []),
+        { name: 'lapse', cron: LAPSE_CHECK_CRON, run: checkLapse },
+      ],
+      log,
+    );
+    opened.push(async () => {
+      syncJob.stop();
+      await schedule.stop();
+      await exchange.settled();
+    });
+    // Before any listener serves: a satellite that lapsed while it was down says so at once.
+    await checkLapse();
+
     const listeners: Listeners = { device: device.url, admin: admin.url };
     const access = createAccess(state);
     const tokens = createTokens(ctx);
     const devices = createDevices(ctx);
-    const ingest = createIngest(ctx, {
-      onAccepted: () => metrics.reportsAccepted.inc(),
-      onDuplicate: () => metrics.reportsDuplicate.inc(),
-    });
+    const ingest = createIngest(
+      ctx,
+      {
+        onAccepted: () => metrics.reportsAccepted.inc(),
+        onDuplicate: () => metrics.reportsDuplicate.inc(),
+      },
+      { ledger },
+    );
     const verifier = new CredentialVerifier(identity, state.devices);
     const poolStatus = (vaId: string, entitlement: string): 'ok' | 'insufficient' => {
       let inUse = 0;
@@ -176,6 +226,8 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       statusRoutes({ status: createStatus(ctx, listeners), access }),
       backupRoutes({ store, dataDir: config.dataDir, access }),
       deviceKeyRoutes({ policy: policyMode, access, state }),
+      syncRoutes({ exchange, syncJob, nextScheduled: () => schedule.nextRun('sync'), access }),
+      registrationRoutes({ exchange, access }),
     ];
     const openApi = openApiRoutes({ version: VERSION });
     const adminApp = createAdminApp({
@@ -212,12 +264,17 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
     log.info(`device listener on ${device.url}`);
     log.info(`admin listener on ${admin.url}`);
     log.info(`control socket on ${socketPath}`);
+    schedule.start();
 
     return {
       listeners,
       socketPath,
       ctx,
       routes: { admin: adminApp.routeList, device: deviceApp.routeList },
+      exchange,
+      lapse,
+      syncJob,
+      schedule,
       close: async () => {
         health.state = 'closing';
         await closeAll();
