@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { registerAll, reportAll } from './simulate-devices.ts';
+import { policyDevices, registerAll, reportAll, reportPolicy } from './simulate-devices.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUTPOST = path.join(ROOT, 'bin', 'outpost.js');
@@ -70,7 +70,11 @@ try {
   const [[, cloudUrl]] = (await start('the reference cloud', ['--import', 'tsx', CLOUD, '--config', cloudConfig], {}, /cloud listener on (\S+?)"/)) as [RegExpMatchArray];
   console.log(`  reference cloud on ${cloudUrl} (account "Acme Corp", three lines)`);
 
+  // Policy mode on, so devices under Smart Licensing Using Policy can report too.
+  const satelliteConfig = path.join(dir, 'outpost.yaml');
+  await writeFile(satelliteConfig, 'device:\n  policyMode: { enabled: true, virtualAccount: Default }\n');
   const env = {
+    OUTPOST_CONFIG: satelliteConfig,
     OUTPOST_DATA_DIR: path.join(dir, 'data'),
     OUTPOST_DEVICE_LISTEN: '127.0.0.1:0',
     OUTPOST_ADMIN_LISTEN: '127.0.0.1:0',
@@ -91,6 +95,11 @@ try {
   const token = await outpost(env, 'token', 'create', '--va', 'Default', '--description', 'demo devices');
   const sims = await registerAll({ url: device, token, devices: n, prefix: 'DEMO' });
   for (let round = 1; round <= 2; round++) console.log(`  report round ${round}: ${JSON.stringify(await reportAll(device, sims, ENTITLEMENTS))} (status → count)`);
+
+  const p = Math.max(1, Math.ceil(n / 2));
+  step(`${p} policy-mode devices report signed usage without registering (trust on first report)`);
+  const signers = policyDevices(p, 'DEMOPOL');
+  for (let round = 1; round <= 2; round++) console.log(`  report round ${round}: ${JSON.stringify(await reportPolicy(device, signers, ENTITLEMENTS))} (status → count)`);
 
   step('syncing with the cloud: outpost sync');
   console.log(`  ${await outpost(env, 'sync')}`);
