@@ -31,17 +31,37 @@ export const ERROR_STATUS = {
   INSUFFICIENT_QUANTITY: 409,
   RESERVATION_EXISTS: 409,
   EXCHANGE_BUSY: 409,
+  NOT_REGISTERED: 409,
+  EXCHANGE_NOT_CONFIGURED: 409,
   TOKEN_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   LOGIN_THROTTLED: 429,
   BUSY: 429,
+  // SPEC §5 bundle refusals (exchange/bundle/errors.ts), answered by the admin API's import.
+  BUNDLE_NOT_ZIP: 422,
+  BUNDLE_ENTRY_INVALID: 422,
+  BUNDLE_KEY_UNKNOWN: 422,
+  BUNDLE_SIGNATURE_INVALID: 422,
+  BUNDLE_HASH_MISMATCH: 422,
+  BUNDLE_RECORD_INVALID: 422,
+  BUNDLE_WRONG_SATELLITE: 422,
+  BUNDLE_UNEXPECTED: 422,
+  STALE_BUNDLE: 422,
+  BUNDLE_TOO_LARGE: 413,
   INTERNAL: 500,
+  // The cloud could not be reached, answered with an error, or was too slow (network sync).
+  CLOUD_UNREACHABLE: 502,
+  CLOUD_ERROR: 502,
+  CLOUD_TIMEOUT: 504,
   SATELLITE_DEREGISTERED: 503,
   UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** 5xx refusals whose message is about the situation, not the satellite's insides. */
+const EXPOSED_5XX: ReadonlySet<ErrorCode> = new Set(['SATELLITE_DEREGISTERED', 'UNAVAILABLE', 'CLOUD_UNREACHABLE', 'CLOUD_ERROR', 'CLOUD_TIMEOUT']);
 
 /** A refusal with a stable code; `expose` says whether its message may reach a client. */
 export class OutpostError extends Error {
@@ -55,7 +75,7 @@ export class OutpostError extends Error {
     this.name = 'OutpostError';
     this.code = code;
     this.status = ERROR_STATUS[code];
-    this.expose = this.status < 500 || code === 'SATELLITE_DEREGISTERED' || code === 'UNAVAILABLE';
+    this.expose = this.status < 500 || EXPOSED_5XX.has(code);
     this.headers = opts.headers ?? {};
   }
 }

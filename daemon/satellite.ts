@@ -8,7 +8,6 @@ import type http from 'node:http';
 import { socketPathOf, type FrozenConfig } from './config/index.ts';
 import { createAccess, type Access, type Principal } from './domain/access.ts';
 import { createAccount } from './domain/account.ts';
-import { collectAlerts, type AlertSource } from './domain/alerts.ts';
 import { createAuth } from './domain/auth.ts';
 import { createEventLog } from './domain/event-log.ts';
 import { createLoginThrottle } from './domain/login-throttle.ts';
@@ -16,12 +15,16 @@ import { createSessions } from './domain/sessions.ts';
 import { createTags } from './domain/tags.ts';
 import { createUsers } from './domain/users.ts';
 import { createVirtualAccounts } from './domain/virtual-accounts.ts';
+import { AckLedger } from './domain/acks.ts';
+import { collectAlerts, type Alert, type AlertSource, type AlertView } from './domain/alerts.ts';
 import { bootstrap } from './domain/bootstrap.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import type { DomainContext } from './domain/context.ts';
 import { CredentialVerifier } from './domain/credentials.ts';
 import { createDeviceAdmin, type DeviceAdmin } from './domain/device-admin.ts';
 import { createDevices, type Devices } from './domain/devices.ts';
+import { createExchange, type EntitlementSink, type Exchange, type ExportSources } from './domain/exchange/index.ts';
+import { createLapse, type Lapse } from './domain/lapse.ts';
 import { loadIdentity } from './domain/identity.ts';
 import { createIngest } from './domain/ingest.ts';
 import { openLicensing, type Licensing } from './domain/licensing/index.ts';
@@ -53,7 +56,12 @@ import { sessionPrincipal } from './http/session-auth.ts';
 import { statusRoutes } from './http/routes/status.ts';
 import { tokenRoutes } from './http/routes/tokens.ts';
 import { uiRoutes } from './http/routes/ui.ts';
-import { createScheduler, satelliteJobs, type Scheduler } from './jobs/index.ts';
+import { registrationRoutes } from './http/routes/registration.ts';
+import { syncRoutes } from './http/routes/sync.ts';
+import { licenseJobs } from './jobs/index.ts';
+import { lapseJob } from './jobs/lapse.ts';
+import { createSchedule, type Schedule } from './jobs/schedule.ts';
+import { createSyncJob, type SyncJob } from './jobs/sync.ts';
 import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
 import { createMetrics, registerLicenseGauges } from './metrics.ts';
 import { LevelStore, StoreLockedError, Writer } from './store/index.ts';
@@ -61,14 +69,16 @@ import { lazyDashboard } from '../web-ui/build.ts';
 
 export const SOCKET_PATH_MAX = 100;
 
-/** The services a satellite runs, for tests and tools that build their own app around them. */
+/** The daily lapse check's schedule (local time). */
+export const LAPSE_CHECK_CRON = '11 0 * * *';
+
+/** The license workspace's services, for tests and tools that build their own app around them. */
 export interface Services {
   access: Access;
   devices: Devices;
   deviceAdmin: DeviceAdmin;
   licensing: Licensing;
   alertSources: AlertSource[];
-  scheduler: Scheduler;
   /** The admin API's routes, as mounted on both admin apps. */
   routes: Array<(router: AdminRouter) => void>;
 }
@@ -79,13 +89,28 @@ export interface Satellite {
   ctx: DomainContext;
   /** What each listener serves (the admin listener's routes are the control socket's too). */
   routes: { admin: RouteInfo[]; device: RouteInfo[] };
+  exchange: Exchange;
+  lapse: Lapse;
+  syncJob: SyncJob;
+  schedule: Schedule;
   services: Services;
   close(): Promise<void>;
 }
 
+export interface OpenOptions {
+  log: Logger;
+  clock?: Clock;
+  /** Where an imported entitlement snapshot goes (the license workspace's); default: kept whole. */
+  entitlementSink?: EntitlementSink;
+  /** Transfers and reservations to export (the license workspace's); default: none. */
+  exportSources?: ExportSources;
+  /** Environment for HTTPS_PROXY; default: process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export async function openSatellite(config: FrozenConfig, opts: { log: Logger; clock?: Clock }): Promise<Satellite> {
+export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Promise<Satellite> {
   const { log } = opts;
   const clock = opts.clock ?? systemClock;
   const socketPath = socketPathOf(config);
@@ -125,6 +150,7 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
     if (created) log.info({ satelliteId: identity.id }, 'created the satellite identity');
     const state = await State.load(store);
     const seq = await Sequences.load(store);
+    const ledger = await AckLedger.load(store);
     let metricsRef: ReturnType<typeof createMetrics> | null = null;
     const writer = new Writer(store, {
       queueLimit: config.device.queueLimit,
@@ -145,25 +171,64 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
     }
 
+    // The license workspace: lines, holdings, transfers and reservations from their records;
+    // pools built from them and the devices in memory, then kept up to date by every device
+    // change (the state's watchers) and every new latest report (the ingest hook below).
+    const licensing = await openLicensing(ctx);
+    const deviceAdmin = createDeviceAdmin(ctx);
+    state.watchDevices(licensing.onDeviceChange);
+    state.watchDevices(deviceAdmin.onDeviceChange);
+
+    const exchange = await createExchange(ctx, {
+      log,
+      ledger,
+      sink: opts.entitlementSink ?? licensing.entitlementSink,
+      sources: opts.exportSources ?? licensing.exportSources,
+      env: opts.env ?? process.env,
+    });
+    const lapse = createLapse(ctx);
+    const syncJob = createSyncJob({ exchange, log });
+    const checkLapse = lapseJob({ lapse, clock, log });
+    const schedule = createSchedule(
+      [
+        ...(config.exchange.url ? [{ name: 'sync', cron: config.exchange.schedule, run: () => syncJob.run() }] : []),
+        { name: 'lapse', cron: LAPSE_CHECK_CRON, run: checkLapse },
+        ...licenseJobs({ ctx, licensing }),
+      ],
+      log,
+    );
+    opened.push(async () => {
+      syncJob.stop();
+      await schedule.stop();
+      await exchange.settled();
+    });
+    // Before any listener serves: a satellite that lapsed while it was down says so at once.
+    await checkLapse();
+
     const listeners: Listeners = { device: device.url, admin: admin.url };
     const access = createAccess(state);
     const tokens = createTokens(ctx);
     const devices = createDevices(ctx);
-    const deviceAdmin = createDeviceAdmin(ctx);
-    // Pools follow every device change and every new latest report from here on.
-    const licensing = await openLicensing(ctx);
-    state.watchDevices(licensing.onDeviceChange);
-    state.watchDevices(deviceAdmin.onDeviceChange);
-    const ingest = createIngest(ctx, {
-      onAccepted: () => metrics.reportsAccepted.inc(),
-      onDuplicate: () => metrics.reportsDuplicate.inc(),
-      onUsage: (device, before, after) => {
-        licensing.onUsage(device, before, after);
-        deviceAdmin.onReported(device);
+    const ingest = createIngest(
+      ctx,
+      {
+        onAccepted: () => metrics.reportsAccepted.inc(),
+        onDuplicate: () => metrics.reportsDuplicate.inc(),
+        onUsage: (device, before, after) => {
+          licensing.onUsage(device, before, after);
+          deviceAdmin.onReported(device);
+        },
       },
-    });
+      { ledger },
+    );
     const verifier = new CredentialVerifier(identity, state.devices);
-    const alertSources: AlertSource[] = [licensing.alertSource];
+    // Every alert of SPEC §7: the license workspace's, the exchange's (sync) and the lapse rule's.
+    const fromView = (a: AlertView): Alert => ({ ...a, vaId: a.virtualAccount?.id ?? null });
+    const alertSources: AlertSource[] = [
+      licensing.alertSource,
+      (now) => exchange.syncAlerts(now).map(fromView),
+      (now) => lapse.alerts(now).map(fromView),
+    ];
     registerLicenseGauges(metrics.registry, {
       pools: () => licensing.pools(clock(), null),
       alerts: () => collectAlerts(alertSources, clock()),
@@ -208,6 +273,8 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       statusRoutes({ status: createStatus(ctx, listeners), access }),
       backupRoutes({ store, dataDir: config.dataDir, access }),
       deviceKeyRoutes({ policy: policyMode, access, state }),
+      syncRoutes({ exchange, syncJob, nextScheduled: () => schedule.nextRun('sync'), access }),
+      registrationRoutes({ exchange, access }),
       licenseRoutes({ licensing, access, state, clock }),
       alertRoutes({ sources: alertSources, access, state, clock }),
       deviceRoutes({ devices, deviceAdmin, access, state }),
@@ -215,9 +282,6 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
       reservationRoutes({ licensing, access, state }),
     ];
     const openApi = openApiRoutes({ version: VERSION });
-    // Stopped before the writer closes (shutdown runs `opened` in reverse).
-    const scheduler = createScheduler(satelliteJobs({ ctx, licensing }), log);
-    opened.push(() => scheduler.stop());
     const adminApp = createAdminApp({
       log,
       metrics,
@@ -245,7 +309,6 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
 
     device.setHandler(deviceApp.callback());
     admin.setHandler(adminApp.callback());
-    scheduler.start();
     health.state = 'ok';
     if (device.url.startsWith('http:') && !isLoopback(config.device.listen)) {
       log.warn('the device listener serves plain HTTP on a non-loopback address: credentials travel in the clear; configure device.tls');
@@ -253,13 +316,18 @@ export async function openSatellite(config: FrozenConfig, opts: { log: Logger; c
     log.info(`device listener on ${device.url}`);
     log.info(`admin listener on ${admin.url}`);
     log.info(`control socket on ${socketPath}`);
+    schedule.start();
 
     return {
       listeners,
       socketPath,
       ctx,
       routes: { admin: adminApp.routeList, device: deviceApp.routeList },
-      services: { access, devices, deviceAdmin, licensing, alertSources, scheduler, routes },
+      exchange,
+      lapse,
+      syncJob,
+      schedule,
+      services: { access, devices, deviceAdmin, licensing, alertSources, routes },
       close: async () => {
         health.state = 'closing';
         await closeAll();

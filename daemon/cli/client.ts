@@ -10,7 +10,8 @@ export class ControlClient {
 
   constructor(socketPath: string) {
     this.#socketPath = socketPath;
-    this.#agent = new Agent({ connect: { socketPath } });
+    // No timeouts on the local socket: an export or a sync of a million reports takes its time.
+    this.#agent = new Agent({ connect: { socketPath }, headersTimeout: 0, bodyTimeout: 0 });
   }
 
   async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
@@ -26,16 +27,29 @@ export class ControlClient {
     return res.body as unknown as Readable;
   }
 
+  /** A streamed answer with its headers (export, registration request). */
+  async download(method: 'GET' | 'POST', path: string, json?: unknown): Promise<{ headers: Record<string, string | string[] | undefined>; body: Readable }> {
+    const res = await this.#send(method, path, json === undefined ? undefined : { type: 'application/json', data: JSON.stringify(json) });
+    if (res.statusCode >= 400) this.#decode(res.statusCode, await res.body.text());
+    return { headers: res.headers, body: res.body as unknown as Readable };
+  }
+
+  /** Sends a streamed body (a bundle) and decodes the JSON answer. */
+  async upload<T>(path: string, type: string, data: Readable, length?: number): Promise<T> {
+    const res = await this.#send('POST', path, { type, data, length });
+    return this.#decode<T>(res.statusCode, await res.body.text());
+  }
+
   async close(): Promise<void> {
     await this.#agent.close();
   }
 
-  async #send(method: string, path: string, body?: { type: string; data: string | Buffer | Readable }) {
+  async #send(method: string, path: string, body?: { type: string; data: string | Buffer | Readable; length?: number }) {
     try {
       return await request(`http://localhost${path}`, {
         method: method as 'GET',
         dispatcher: this.#agent,
-        headers: body ? { 'content-type': body.type } : {},
+        headers: body ? { 'content-type': body.type, ...(body.length !== undefined ? { 'content-length': String(body.length) } : {}) } : {},
         body: body?.data,
       });
     } catch (err) {

@@ -21,6 +21,11 @@ const USAGE = `usage: outpost <verb> [options]
   user add USERNAME --role ROLE [--va PATH] [--password-file FILE]
   user list | user passwd USERNAME [--password-file FILE]
                                          passwords from a prompt, --password-file, or stdin's first line
+  register --token T                     register with the cloud over the network
+  register --token T --offline --out FILE  write a registration request (air-gapped)
+  export --out FILE                      write the next satellite report (air-gapped)
+  import FILE                            apply a cloud response or registration response
+  sync                                   run a network sync now
   backup --out DIR                       a consistent copy of the database and the key
 
 options for every verb: --config FILE, --data-dir DIR, --json`;

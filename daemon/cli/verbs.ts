@@ -4,7 +4,11 @@ import type { FrozenConfig } from '../config/index.ts';
 import { backup } from './backup.ts';
 import type { ControlClient } from './client.ts';
 import type { Out } from './output.ts';
+import { exportVerb } from './export.ts';
+import { importVerb } from './import.ts';
+import { register } from './register.ts';
 import { status } from './status.ts';
+import { sync } from './sync.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
 import { userAdd, userList, userPasswd } from './user.ts';
 
@@ -24,6 +28,10 @@ export interface Verb {
 export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> = {
   status,
   backup,
+  register,
+  export: exportVerb,
+  import: importVerb,
+  sync,
   token: {
     run: async () => {},
     subverbs: { create: tokenCreate, list: tokenList, revoke: tokenRevoke },

@@ -20,6 +20,8 @@ export const ACTIONS = [
   'license.write',
   'sync.read',
   'sync.run',
+  /** Registering the satellite with the cloud binds it to an account: sa-admin only. */
+  'sync.register',
   'backup',
 ] as const;
 export type Action = (typeof ACTIONS)[number];

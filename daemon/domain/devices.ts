@@ -4,6 +4,7 @@ import { OutpostError } from '../errors.ts';
 import { keys } from '../store/index.ts';
 import type { Actor, DomainContext } from './context.ts';
 import { issueCredential } from './credentials.ts';
+import { journalDeviceChange } from './device-journal.ts';
 import { recordEvent } from './events.ts';
 import { newId, sha256 } from './ids.ts';
 import { tokenRefusal } from './tokens.ts';
@@ -97,6 +98,7 @@ export function createDevices(ctx: DomainContext) {
         tx.put(keys.token(token.id), updatedToken);
         tx.put(keys.device(device.id), device);
         tx.put(keys.udi(device.udi.pid, device.udi.sn), device.id);
+        journalDeviceChange(tx, ctx.seq, state, device, now);
         recordEvent(tx, ctx.seq, now, {
           actor: `device:${device.id}`,
           type: forced ? 'device.reregistered' : 'device.registered',
@@ -135,6 +137,7 @@ export function createDevices(ctx: DomainContext) {
         if (d.state === 'deregistered') return d;
         const updated: DeviceRecord = { ...d, state: 'deregistered' };
         tx.put(keys.device(d.id), updated);
+        journalDeviceChange(tx, ctx.seq, state, updated, now);
         recordEvent(tx, ctx.seq, now, {
           actor,
           type: 'device.deregistered',

@@ -3,13 +3,14 @@
 // latest usage is kept as it arrives, so compliance is a lookup, never a scan of reports.
 import { z } from 'zod';
 import { OutpostError } from '../errors.ts';
-import { keys, prefixRange, type Tx } from '../store/index.ts';
+import { keys, type Tx } from '../store/index.ts';
+import type { AckLedger } from './acks.ts';
 import { DAY_MS } from './clock.ts';
 import type { DomainContext } from './context.ts';
 import { assertServing } from './devices.ts';
 import { canonicalJson, sha256 } from './ids.ts';
 import type { ReportCounts } from './state.ts';
-import type { DeviceRecord, LatestUsage, StoredReport } from './types.ts';
+import type { DeviceRecord, LatestUsage, QueuedReport, StoredReport } from './types.ts';
 import { isoTimestamp, parseBody, text } from './validate.ts';
 
 const FUTURE_SLACK_MS = 5 * 60_000;
@@ -37,7 +38,8 @@ export interface IngestHooks {
   onUsage?(device: DeviceRecord, before: Record<string, number> | undefined, after: Record<string, number>): void;
 }
 
-export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}) {
+/** `ledger` answers which reports the cloud has acknowledged (GET /v1/acks). */
+export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: { ledger: AckLedger }) {
   const { state } = ctx;
   const maxAgeMs = ctx.config.device.maxReportAgeDays * DAY_MS;
 
@@ -83,7 +85,17 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}) {
       seq,
     };
     tx.put(keys.report(report.reportId), stored);
-    tx.put(keys.unacked(seq), report.reportId);
+    // The queue entry carries the report itself, so an export reads one range in order.
+    const queued: QueuedReport = {
+      reportId: stored.reportId,
+      deviceId: stored.deviceId,
+      vaId: stored.vaId,
+      window: stored.window,
+      usage: stored.usage,
+      receivedAt,
+    };
+    tx.put(keys.unacked(seq), queued);
+    tx.put(keys.deviceReport(device.id, seq), report.reportId);
     const counts = (await tx.get<ReportCounts>(keys.reportCounts)) ?? { total: 0, unacknowledged: 0 };
     const newCounts = { total: counts.total + 1, unacknowledged: counts.unacknowledged + 1 };
     tx.put(keys.reportCounts, newCounts);
@@ -120,10 +132,11 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}) {
     async accept(device: DeviceRecord, body: unknown): Promise<IngestAnswer> {
       const now = ctx.clock();
       const report = validate(body, now);
+      // A lapsed satellite answers 503 to every device, deregistered by the lapse or not.
+      assertServing(ctx);
       if (device.state !== 'registered') {
         throw new OutpostError('DEVICE_DEREGISTERED', 'The device is deregistered; register it again.');
       }
-      assertServing(ctx);
       const digest = sha256(canonicalJson(body));
 
       return ctx.writer.run((tx) => stage(tx, device, report, digest, now), {
@@ -134,16 +147,10 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}) {
 
     /** GET /v1/acks: this device's acknowledged reports after `cursor`, oldest first. */
     async acks(deviceId: string, cursor: string | undefined, limit = 1000) {
-      const prefix = keys.ackPrefix(deviceId);
       if (cursor !== undefined && !/^\d{1,16}$/.test(cursor)) throw new OutpostError('INVALID_REQUEST', 'Parameter "after" is not a valid cursor.');
-      const range = cursor ? { gt: prefix + cursor.padStart(16, '0'), lt: prefix + '\uffff', limit } : prefixRange(prefix, { limit });
-      const acks: Array<{ reportId: string; acknowledgedAt: string; bundleSequence: number }> = [];
-      let last = cursor ?? '';
-      for await (const [key, value] of ctx.store.iterate<{ reportId: string; acknowledgedAt: string; bundleSequence: number }>(range)) {
-        acks.push(value);
-        last = String(Number(key.slice(prefix.length)));
-      }
-      return { acks, cursor: last };
+      const page = await deps.ledger.page(ctx.store, deviceId, cursor === undefined ? 0 : Number(cursor), limit);
+      // An empty page keeps the cursor it was given: the device asks again from there.
+      return { acks: page.acks, cursor: page.cursor === null ? (cursor ?? '') : String(page.cursor) };
     },
   };
 }

@@ -7,6 +7,7 @@ import { OutpostError } from '../errors.ts';
 import { keys, type Tx } from '../store/index.ts';
 import type { DomainContext } from './context.ts';
 import { assertServing, udiSchema } from './devices.ts';
+import { journalDeviceChange } from './device-journal.ts';
 import { recordEvent } from './events.ts';
 import { canonicalJson, newId, sha256 } from './ids.ts';
 import type { Ingest, IngestAnswer } from './ingest.ts';
@@ -170,6 +171,7 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
           }
           const changed = device;
           tx.put(keys.device(changed.id), changed);
+          if (changed.state !== existing?.state) journalDeviceChange(tx, ctx.seq, state, changed, now);
           tx.after(() => state.putDevice(changed));
           return { device: changed, answer: await ingest.stage(tx, changed, report, digest, now) };
         },

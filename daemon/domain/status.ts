@@ -11,6 +11,7 @@ export interface Listeners {
 export function daysUntilLapse(ctx: DomainContext, now: Date): number | null {
   const last = ctx.state.satellite.lastCloudContact;
   if (ctx.state.satellite.registration === 'unregistered' || last === null) return null;
+  if (ctx.state.satellite.registration === 'lapsed') return 0;
   const left = Date.parse(last) + ctx.config.lapse.days * DAY_MS - now.getTime();
   return Math.max(0, Math.floor(left / DAY_MS));
 }

@@ -82,8 +82,23 @@ export interface StoredReport {
   /** SHA-256 of the body's canonical JSON: the same id with another body is a conflict. */
   digest: string;
   seq: number;
+  /**
+   * Reserved; not written. When and by which report a report was acknowledged follows from its
+   * `seq` and the acknowledged ranges (daemon/domain/acks.ts), so an import of a million
+   * acknowledgements writes one record, not a million.
+   */
   acknowledgedAt?: string;
   bundleSequence?: number;
+}
+
+/** A report waiting in the `rpq!` queue: what a satellite report's usage.ndjson needs (VA by id). */
+export interface QueuedReport {
+  reportId: string;
+  deviceId: string;
+  vaId: string;
+  window: { start: string; end: string };
+  usage: Array<{ entitlement: string; count: number }>;
+  receivedAt: string;
 }
 
 export interface RoleGrant {

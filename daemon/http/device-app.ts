@@ -39,8 +39,9 @@ export function createDeviceApp(deps: DeviceAppDeps): Koa & { routeList: RouteIn
   /** A device whose latest credential this is and that is registered (403 otherwise). */
   const activeDevice = async (header: string | undefined) => {
     const device = await deps.verifier.authenticate(header);
-    if (device.state !== 'registered') throw new OutpostError('DEVICE_DEREGISTERED', 'The device is deregistered; register it again.');
+    // A lapsed satellite answers 503 to every device, deregistered by the lapse or not.
     assertServing(deps.ctx);
+    if (device.state !== 'registered') throw new OutpostError('DEVICE_DEREGISTERED', 'The device is deregistered; register it again.');
     return device;
   };
 

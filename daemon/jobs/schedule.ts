@@ -1,34 +1,46 @@
-// The scheduler: a table of jobs `{name, cron, run}` started and stopped with the satellite.
-// node-cron only says when; each body takes `now` from the injected clock, so tests call the
-// bodies directly with a moved clock instead of waiting for a schedule.
-import cron, { type ScheduledTask } from 'node-cron';
+// Schedules are data: a table of {name, cron, run} started and stopped together (node-cron 4).
+// A job body never overlaps itself; its failures are logged here, never thrown into the timer.
+// Bodies take `now` from the injected clock, so tests call them directly with a moved clock.
+import cron from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 
 export interface Job {
   name: string;
-  /** Five-field cron expression, local time. */
+  /** A cron expression in local time (5 fields, or 6 with seconds). */
   cron: string;
   /** The body; what it answers is logged. */
-  run(): Promise<unknown>;
+  run: () => Promise<unknown>;
 }
 
-export function createScheduler(jobs: readonly Job[], log: Logger) {
+export interface Schedule {
+  /** The table, as given. */
+  readonly jobs: readonly Job[];
+  start(): void;
+  /** Stops the timers and waits for runs in progress (call before the writer closes). */
+  stop(): Promise<void>;
+  /** The job's next scheduled run, or null when it is not scheduled. */
+  nextRun(name: string): Date | null;
+  /** Runs one job now, as the timer would (logged, never rejects). */
+  runJob(job: Job): Promise<void>;
+}
+
+export function createSchedule(jobs: Job[], log: Logger): Schedule {
   for (const job of jobs) if (!cron.validate(job.cron)) throw new TypeError(`job ${job.name}: invalid cron expression ${job.cron}`);
-  let tasks: ScheduledTask[] = [];
-  const running = new Set<Promise<unknown>>();
-  const cronLog = {
-    info: (m: string) => log.debug({ scheduler: 'node-cron' }, m),
-    warn: (m: string) => log.warn({ scheduler: 'node-cron' }, m),
-    error: (m: string | Error, err?: Error) => log.error({ scheduler: 'node-cron', err: err ?? m }, String(m)),
-    debug: (m: string | Error) => log.debug({ scheduler: 'node-cron' }, String(m)),
+  const tasks = new Map<string, ScheduledTask>();
+  const running = new Set<Promise<void>>();
+  const logger = {
+    info: (m: string) => log.debug({ scheduler: true }, m),
+    warn: (m: string) => log.warn({ scheduler: true }, m),
+    error: (m: string | Error, err?: Error) => log.error({ err: err ?? m, scheduler: true }, 'scheduler error'),
+    debug: (m: string | Error) => log.debug({ scheduler: true }, String(m)),
   };
 
-  /** Runs one job now, logging its outcome; never rejects. */
-  function runJob(job: Job): Promise<unknown> {
+  function runJob(job: Job): Promise<void> {
     const started = performance.now();
     const p = job.run().then(
-      (result) => log.info({ job: job.name, result, ms: Math.round(performance.now() - started) }, `job ${job.name} done`),
-      (err: unknown) => log.error({ job: job.name, err }, `job ${job.name} failed`),
+      (result) => void log.info({ job: job.name, result, ms: Math.round(performance.now() - started) }, `job ${job.name} done`),
+      (err: unknown) => void log.error({ err, job: job.name }, 'scheduled job failed'),
     );
     running.add(p);
     void p.finally(() => running.delete(p));
@@ -38,24 +50,21 @@ export function createScheduler(jobs: readonly Job[], log: Logger) {
   return {
     jobs,
     runJob,
-
-    start(): void {
-      if (tasks.length > 0) return;
-      tasks = jobs.map((job) => {
-        const task = cron.createTask(job.cron, () => runJob(job), { name: job.name, noOverlap: true, logger: cronLog });
+    start() {
+      for (const job of jobs) {
+        if (tasks.has(job.name)) continue;
+        const task = cron.createTask(job.cron, () => runJob(job), { name: job.name, noOverlap: true, logger, unref: true });
+        tasks.set(job.name, task);
         void task.start();
-        return task;
-      });
+      }
     },
-
-    /** Stops the schedule and waits for runs in progress (call before the writer closes). */
-    async stop(): Promise<void> {
-      const stopping = tasks;
-      tasks = [];
-      for (const task of stopping) await task.destroy();
+    async stop() {
+      for (const task of tasks.values()) await task.destroy();
+      tasks.clear();
       await Promise.all([...running]);
+    },
+    nextRun(name) {
+      return tasks.get(name)?.getNextRun() ?? null;
     },
   };
 }
-
-export type Scheduler = ReturnType<typeof createScheduler>;

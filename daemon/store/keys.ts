@@ -12,6 +12,12 @@ export const keys = {
   reportCounts: 'meta!reports',
   /** How many devices registered themselves in policy mode (for device.policyMode.maxDevices). */
   policyDeviceCount: 'meta!policy-devices',
+  /** The exchange's bookkeeping: newest cloud bundle applied, satellite report acknowledged, pending registration. */
+  exchange: 'meta!exchange',
+  /** Network sync attempts: last attempt, success, error, failures in a row. */
+  syncStatus: 'meta!sync',
+  /** The entitlement snapshot as the default sink keeps it (the license workspace replaces the sink). */
+  entitlements: 'meta!entitlements',
   /** Counters that must never repeat (`meta!seq!<name>`). */
   seq: (name: string) => `meta!seq!${name}`,
 
@@ -43,12 +49,29 @@ export const keys = {
   /** A stored report by its id. */
   report: (reportId: string) => `rep${SEP}${reportId}`,
   reportPrefix: `rep${SEP}`,
-  /** Reports not yet acknowledged, in the order they arrived. */
+  /**
+   * Reports not yet acknowledged, in the order they arrived: each holds the report as a
+   * satellite report carries it (a QueuedReport), so an export is one sequential read. Entries
+   * at or below the acknowledged watermark (the last `ackr!`) are dead and removed soon after.
+   */
   unacked: (seq: number) => `rpq${SEP}${seqKey(seq)}`,
   unackedPrefix: `rpq${SEP}`,
-  /** A device's acknowledged reports, in the order acknowledged. */
-  ack: (deviceId: string, seq: number) => `ack${SEP}${deviceId}${SEP}${seqKey(seq)}`,
-  ackPrefix: (deviceId: string) => `ack${SEP}${deviceId}${SEP}`,
+  /** A device's reports by arrival sequence → reportId; those at or below the watermark are its acks. */
+  deviceReport: (deviceId: string, seq: number) => `drp${SEP}${deviceId}${SEP}${seqKey(seq)}`,
+  deviceReportPrefix: (deviceId: string) => `drp${SEP}${deviceId}${SEP}`,
+  /** Acknowledged ranges of arrival sequences, by their upper end: which report carried them, and when. */
+  ackRange: (upTo: number) => `ackr${SEP}${seqKey(upTo)}`,
+  ackRangePrefix: `ackr${SEP}`,
+
+  /** Device changes (devices.ndjson records) not yet acknowledged by the cloud, in the order made. */
+  deviceChange: (seq: number) => `djq${SEP}${seqKey(seq)}`,
+  deviceChangePrefix: `djq${SEP}`,
+  /** Each satellite report exported: its sequence and how far into each queue it reached. */
+  exported: (sequence: number) => `exp${SEP}${seqKey(sequence)}`,
+  exportedPrefix: `exp${SEP}`,
+  /** Each cloud bundle applied, by the cloud's sequence. */
+  applied: (sequence: number) => `capp${SEP}${seqKey(sequence)}`,
+  appliedPrefix: `capp${SEP}`,
 
   /**
    * The license state (SPEC §5, §6, §8), one record per line, holding, transfer and reservation.

@@ -43,9 +43,23 @@ export class LevelStore implements Store {
     await this.#db.batch(ops as never, { sync: opts.sync ?? false });
   }
 
+  async *chunks<T>(range: Range, size: number): AsyncIterable<Array<[string, T]>> {
+    const { limit, values, ...rest } = range;
+    const it = this.#db.iterator({ ...rest, limit: limit ?? -1, values: values ?? true });
+    try {
+      for (;;) {
+        const entries = await it.nextv(size);
+        if (entries.length === 0) return;
+        yield entries as Array<[string, T]>;
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
   async *iterate<T>(range: Range): AsyncIterable<[string, T]> {
-    const { limit, ...rest } = range;
-    const it = this.#db.iterator({ ...rest, limit: limit ?? -1 });
+    const { limit, values, ...rest } = range;
+    const it = this.#db.iterator({ ...rest, limit: limit ?? -1, values: values ?? true });
     try {
       for await (const entry of it) yield entry as [string, T];
     } finally {

@@ -30,6 +30,18 @@ export class MemoryStore implements Store {
       else this.#data.delete(op.key);
     }
   }
+  async *chunks<T>(range: Range, size: number): AsyncIterable<Array<[string, T]>> {
+    let chunk: Array<[string, T]> = [];
+    for await (const entry of this.iterate<T>(range)) {
+      chunk.push(entry);
+      if (chunk.length >= size) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+
   async *iterate<T>(range: Range): AsyncIterable<[string, T]> {
     this.#check();
     const keys = [...this.#data.keys()]
@@ -43,6 +55,6 @@ export class MemoryStore implements Store {
       .sort();
     if (range.reverse) keys.reverse();
     const snapshot = keys.slice(0, range.limit ?? keys.length).map((k) => [k, this.#data.get(k)!] as const);
-    for (const [k, v] of snapshot) yield [k, JSON.parse(v) as T];
+    for (const [k, v] of snapshot) yield [k, (range.values === false ? undefined : JSON.parse(v)) as T];
   }
 }

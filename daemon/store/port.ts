@@ -10,6 +10,8 @@ export interface Range {
   lte?: string;
   reverse?: boolean;
   limit?: number;
+  /** false: entries come with an undefined value, and values are not read or decoded. */
+  values?: boolean;
 }
 
 export interface Store {
@@ -21,6 +23,8 @@ export interface Store {
   batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
   /** Entries in key order, from one consistent view taken when iteration starts. */
   iterate<T = unknown>(range: Range): AsyncIterable<[string, T]>;
+  /** As `iterate`, in arrays of up to `size` entries: one await per array, for long scans (exports). */
+  chunks<T = unknown>(range: Range, size: number): AsyncIterable<Array<[string, T]>>;
 }
 
 /** Every key starting with `prefix`. */

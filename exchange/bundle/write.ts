@@ -30,10 +30,10 @@ type Input<M> = M extends { publicKey: unknown }
 /** The manifest as the caller gives it: the writer adds `format`, `files` and `more`. */
 export type ManifestInput<K extends Kind = Kind> = K extends Kind ? Input<ManifestOf<K>> : never;
 
-export interface BundleFileInput {
-  name: FileName;
-  records: Iterable<object> | AsyncIterable<object>;
-}
+export type BundleFileInput =
+  | { name: FileName; records: Iterable<object> | AsyncIterable<object> }
+  /** Records in arrays: one await per array rather than per record, for files of millions. */
+  | { name: FileName; chunks: AsyncIterable<readonly object[]> };
 
 export interface WriteBundleOptions<K extends Kind = Kind> {
   /** A file path (written beside it, then renamed into place) or a stream, which is ended. */
@@ -71,7 +71,8 @@ export async function writeBundle<K extends Kind>(
     let more = false;
     for (const file of files) {
       const stats = { sha256: '', bytes: 0, records: 0, cut: false };
-      source = Readable.from(encodeFile(file, budget, stats), { objectMode: false });
+      // Room for a few chunks ahead, so records are encoded while zlib compresses the ones before.
+      source = Readable.from(encodeFile(file, budget, stats), { objectMode: false, highWaterMark: 1024 * 1024 });
       await appendEntry(archive, source, file.name, date, done);
       entries.push({ name: file.name, sha256: stats.sha256, bytes: stats.bytes, records: stats.records });
       more ||= stats.cut;
@@ -102,8 +103,9 @@ export async function writeBundle<K extends Kind>(
 
 /**
  * Serializes one file's records in ~64 KiB chunks, hashing and counting what goes out. Exactly
- * the records written are read, plus the one that did not fit: the first `records` of the
- * caller's iterable are in the bundle. A sync iterable is read without a promise per record.
+ * the records written are read, plus the one that did not fit (with `chunks`, the rest of its
+ * array): the first `records` of the caller's sequence are in the bundle. A sync iterable, or
+ * arrays of records, are read without a promise per record.
  */
 async function* encodeFile(
   file: BundleFileInput,
@@ -142,7 +144,12 @@ async function* encodeFile(
     return true;
   };
   // Leaving a loop early closes the caller's iterator: what is left goes in the next bundle.
-  if (Symbol.iterator in file.records) {
+  if ('chunks' in file) {
+    chunks: for await (const chunk of file.chunks) {
+      for (const record of chunk) if (!add(record)) break chunks;
+      if (batchBytes >= CHUNK_BYTES) yield flush();
+    }
+  } else if (Symbol.iterator in file.records) {
     for (const record of file.records) {
       if (!add(record)) break;
       if (batchBytes >= CHUNK_BYTES) yield flush();
@@ -194,7 +201,9 @@ function checkOptions<K extends Kind>(opts: WriteBundleOptions<K>): void {
   const allowed = FILES_BY_KIND[kind];
   if (!allowed) throw new TypeError(`unknown bundle kind ${String(kind)}`);
   const seen = new Set<string>();
-  for (const { name } of opts.files) {
+  for (const file of opts.files) {
+    const { name } = file;
+    if (('chunks' in file) === ('records' in file)) throw new TypeError(`bundle file ${name} needs records or chunks, not both`);
     const problem = entryNameProblem(name);
     if (problem) throw new TypeError(`bundle file name ${JSON.stringify(name)} ${problem}`);
     if (!isFileName(name) || ![...allowed.required, ...allowed.optional].includes(name)) {

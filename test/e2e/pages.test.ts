@@ -48,6 +48,7 @@ if (chromiumAvailable(t)) {
     await t.test('licenses: pools per VA with status and flags', async (t) => {
       await goTo(page, 'licenses');
       const rows = page.locator('tbody tr');
+      await rows.nth(3).waitFor(); // the pools render after the page settles
       t.ok((await rows.count()) >= 4);
       t.match(await page.locator('tbody tr', { hasText: 'network-advantage' }).textContent(), /insufficient/);
       t.match(await page.locator('tbody tr', { hasText: 'security-essentials' }).textContent(), /expiring/);
@@ -71,7 +72,9 @@ if (chromiumAvailable(t)) {
       t.equal(await page.locator('tbody tr').count(), 29);
       await b.shot('devices');
       await page.getByLabel('Search').fill('FOC200003');
-      await page.locator('tbody tr', { hasText: 'FOC200003' }).waitFor();
+      // The search runs after a pause in typing: wait for it to reach the address (the row is
+      // on the page before the search already).
+      await page.waitForFunction(() => location.hash.includes('q=FOC200003'));
       await settled(page);
       t.equal(await page.locator('tbody tr').count(), 1, 'the search narrows to one device');
       t.match(page.url(), /q=FOC200003/, 'the filter is in the address');

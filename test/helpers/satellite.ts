@@ -30,7 +30,10 @@ export interface TestSatellite extends Satellite {
   admin: string;
 }
 
-export async function startSatellite(t: Test, opts: { config?: Record<string, unknown>; clock?: TestClock; dataDir?: string } = {}): Promise<TestSatellite> {
+export async function startSatellite(
+  t: Test,
+  opts: { config?: Record<string, unknown>; clock?: TestClock; dataDir?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestSatellite> {
   const dataDir = opts.dataDir ?? path.join(tempDir(t), 'data');
   const clock = opts.clock ?? testClock();
   const logs: string[] = [];
@@ -44,7 +47,8 @@ export async function startSatellite(t: Test, opts: { config?: Record<string, un
     env: {},
     overrides: { dataDir, 'device.listen': '127.0.0.1:0', 'admin.listen': '127.0.0.1:0', 'log.level': 'debug', ...opts.config },
   });
-  const sat = await openSatellite(config, { log: createLogger('debug', sink), clock });
+  // The host's HTTPS_PROXY must not leak into a test: the environment is given, empty by default.
+  const sat = await openSatellite(config, { log: createLogger('debug', sink), clock, env: opts.env ?? {} });
   let closed = false;
   const close = async () => {
     if (closed) return;

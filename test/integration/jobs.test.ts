@@ -73,12 +73,13 @@ t.test('the license-alert job writes an event for each alert raised, changed or 
   t.same(await checkLicenseAlerts(again.ctx, again.services.licensing, again.clock()), { raised: 0, cleared: 0, changed: 0 }, 'the standing list was kept');
 });
 
-t.test('the satellite schedules its jobs and stops them when it closes', async (t) => {
+t.test('the satellite schedules the license jobs beside the exchange\'s', async (t) => {
   const sat = await startSatellite(t);
-  t.same(sat.services.scheduler.jobs.map((j) => [j.name, j.cron]), [
-    ['silent-devices', '5 4 * * *'],
-    ['license-alerts', '20 4 * * *'],
-  ]);
-  await sat.services.scheduler.runJob(sat.services.scheduler.jobs[0]!);
+  const table = Object.fromEntries(sat.schedule.jobs.map((j) => [j.name, j.cron]));
+  t.match(table, { 'silent-devices': '5 4 * * *', 'license-alerts': '20 4 * * *' });
+  t.ok(sat.schedule.nextRun('silent-devices'), 'scheduled while the satellite runs');
+  await sat.schedule.runJob(sat.schedule.jobs.find((j) => j.name === 'silent-devices')!);
   t.ok(sat.logs.some((l) => l.includes('job silent-devices done')), 'a run is logged with its result');
+  await sat.close();
+  t.equal(sat.schedule.nextRun('silent-devices'), null, 'stopped with the satellite');
 });

@@ -8,6 +8,10 @@ import { startSatellite, http, type TestSatellite } from '../helpers/satellite.t
 import { control } from '../helpers/control.ts';
 import { createToken, registerDevice, report } from '../helpers/devices.ts';
 import { policyDevice, postUsage, signUsage, type PolicyDevice } from '../helpers/policy.ts';
+import { exportBundle, FakeCloud, importBundle, socketCall } from '../helpers/exchange.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import path from 'node:path';
+import { openBundle, publicJwkOf } from '../../exchange/bundle/index.ts';
 
 const on = (extra: Record<string, unknown> = {}) => ({ config: { 'device.policyMode': { enabled: true, ...extra } } });
 const udi = (sn: string) => ({ pid: 'C9300-24P', sn });
@@ -73,22 +77,38 @@ t.test('the first valid report registers the device and pins its key; duplicates
 });
 
 t.test('acks and the policy ride on every answer, after the payload\'s acksAfter cursor', async (t) => {
-  const sat = await startSatellite(t, on());
+  // Policy devices go through the real exchange: registered, exported, acknowledged by the cloud.
+  const dir = tempDir(t);
+  const cloud = new FakeCloud(dir);
+  await cloud.trust();
+  const sat = await startSatellite(t, { config: { 'device.policyMode': { enabled: true }, 'exchange.cloudKeys': cloud.jwksPath } });
+  const id = sat.ctx.identity.id;
+  t.equal((await socketCall(sat.socketPath, 'POST', '/api/registration', { json: { token: 'reg-token-0123456789', offline: true } })).status, 200);
+  const createdAt = new Date(sat.clock().getTime() - 60_000).toISOString();
+  t.equal((await importBundle(sat.socketPath, await cloud.registrationResponse(id, { sequence: 1, createdAt }))).status, 200);
+
   const dev = await policyDevice();
   const r1 = { udi: udi('ACK1'), ...report(sat.clock()) };
-  await send(sat, dev, r1);
-  const id = sat.ctx.state.deviceByUdi('C9300-24P', 'ACK1')!.id;
-  // Acknowledgements as the exchange writes them (SPEC §5 import).
-  await sat.ctx.writer.run((tx) => {
-    tx.put(keys.ack(id, 1), { reportId: r1.reportId, acknowledgedAt: sat.clock().toISOString(), bundleSequence: 1 });
-  });
+  t.equal((await send(sat, dev, r1)).status, 202);
+  const exported = await exportBundle(sat.socketPath, path.join(dir, 'report-1.zip'));
+  t.equal(exported.status, 200);
+  const bundle = await openBundle(path.join(dir, 'report-1.zip'), { trustedKeys: { keys: [publicJwkOf(sat.ctx.identity.privateKey)] } });
+  t.match(await bundle.readAll('devices.ndjson'), [{ udi: udi('ACK1'), via: 'policy', state: 'registered' }], 'the policy device is exported like any other');
+  t.match(await bundle.readAll('usage.ndjson'), [{ reportId: r1.reportId }]);
+  const response = await cloud.cloudResponse(id, { sequence: 2, inReplyTo: exported.sequence, createdAt });
+  t.match((await importBundle(sat.socketPath, response)).json(), { changes: { acknowledged: 1 } });
+
   const r2 = await send(sat, dev, { udi: udi('ACK1'), ...report(sat.clock()) });
   t.equal(r2.status, 202);
-  t.same(r2.body.acks, [{ reportId: r1.reportId, acknowledgedAt: sat.clock().toISOString(), bundleSequence: 1 }]);
-  t.equal(r2.body.acksCursor, '1');
+  t.match(r2.body.acks, [{ reportId: r1.reportId, bundleSequence: exported.sequence }]);
+  t.equal(r2.body.acks.length, 1);
+  t.match(r2.body.policy, { reportIntervalHours: 12 }, 'the policy the cloud sent');
   const r3 = await send(sat, dev, { udi: udi('ACK1'), acksAfter: r2.body.acksCursor, ...report(sat.clock()) });
   t.same(r3.body.acks, [], 'nothing new after the cursor');
-  t.equal(r3.body.acksCursor, '1');
+  t.equal(r3.body.acksCursor, r2.body.acksCursor);
+  const replay = await send(sat, dev, r1);
+  t.equal(replay.status, 200, 'an acknowledged report sent again is still a duplicate');
+  t.match(replay.body.acks, [{ reportId: r1.reportId }], 'and its answer carries the ack the device may have missed');
 });
 
 t.test('bad input: each refused with its code and nothing changed', async (t) => {

@@ -25,7 +25,8 @@ import {
   type PoolView,
   type Reservation,
 } from '../licenses/index.ts';
-import { keys, type Tx } from '../../store/index.ts';
+import { keys, seqKey, type Tx } from '../../store/index.ts';
+import type { EntitlementSink, ExportSource, ExportSources, Pending } from '../exchange/ports.ts';
 import type { Alert } from '../alerts.ts';
 import type { Actor, DomainContext } from '../context.ts';
 import { recordEvent } from '../events.ts';
@@ -195,9 +196,34 @@ export async function openLicensing(ctx: DomainContext) {
     return seen;
   }
 
+  /** An export queue as the exchange reads it: cursors are the queue positions, zero-padded. */
+  const exportSource = <R>(read: () => AsyncIterable<{ seq: number; record: R }>, kind: 'transfers' | 'reservations'): ExportSource<R> => ({
+    async *pending(): AsyncIterable<Pending<R>> {
+      for await (const q of read()) yield { cursor: seqKey(q.seq), record: q.record };
+    },
+    async acknowledge(tx, cursor) {
+      await outbox.acknowledge(tx, { [kind]: Number(cursor) });
+    },
+  });
+
+  /** Where the exchange's import puts the cloud's snapshot: in the import's own transaction. */
+  const entitlementSink: EntitlementSink = {
+    async stage(tx, lines, now, actor) {
+      await stageEntitlementSnapshot(tx, lines, { actor, now });
+    },
+  };
+
+  /** What the exchange's export carries in transfers.ndjson and reservations.ndjson. */
+  const exportSources: ExportSources = {
+    transfers: exportSource(() => outbox.transfers(), 'transfers'),
+    reservations: exportSource(() => outbox.reservations(), 'reservations'),
+  };
+
   return {
     book,
     outbox,
+    entitlementSink,
+    exportSources,
     poolJson,
     reservationJson,
     stageEntitlementSnapshot,

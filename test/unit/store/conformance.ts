@@ -37,6 +37,9 @@ export function storeConformance(t: Test, name: string, make: (t: Test) => Promi
     t.same(await keys(prefixRange('p!', { reverse: true, limit: 2 })), ['p!3', 'p!2']);
     t.same(await keys({ gt: 'p!1', lte: 'q!1' }), ['p!2', 'p!3', 'q!1']);
     t.same(await keys({}), ['o!9', 'p!1', 'p!2', 'p!3', 'q!1']);
+    const bare = [];
+    for await (const entry of s.iterate({ ...prefixRange('p!'), values: false })) bare.push(entry);
+    t.same(bare, [['p!1', undefined], ['p!2', undefined], ['p!3', undefined]], 'values: false reads keys only');
   });
 
   t.test(`${name}: an iterator sees the data as it was when it started`, async (t) => {
@@ -48,5 +51,22 @@ export function storeConformance(t: Test, name: string, make: (t: Test) => Promi
       seen.push(v);
     }
     t.same(seen, [1, 2, 3]);
+  });
+
+  t.test(`${name}: chunks walks a range in arrays of at most the size asked, from one view`, async (t) => {
+    const s = await make(t);
+    await s.batch(Array.from({ length: 7 }, (_, i) => ({ type: 'put' as const, key: `c!${i}`, value: i })));
+    const sizes: number[] = [];
+    const seen: number[] = [];
+    for await (const chunk of s.chunks<number>(prefixRange('c!'), 3)) {
+      if (sizes.length === 0) await s.batch([{ type: 'put', key: 'c!9', value: 9 }]);
+      sizes.push(chunk.length);
+      seen.push(...chunk.map(([, v]) => v));
+    }
+    t.same(sizes, [3, 3, 1]);
+    t.same(seen, [0, 1, 2, 3, 4, 5, 6], 'a put after the start is not seen');
+    const limited = [];
+    for await (const chunk of s.chunks({ gt: 'c!1', limit: 2 }, 10)) limited.push(...chunk.map(([k]) => k));
+    t.same(limited, ['c!2', 'c!3']);
   });
 }

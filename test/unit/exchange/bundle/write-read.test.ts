@@ -231,3 +231,35 @@ t.test('a data file is NDJSON: one JSON object a line, each line ending in a new
   t.equal(usage.split('\n').length, 3);
   t.ok((await readFile(out)).subarray(0, 4).equals(Buffer.from('PK\x03\x04')), 'a zip file');
 });
+
+t.test('files given as arrays of records: the same bundle, and a cap that falls inside an array', async (t) => {
+  const dir = await tempDir(t);
+  const { key, jwks } = await keyWithJwks();
+  const usage = Array.from({ length: 25 }, (_, i) => usageRecord(i));
+  let closed = false;
+  async function* arrays() {
+    try {
+      for (let i = 0; i < usage.length; i += 10) yield usage.slice(i, i + 10);
+    } finally {
+      closed = true;
+    }
+  }
+  const files = sampleReportFiles(0).map((f) => (f.name === 'usage.ndjson' ? { name: f.name, chunks: arrays() } : f));
+  const whole = await writeBundle({ out: join(dir, 'whole.zip'), ...key, manifest: reportManifest(), files });
+  t.equal(whole.more, false);
+  t.same(await (await openBundle(join(dir, 'whole.zip'), { trustedKeys: jwks })).readAll('usage.ndjson'), usage);
+
+  const line = Buffer.byteLength(JSON.stringify(usage[0]) + '\n');
+  const capped = sampleReportFiles(0).map((f) => (f.name === 'usage.ndjson' ? { name: f.name, chunks: arrays() } : f));
+  closed = false;
+  const cut = await writeBundle({ out: join(dir, 'cut.zip'), ...key, manifest: reportManifest(2), files: capped, maxBytes: line * 13 + 5 });
+  t.equal(cut.more, true);
+  const n = cut.manifest.files.find((f) => f.name === 'usage.ndjson')!.records;
+  t.ok(n >= 11 && n <= 13, `${n} records fit, the cut inside the second array`);
+  t.same(await (await openBundle(join(dir, 'cut.zip'), { trustedKeys: jwks })).readAll('usage.ndjson'), usage.slice(0, n), 'the first n, in order');
+  t.ok(closed, 'the arrays iterator was closed');
+  await t.rejects(
+    writeBundle({ out: join(dir, 'bad.zip'), ...key, manifest: reportManifest(), files: [{ name: 'usage.ndjson', records: [], chunks: arrays() } as never] }),
+    TypeError,
+  );
+});

@@ -1,0 +1,51 @@
+// The exchange's alerts (SPEC §7), in the SPEC §4 alert shape: `sync-failing` while network
+// syncs fail, `sync-overdue` when a registered satellite has not reached the cloud for more than
+// exchange.overdueDays. Derived on every read from the bookkeeping and the clock.
+import { DAY_MS } from '../clock.ts';
+import type { DomainContext } from '../context.ts';
+import type { SyncRecord } from './book.ts';
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** An alert as GET /api/alerts answers it (SPEC §4). */
+export interface Alert {
+  type: string;
+  severity: Severity;
+  virtualAccount: { id: string; path: string } | null;
+  entitlement: string | null;
+  since: string;
+  message: string;
+}
+
+/** A run of failures this long turns `sync-failing` from warning to critical. */
+export const SYNC_FAILING_CRITICAL = 5;
+
+export function syncAlerts(ctx: DomainContext, sync: SyncRecord, now: Date): Alert[] {
+  const alerts: Alert[] = [];
+  if (sync.failures > 0 && sync.lastError) {
+    alerts.push({
+      type: 'sync-failing',
+      severity: sync.failures >= SYNC_FAILING_CRITICAL ? 'critical' : 'warning',
+      virtualAccount: null,
+      entitlement: null,
+      since: sync.failingSince ?? sync.lastError.at,
+      message: `Network sync with the cloud has failed ${sync.failures === 1 ? 'once' : `${sync.failures} times in a row`}: ${sync.lastError.message}`,
+    });
+  }
+  const { registration, lastCloudContact } = ctx.state.satellite;
+  if (registration === 'registered' && lastCloudContact !== null) {
+    const overdueAt = Date.parse(lastCloudContact) + ctx.config.exchange.overdueDays * DAY_MS;
+    if (now.getTime() > overdueAt) {
+      const days = Math.floor((now.getTime() - Date.parse(lastCloudContact)) / DAY_MS);
+      alerts.push({
+        type: 'sync-overdue',
+        severity: 'warning',
+        virtualAccount: null,
+        entitlement: null,
+        since: new Date(overdueAt).toISOString(),
+        message: `No contact with the cloud for ${days} days (last on ${lastCloudContact.slice(0, 10)}); sync, or export a report and import the cloud's response.`,
+      });
+    }
+  }
+  return alerts;
+}

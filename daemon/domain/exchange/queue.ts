@@ -1,0 +1,20 @@
+// Removing acknowledged entries from the `rpq!` queue. An import moves the watermark in one
+// small write; the entries below it are dead from then on (exports start above it) and are
+// deleted afterwards, a few thousand per write so device traffic is never held up.
+import { keys } from '../../store/index.ts';
+import type { AckLedger } from '../acks.ts';
+import type { DomainContext } from '../context.ts';
+
+export async function dropAcknowledged(ctx: DomainContext, ledger: AckLedger, chunk = 10_000): Promise<number> {
+  let dropped = 0;
+  for (;;) {
+    const doomed: string[] = [];
+    const range = { gte: keys.unackedPrefix, lte: keys.unacked(ledger.watermark), limit: chunk, values: false };
+    for await (const [key] of ctx.store.iterate(range)) doomed.push(key);
+    if (doomed.length === 0) return dropped;
+    await ctx.writer.run((tx) => {
+      for (const key of doomed) tx.del(key);
+    });
+    dropped += doomed.length;
+  }
+}

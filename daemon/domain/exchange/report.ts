@@ -1,0 +1,214 @@
+// Writing the next satellite report (SPEC §5): all five files, each queue's oldest records
+// first, up to exchange.maxReportBytes. Nothing is held in memory: usage streams from the
+// `rpq!` queue in key order, its reports fetched a thousand at a time. What the report carried
+// is remembered by reference (the last queue key of each file), never as a copy.
+import { publicJwkOf, writeBundle } from '../../../exchange/bundle/index.ts';
+import type { BundleFileInput, UsageRecord, VirtualAccountRecord } from '../../../exchange/bundle/index.ts';
+import { keys } from '../../store/index.ts';
+import type { Actor, DomainContext } from '../context.ts';
+import { recordEvent } from '../events.ts';
+import { DEVICE_CHANGE_SEQ, type DeviceChange } from '../device-journal.ts';
+import type { AckLedger } from '../acks.ts';
+import type { QueuedReport, StoredReport } from '../types.ts';
+import type { ExchangeBook, ExportRecord } from './book.ts';
+import type { ExportSources, Pending } from './ports.ts';
+
+export const EXPORT_SEQ = 'export';
+
+export interface ExportResult {
+  sequence: number;
+  /** Records in the report's data files, all five together. */
+  records: number;
+  more: boolean;
+}
+
+/** Writes the next satellite report to `out` (a path) and records what it carried. */
+export async function writeSatelliteReport(
+  ctx: DomainContext,
+  deps: { book: ExchangeBook; ledger: AckLedger; sources: ExportSources },
+  out: string,
+  actor: Actor,
+): Promise<ExportResult> {
+  const { state, identity } = ctx;
+  const now = ctx.clock();
+  // The cut: taken inside the writer, so every report and device change up to these counters is
+  // already durable, and nothing after them goes into this report.
+  const begun = await ctx.writer.run((tx) => {
+    const sequence = ctx.seq.next(tx, EXPORT_SEQ);
+    const record: ExportRecord = {
+      sequence,
+      createdAt: now.toISOString(),
+      bounds: { usageFrom: deps.ledger.watermark, usage: ctx.seq.current('report'), devices: ctx.seq.current(DEVICE_CHANGE_SEQ) },
+      carried: null,
+      records: null,
+      more: false,
+    };
+    tx.put(keys.exported(sequence), record);
+    return record;
+  });
+
+  const devices = new Tracked<DeviceChange>(queue<DeviceChange>(ctx, keys.deviceChangePrefix, keys.deviceChange(begun.bounds.devices)));
+  const usage = new Tracked<UsageRecord>(usageQueue(ctx, begun.bounds.usageFrom, begun.bounds.usage));
+  const transfers = new Tracked(inChunks(deps.sources.transfers.pending()));
+  const reservations = new Tracked(inChunks(deps.sources.reservations.pending()));
+  const files: BundleFileInput[] = [
+    { name: 'virtual-accounts.ndjson', records: vaSnapshot(ctx) },
+    { name: 'devices.ndjson', chunks: devices },
+    { name: 'usage.ndjson', chunks: usage },
+    { name: 'transfers.ndjson', chunks: transfers },
+    { name: 'reservations.ndjson', chunks: reservations },
+  ];
+  const { manifest, more } = await writeBundle({
+    out,
+    privateKey: identity.privateKey,
+    publicJwk: publicJwkOf(identity.privateKey),
+    manifest: {
+      kind: 'satellite-report',
+      satellite: identity.id,
+      account: state.satellite.cloudAccountId,
+      sequence: begun.sequence,
+      inReplyTo: null,
+      createdAt: begun.createdAt,
+    },
+    files,
+    maxBytes: ctx.config.exchange.maxReportBytes,
+  });
+  const counts = Object.fromEntries(manifest.files.map((f) => [f.name, f.records]));
+  const at = (name: string) => counts[name] ?? 0;
+  const done: ExportRecord = {
+    ...begun,
+    carried: {
+      usage: numberOrNull(usage.cursorAt(at('usage.ndjson'))),
+      devices: numberOrNull(devices.cursorAt(at('devices.ndjson'))),
+      transfers: transfers.cursorAt(at('transfers.ndjson')),
+      reservations: reservations.cursorAt(at('reservations.ndjson')),
+    },
+    records: counts,
+    more,
+  };
+  const records = manifest.files.reduce((n, f) => n + f.records, 0);
+  await ctx.writer.run((tx) => {
+    tx.put(keys.exported(done.sequence), done);
+    recordEvent(tx, ctx.seq, ctx.clock(), { actor, type: 'exchange.exported', vaId: null, details: { sequence: done.sequence, records: counts, more } });
+    const exchange = { ...deps.book.exchange, lastExported: Math.max(done.sequence, deps.book.exchange.lastExported ?? 0) };
+    tx.put(keys.exchange, exchange);
+    tx.after(() => (deps.book.exchange = exchange));
+  });
+  return { sequence: done.sequence, records, more };
+}
+
+/** The full VA snapshot, parents before children. */
+function vaSnapshot(ctx: DomainContext): VirtualAccountRecord[] {
+  return [...ctx.state.vas.values()]
+    .map((va) => ({ id: va.id, path: ctx.state.vaPath(va.id), parentId: va.parentId, tags: { ...va.tags } }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Records in arrays, each with its cursor: the unit the exports pass along. */
+interface Chunk<R> {
+  cursors: string[];
+  records: R[];
+}
+
+const CHUNK = 1000;
+
+/** A `<prefix><seq16>` queue up to `last` (inclusive), in key order, cursor = the sequence. */
+async function* queue<R>(ctx: DomainContext, prefix: string, last: string): AsyncGenerator<Chunk<R>> {
+  for await (const entries of ctx.store.chunks<R>({ gte: prefix, lte: last }, CHUNK)) {
+    yield { cursors: entries.map(([k]) => k.slice(prefix.length)), records: entries.map(([, v]) => v) };
+  }
+}
+
+/** An export source's records, in arrays. */
+async function* inChunks<R>(source: AsyncIterable<Pending<R>> | Iterable<Pending<R>>): AsyncGenerator<Chunk<R>> {
+  let chunk: Chunk<R> = { cursors: [], records: [] };
+  for await (const { cursor, record } of source) {
+    chunk.cursors.push(cursor);
+    chunk.records.push(record);
+    if (chunk.records.length >= CHUNK) {
+      yield chunk;
+      chunk = { cursors: [], records: [] };
+    }
+  }
+  if (chunk.records.length > 0) yield chunk;
+}
+
+/**
+ * Unacknowledged reports in arrival order: the `rpq!` entries above `from` up to `last`, read
+ * in one pass, a thousand at a time. An entry holding only a reportId (as written before the
+ * queue carried reports) is looked up.
+ */
+async function* usageQueue(ctx: DomainContext, from: number, last: number): AsyncGenerator<Chunk<UsageRecord>> {
+  const paths = new Map<string, string>();
+  const pathOf = (vaId: string): string => {
+    let p = paths.get(vaId);
+    if (p === undefined) {
+      // A report keeps the VA it was made in; if that VA is gone, Default stands for it.
+      p = ctx.state.vas.has(vaId) ? ctx.state.vaPath(vaId) : 'Default';
+      paths.set(vaId, p);
+    }
+    return p;
+  };
+  const prefix = keys.unackedPrefix;
+  for await (const entries of ctx.store.chunks<QueuedReport | string>({ gt: keys.unacked(from), lte: keys.unacked(last) }, CHUNK)) {
+    const chunk: Chunk<UsageRecord> = { cursors: [], records: [] };
+    for (const [key, value] of entries) {
+      const r = typeof value === 'string' ? await ctx.store.get<StoredReport>(keys.report(value)) : value;
+      if (!r) continue;
+      chunk.cursors.push(key.slice(prefix.length));
+      chunk.records.push({
+        reportId: r.reportId,
+        deviceId: r.deviceId,
+        virtualAccount: pathOf(r.vaId),
+        // Devices may send offsets or leave out seconds; the bundle carries UTC instants.
+        window: { start: isoUtc(r.window.start), end: isoUtc(r.window.end) },
+        usage: r.usage,
+        receivedAt: r.receivedAt,
+      });
+    }
+    yield chunk;
+  }
+}
+
+/** `s` as `toISOString()` writes it; already so (the common case), it is passed through. */
+function isoUtc(s: string): string {
+  return s.length === 24 && s.endsWith('Z') && s[10] === 'T' ? s : new Date(s).toISOString();
+}
+
+/**
+ * Passes record arrays through to the bundle writer and remembers the cursors of the last array
+ * and the last cursor before it: the writer stops inside the array where the byte cap falls, so
+ * the last record in the bundle is in that array or ends the one before — the manifest's count
+ * says which.
+ */
+class Tracked<R> implements AsyncIterable<R[]> {
+  readonly #source: AsyncIterable<Chunk<R>>;
+  /** Records in the arrays before the last one. */
+  #before = 0;
+  #lastCursors: string[] = [];
+  #previousCursor: string | null = null;
+
+  constructor(source: AsyncIterable<Chunk<R>>) {
+    this.#source = source;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<R[]> {
+    for await (const chunk of this.#source) {
+      if (this.#lastCursors.length > 0) this.#previousCursor = this.#lastCursors.at(-1)!;
+      this.#before += this.#lastCursors.length;
+      this.#lastCursors = chunk.cursors;
+      yield chunk.records;
+    }
+  }
+
+  /** The cursor of record number `count` (1-based), i.e. the last of the first `count`; null for 0. */
+  cursorAt(count: number): string | null {
+    if (count === 0) return null;
+    if (count === this.#before) return this.#previousCursor;
+    const i = count - this.#before - 1;
+    if (i < 0 || i >= this.#lastCursors.length) throw new TypeError(`the bundle holds ${count} records, which the cursors read do not cover`);
+    return this.#lastCursors[i]!;
+  }
+}
+
+const numberOrNull = (cursor: string | null): number | null => (cursor === null ? null : Number(cursor));

@@ -1,0 +1,137 @@
+// `npm run demo [-- --devices N] [--once]`: the whole picture in one command. Starts the
+// reference cloud and a satellite as real processes in a temp dir, registers the satellite,
+// lets simulated devices register and report, syncs, and prints where to look and how to log
+// in. Ctrl-C stops everything (--once stops after the first sync, for a smoke test).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { policyDevices, registerAll, reportAll, reportPolicy } from './simulate-devices.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const OUTPOST = path.join(ROOT, 'bin', 'outpost.js');
+const CLOUD = path.join(ROOT, 'exchange', 'cloud', 'main.ts');
+const TOKEN = 'demo-registration-token-acme-0001';
+const ENTITLEMENTS = ['network-advantage', 'dna-essentials', 'network-essentials'];
+
+const { values } = parseArgs({ options: { devices: { type: 'string', default: '12' }, once: { type: 'boolean', default: false } } });
+const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-demo-'));
+const children: ChildProcess[] = [];
+
+/** Starts a process; resolves once `count` distinct lines of its output match `ready`. */
+async function start(label: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, count = 1): Promise<RegExpMatchArray[]> {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const found: RegExpMatchArray[] = [];
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (c: Buffer) => {
+      buf += c;
+      for (const m of buf.matchAll(new RegExp(ready, 'g'))) if (!found.some((f) => f[0] === m[0])) found.push(m);
+      if (found.length >= count) resolve(found);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${label} exited (${code}) before it was ready:\n${buf}`)));
+  });
+}
+
+async function outpost(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [OUTPOST, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`outpost ${args.join(' ')} failed: ${err || out}`);
+  return out.trim();
+}
+
+async function stop(): Promise<void> {
+  for (const child of children.reverse()) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+const step = (text: string) => console.log(`\n▸ ${text}`);
+
+try {
+  step(`everything lives in ${dir}`);
+  const cloudConfig = path.join(dir, 'cloud.json');
+  const example = JSON.parse(await readFile(path.join(ROOT, 'exchange', 'cloud', 'cloud.example.json'), 'utf8')) as Record<string, unknown>;
+  await writeFile(cloudConfig, JSON.stringify({ ...example, listen: '127.0.0.1:0', dataDir: './cloud-data' }, null, 2));
+  const [[, cloudUrl]] = (await start('the reference cloud', ['--import', 'tsx', CLOUD, '--config', cloudConfig], {}, /cloud listener on (\S+?)"/)) as [RegExpMatchArray];
+  console.log(`  reference cloud on ${cloudUrl} (account "Acme Corp", three lines)`);
+
+  // Policy mode on, so devices under Smart Licensing Using Policy can report too.
+  const satelliteConfig = path.join(dir, 'outpost.yaml');
+  await writeFile(satelliteConfig, 'device:\n  policyMode: { enabled: true, virtualAccount: Default }\n');
+  const env = {
+    OUTPOST_CONFIG: satelliteConfig,
+    OUTPOST_DATA_DIR: path.join(dir, 'data'),
+    OUTPOST_DEVICE_LISTEN: '127.0.0.1:0',
+    OUTPOST_ADMIN_LISTEN: '127.0.0.1:0',
+    OUTPOST_EXCHANGE_URL: cloudUrl!,
+    OUTPOST_CLOUD_KEYS: path.join(dir, 'cloud-data', 'cloud-keys.json'),
+  };
+  const listeners = await start('the satellite', [OUTPOST, 'serve'], env, /"msg":"(device|admin) listener on (\S+?)"/, 2);
+  const urlOf = (kind: string) => listeners.find((m) => m[1] === kind)![2]!;
+  const device = urlOf('device');
+  const admin = urlOf('admin');
+  console.log(`  satellite: device listener ${device}, dashboard ${admin}`);
+
+  step('registering the satellite with the cloud: outpost register --token …');
+  console.log(`  ${await outpost(env, 'register', '--token', TOKEN)}`);
+
+  const n = Number(values.devices);
+  step(`${n} simulated devices register with a token and report usage`);
+  const token = await outpost(env, 'token', 'create', '--va', 'Default', '--description', 'demo devices');
+  const sims = await registerAll({ url: device, token, devices: n, prefix: 'DEMO' });
+  for (let round = 1; round <= 2; round++) console.log(`  report round ${round}: ${JSON.stringify(await reportAll(device, sims, ENTITLEMENTS))} (status → count)`);
+
+  const p = Math.max(1, Math.ceil(n / 2));
+  step(`${p} policy-mode devices report signed usage without registering (trust on first report)`);
+  const signers = policyDevices(p, 'DEMOPOL');
+  for (let round = 1; round <= 2; round++) console.log(`  report round ${round}: ${JSON.stringify(await reportPolicy(device, signers, ENTITLEMENTS))} (status → count)`);
+
+  step('syncing with the cloud: outpost sync');
+  console.log(`  ${await outpost(env, 'sync')}`);
+  console.log(
+    (await outpost(env, 'status'))
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  );
+
+  const passwordFile = path.join(env.OUTPOST_DATA_DIR, 'initial-admin-password');
+  step('look around');
+  console.log(`  dashboard:  ${admin}`);
+  console.log(`  log in as:  admin, with the one-time password in ${passwordFile}`);
+  console.log(`              (cat ${passwordFile}); you will be asked to choose a new one`);
+  console.log(`  devices:    ${device}   cloud: ${cloudUrl}`);
+  console.log(`  try:        OUTPOST_DATA_DIR=${env.OUTPOST_DATA_DIR} npm run outpost -- status`);
+  console.log(`              OUTPOST_DATA_DIR=${env.OUTPOST_DATA_DIR} npm run outpost -- export --out report.zip`);
+  console.log(`              npm run simulate -- --url ${device} --token ${token} --devices ${n} --prefix DEMO --interval 30`);
+
+  if (values.once) {
+    await stop();
+  } else {
+    console.log('\nCtrl-C stops the demo and removes its data.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await stop();
+  }
+} catch (err) {
+  console.error(`demo: ${(err as Error).message}`);
+  await stop();
+  process.exitCode = 1;
+}
