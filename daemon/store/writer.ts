@@ -86,7 +86,9 @@ export class Writer {
   #start(): void {
     this.#running = true;
     this.#idle = new Promise((r) => (this.#markIdle = r));
-    void this.#loop();
+    // Waking from idle, let the requests already read off the sockets join this first group:
+    // one turn of the event loop costs microseconds and saves syncs.
+    setImmediate(() => void this.#loop());
   }
 
   async #loop(): Promise<void> {
