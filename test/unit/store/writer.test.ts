@@ -60,6 +60,26 @@ t.test('a transaction sees what earlier ones in its group staged, so a check can
   t.equal(await store.get('uses'), 5);
 });
 
+t.test('a prefetch read while an earlier batch is being written sees that batch once it commits', async (t) => {
+  const { store, writer } = await setup();
+  await store.batch([{ type: 'put', key: 'n', value: 1 }]);
+  let release!: () => void;
+  store.gate = new Promise((r) => (release = r));
+  const first = writer.run(async (tx) => tx.put('n', ((await tx.get<number>('n')) ?? 0) + 1));
+  await new Promise((r) => setImmediate(r)); // the first batch is now being written (held at the gate)
+  const second = writer.run(async (tx) => {
+    const n = (await tx.get<number>('n'))!;
+    tx.put('n', n + 1);
+    return n;
+  }, { prefetch: ['n', 'other'] });
+  await new Promise((r) => setTimeout(r, 20)); // its prefetch has read the store: n is still 1 there
+  release();
+  store.gate = null;
+  await first;
+  t.equal(await second, 2, 'the committed batch wins over the early read');
+  t.equal(await store.get('n'), 3);
+});
+
 t.test('a transaction that throws stages nothing and its neighbours still commit', async (t) => {
   const { store, writer } = await setup();
   const ok = writer.run((tx) => tx.put('a', 1));
