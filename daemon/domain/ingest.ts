@@ -74,24 +74,15 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
       return { status: 200 as const, body: { reportId: report.reportId, receivedAt: existing.receivedAt, duplicate: true } };
     }
     const seq = ctx.seq.next(tx, 'report');
-    const stored: StoredReport = {
+    const stored: StoredReport = { reportId: report.reportId, deviceId: device.id, receivedAt, digest, seq };
+    tx.put(keys.report(report.reportId), stored);
+    // The queue entry carries the report itself, so an export reads one range in order.
+    const queued: QueuedReport = {
       reportId: report.reportId,
       deviceId: device.id,
       vaId: device.vaId,
       window: { start: report.window.start, end: report.window.end },
       usage: report.usage.map((u) => ({ entitlement: u.entitlement, count: u.count })),
-      receivedAt,
-      digest,
-      seq,
-    };
-    tx.put(keys.report(report.reportId), stored);
-    // The queue entry carries the report itself, so an export reads one range in order.
-    const queued: QueuedReport = {
-      reportId: stored.reportId,
-      deviceId: stored.deviceId,
-      vaId: stored.vaId,
-      window: stored.window,
-      usage: stored.usage,
       receivedAt,
     };
     tx.put(keys.unacked(seq), queued);

@@ -72,23 +72,19 @@ export interface LatestUsage {
   lastReportAt: string;
 }
 
+/**
+ * What the satellite keeps of every report it took, by report id, to answer a repeat: a
+ * duplicate (same digest, same device) or a conflict. The report itself travels in the
+ * not-yet-acknowledged queue (`QueuedReport`), so it is written once, not twice.
+ */
 export interface StoredReport {
   reportId: string;
   deviceId: string;
-  vaId: string;
-  window: { start: string; end: string };
-  usage: Array<{ entitlement: string; count: number }>;
   receivedAt: string;
   /** SHA-256 of the body's canonical JSON: the same id with another body is a conflict. */
   digest: string;
+  /** Its place in the queue; when and by which bundle it was acknowledged follows from the acknowledged ranges (acks.ts). */
   seq: number;
-  /**
-   * Reserved; not written. When and by which report a report was acknowledged follows from its
-   * `seq` and the acknowledged ranges (daemon/domain/acks.ts), so an import of a million
-   * acknowledgements writes one record, not a million.
-   */
-  acknowledgedAt?: string;
-  bundleSequence?: number;
 }
 
 /** A report waiting in the `rpq!` queue: what a satellite report's usage.ndjson needs (VA by id). */

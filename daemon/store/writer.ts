@@ -19,13 +19,19 @@ export interface WriterStats {
 
 interface Job {
   fn: (tx: Tx) => unknown;
-  prefetch?: string[];
+  /** The job's prefetch keys, read as it was queued (while earlier batches were being written). */
+  fetched?: Promise<Map<string, unknown>>;
+  /** Batches committed when the prefetch started: later ones may have changed what it read. */
+  epoch: number;
   exclusive: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
 
 const DELETED = Symbol('deleted');
+const NOT_READ = Symbol('not read');
+/** Committed batches remembered to freshen early reads; a read older than these goes to the store. */
+const RECENT_BATCHES = 16;
 
 export class Writer {
   readonly #store: Store;
@@ -33,6 +39,9 @@ export class Writer {
   readonly #maxGroup: number;
   readonly #stats: WriterStats;
   #queue: Job[] = [];
+  /** Batches committed so far, and what the most recent of them wrote. */
+  #epoch = 0;
+  #recent: Array<{ epoch: number; staged: Map<string, unknown> }> = [];
   #running = false;
   #closed = false;
   #idle: Promise<void> = Promise.resolve();
@@ -54,7 +63,8 @@ export class Writer {
    * Runs `fn` as one transaction and resolves with its result once its writes are synced.
    * A transaction that throws stages nothing. `bounded` transactions are refused with 429 BUSY
    * when the queue is full, rather than letting it grow without limit. `prefetch` names keys the
-   * transaction will read: a group reads all of its prefetch keys in one `getMany`.
+   * transaction will read: they are read at once, while earlier batches are still being written,
+   * and what a batch committed in the meantime wins over what was read.
    *
    * An `exclusive` transaction runs alone in its batch, after every earlier batch is durable and
    * its `after` callbacks have run: the in-memory views are then exactly the store, so it may
@@ -72,7 +82,13 @@ export class Writer {
       );
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ fn, prefetch: opts.prefetch, exclusive: opts.exclusive === true, resolve: resolve as (v: unknown) => void, reject });
+      const job: Job = { fn, epoch: this.#epoch, exclusive: opts.exclusive === true, resolve: resolve as (v: unknown) => void, reject };
+      const wanted = opts.prefetch;
+      if (wanted && wanted.length > 0) {
+        job.fetched = this.#store.getMany(wanted).then((values) => new Map(wanted.map((k, i) => [k, values[i]])));
+        job.fetched.catch(() => {}); // reported when the job runs
+      }
+      this.#queue.push(job);
       if (!this.#running) this.#start();
     });
   }
@@ -86,7 +102,9 @@ export class Writer {
   #start(): void {
     this.#running = true;
     this.#idle = new Promise((r) => (this.#markIdle = r));
-    void this.#loop();
+    // Waking from idle, let the requests already read off the sockets join this first group:
+    // one turn of the event loop costs microseconds and saves syncs.
+    setImmediate(() => void this.#loop());
   }
 
   async #loop(): Promise<void> {
@@ -107,31 +125,26 @@ export class Writer {
 
   async #commit(group: Job[]): Promise<void> {
     const staged = new Map<string, unknown>();
-    // Nothing else writes, so what the store holds now stays true for the whole group.
-    const fetched = new Map<string, unknown>();
-    const wanted = [...new Set(group.flatMap((j) => j.prefetch ?? []))];
-    if (wanted.length > 0) {
-      try {
-        const values = await this.#store.getMany(wanted);
-        wanted.forEach((k, i) => fetched.set(k, values[i]));
-      } catch (err) {
-        for (const job of group) job.reject(err);
-        return;
-      }
-    }
     const done: Array<{ job: Job; value: unknown; after: Array<() => void> }> = [];
     for (const job of group) {
       const local = new Map<string, unknown>();
       const after: Array<() => void> = [];
+      let fetched: Map<string, unknown> | undefined;
+      try {
+        fetched = await job.fetched;
+      } catch (err) {
+        job.reject(err);
+        continue;
+      }
       const tx: Tx = {
         get: async <T>(key: string) => {
-          const v = local.has(key)
-            ? local.get(key)
-            : staged.has(key)
-              ? staged.get(key)
-              : fetched.has(key)
-                ? fetched.get(key)
-                : await this.#store.get<T>(key);
+          let v: unknown;
+          if (local.has(key)) v = local.get(key);
+          else if (staged.has(key)) v = staged.get(key);
+          else {
+            const early = fetched?.has(key) ? this.#freshen(key, job.epoch, fetched.get(key)) : NOT_READ;
+            v = early === NOT_READ ? await this.#store.get<T>(key) : early;
+          }
           return (v === DELETED ? undefined : v) as T | undefined;
         },
         put: (key, value) => void local.set(key, value),
@@ -155,10 +168,29 @@ export class Writer {
       for (const d of done) d.job.reject(err);
       return;
     }
+    this.#epoch++;
+    this.#recent.push({ epoch: this.#epoch, staged });
+    if (this.#recent.length > RECENT_BATCHES) this.#recent.shift();
     this.#stats.onBatch?.(done.length, (performance.now() - started) / 1000);
     for (const d of done) {
       for (const fn of d.after) fn();
       d.job.resolve(d.value);
     }
+  }
+
+  /**
+   * What `key` holds now, given `value` read after `epoch` batches were committed: the newest
+   * batch committed since that wrote the key wins. NOT_READ when the remembered batches do not
+   * reach back that far (the caller then reads the store).
+   */
+  #freshen(key: string, epoch: number, value: unknown): unknown {
+    if (epoch === this.#epoch) return value;
+    const oldest = this.#recent[0];
+    if (!oldest || oldest.epoch > epoch + 1) return NOT_READ;
+    for (let i = this.#recent.length - 1; i >= 0 && this.#recent[i]!.epoch > epoch; i--) {
+      const b = this.#recent[i]!;
+      if (b.staged.has(key)) return b.staged.get(key);
+    }
+    return value;
   }
 }

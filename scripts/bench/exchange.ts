@@ -237,9 +237,10 @@ async function prepare(dataDir: string, root: string, reports: number, deviceCou
   for (let seq = 1; seq <= reports; seq++) {
     const reportId = randomUUID();
     const end = new Date(now - (reports - seq) * 1000);
-    const report: StoredReport = {
+    const report: StoredReport = { reportId, deviceId: ids[seq % ids.length]!, receivedAt: end.toISOString(), digest: 'f'.repeat(64), seq };
+    const queued: QueuedReport = {
       reportId,
-      deviceId: ids[seq % ids.length]!,
+      deviceId: report.deviceId,
       vaId,
       window: { start: new Date(end.getTime() - 3_600_000).toISOString(), end: end.toISOString() },
       usage: [
@@ -247,11 +248,8 @@ async function prepare(dataDir: string, root: string, reports: number, deviceCou
         { entitlement: 'dna-advantage', count: seq % 3 },
         { entitlement: 'essentials', count: 1 },
       ],
-      receivedAt: end.toISOString(),
-      digest: 'f'.repeat(64),
-      seq,
+      receivedAt: report.receivedAt,
     };
-    const queued: QueuedReport = { reportId, deviceId: report.deviceId, vaId, window: report.window, usage: report.usage, receivedAt: report.receivedAt };
     ops.push(
       { type: 'put', key: keys.report(reportId), value: report },
       { type: 'put', key: keys.unacked(seq), value: queued },

@@ -2,7 +2,7 @@
 // Start-up time (spawn to both listeners) and RSS of a daemon whose store holds 1,000,000 reports
 // from 10,000 devices, against the same daemon on an empty data dir, in the same run; medians of 3.
 // The store is filled directly through LevelStore batches with the daemon's own key layout
-// (devices, UDI index, latest usage, reports, the unacknowledged queue, counters).
+// (devices, UDI index, latest usage, reports, the unacknowledged queue, per-device index, counters).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { keys } from '../../daemon/store/keys.ts';
 import { LevelStore, type BatchOp } from '../../daemon/store/index.ts';
-import type { DeviceRecord, LatestUsage, StoredReport, VirtualAccount } from '../../daemon/domain/types.ts';
+import type { DeviceRecord, LatestUsage, QueuedReport, StoredReport, VirtualAccount } from '../../daemon/domain/types.ts';
 import { fmt, median, rssMb, startOutpost } from './lib.ts';
 
 async function fill(dataDir: string, devices: number, reports: number): Promise<void> {
@@ -51,17 +51,20 @@ async function fill(dataDir: string, devices: number, reports: number): Promise<
     for (let i = 0; i < devices && seq < reports; i++) {
       seq++;
       const end = new Date(now - (perDevice - r) * 3_600_000).toISOString();
-      const rep: StoredReport = {
-        reportId: randomUUID(),
-        deviceId: ids[i]!,
+      const rep: StoredReport = { reportId: randomUUID(), deviceId: ids[i]!, receivedAt: end, digest: 'bench', seq };
+      const queued: QueuedReport = {
+        reportId: rep.reportId,
+        deviceId: rep.deviceId,
         vaId: va!.id,
         window: { start: new Date(Date.parse(end) - 3_600_000).toISOString(), end },
         usage: [{ entitlement: 'network-advantage', count: 2 }, { entitlement: 'dna-advantage', count: 1 }],
         receivedAt: end,
-        digest: 'bench',
-        seq,
       };
-      ops.push({ type: 'put', key: keys.report(rep.reportId), value: rep }, { type: 'put', key: keys.unacked(seq), value: rep.reportId });
+      ops.push(
+        { type: 'put', key: keys.report(rep.reportId), value: rep },
+        { type: 'put', key: keys.unacked(seq), value: queued },
+        { type: 'put', key: keys.deviceReport(rep.deviceId, seq), value: rep.reportId },
+      );
       if (r === perDevice - 1) {
         const latest: LatestUsage = { reportId: rep.reportId, windowEnd: end, usage: { 'network-advantage': 2, 'dna-advantage': 1 }, lastReportAt: end };
         ops.push({ type: 'put', key: keys.latestUsage(ids[i]!), value: latest });

@@ -1,4 +1,4 @@
-// `npm run demo -- --once`: the newcomer's one command still runs end to end and says where to look.
+// `npm run demo -- --once`: the newcomer's one command (token and policy-mode devices) still runs end to end and says where to look.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,8 +14,8 @@ t.test('the demo starts a cloud and a satellite, registers, reports, syncs and s
   t.equal(code, 0, out);
   t.match(out, /registered to account Acme Corp \(acc_acme, customer, acme\.example\)/);
   t.match(out, /report round 2: \{"202":3\}/);
-  // 3 token devices and 2 policy devices, two rounds each.
-  t.match(out, /sent report 1 \(\d+ records\), applied cloud response 2: 10 reports acknowledged/);
+  t.match(out, /2 policy-mode devices report signed usage without registering/);
+  t.match(out, /sent report 1 \(\d+ records\), applied cloud response 2: 10 reports acknowledged/, '3 token devices and 2 policy devices, two rounds each');
   t.match(out, /dashboard:\s+http:\/\/127\.0\.0\.1:\d+\n/);
   t.match(out, /log in as:\s+admin, with the one-time password in \S+initial-admin-password/);
 });

@@ -9,7 +9,7 @@ import type { Actor, DomainContext } from '../context.ts';
 import { recordEvent } from '../events.ts';
 import { DEVICE_CHANGE_SEQ, type DeviceChange } from '../device-journal.ts';
 import type { AckLedger } from '../acks.ts';
-import type { QueuedReport, StoredReport } from '../types.ts';
+import type { QueuedReport } from '../types.ts';
 import type { ExchangeBook, ExportRecord } from './book.ts';
 import type { ExportSources, Pending } from './ports.ts';
 
@@ -150,11 +150,9 @@ async function* usageQueue(ctx: DomainContext, from: number, last: number): Asyn
     return p;
   };
   const prefix = keys.unackedPrefix;
-  for await (const entries of ctx.store.chunks<QueuedReport | string>({ gt: keys.unacked(from), lte: keys.unacked(last) }, CHUNK)) {
+  for await (const entries of ctx.store.chunks<QueuedReport>({ gt: keys.unacked(from), lte: keys.unacked(last) }, CHUNK)) {
     const chunk: Chunk<UsageRecord> = { cursors: [], records: [] };
-    for (const [key, value] of entries) {
-      const r = typeof value === 'string' ? await ctx.store.get<StoredReport>(keys.report(value)) : value;
-      if (!r) continue;
+    for (const [key, r] of entries) {
       chunk.cursors.push(key.slice(prefix.length));
       chunk.records.push({
         reportId: r.reportId,

@@ -30,12 +30,19 @@ t.test('concurrent transactions share one synced batch (group commit)', async (t
   let release!: () => void;
   store.gate = new Promise((r) => (release = r));
   const first = writer.run((tx) => tx.put('k!0', 0));
+  await new Promise((r) => setImmediate(r)); // the writer wakes and takes the first alone
   const rest = Array.from({ length: 20 }, (_, i) => writer.run((tx) => tx.put(`k!${i + 1}`, i + 1)));
   release();
   store.gate = null;
   await Promise.all([first, ...rest]);
   t.same(sizes, [1, 20], 'the first batch holds one, the 20 queued meanwhile go together');
   t.equal(await store.get('k!20'), 20);
+});
+
+t.test('transactions queued in the same turn of the event loop share the first batch', async (t) => {
+  const { writer, sizes } = await setup();
+  await Promise.all(Array.from({ length: 5 }, (_, i) => writer.run((tx) => tx.put(`k!${i}`, i))));
+  t.same(sizes, [5]);
 });
 
 t.test('a transaction sees what earlier ones in its group staged, so a check cannot pass twice', async (t) => {
@@ -51,6 +58,26 @@ t.test('a transaction sees what earlier ones in its group staged, so a check can
   const results = await Promise.allSettled([use(), use(), use()]);
   t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected']);
   t.equal(await store.get('uses'), 5);
+});
+
+t.test('a prefetch read while an earlier batch is being written sees that batch once it commits', async (t) => {
+  const { store, writer } = await setup();
+  await store.batch([{ type: 'put', key: 'n', value: 1 }]);
+  let release!: () => void;
+  store.gate = new Promise((r) => (release = r));
+  const first = writer.run(async (tx) => tx.put('n', ((await tx.get<number>('n')) ?? 0) + 1));
+  await new Promise((r) => setImmediate(r)); // the first batch is now being written (held at the gate)
+  const second = writer.run(async (tx) => {
+    const n = (await tx.get<number>('n'))!;
+    tx.put('n', n + 1);
+    return n;
+  }, { prefetch: ['n', 'other'] });
+  await new Promise((r) => setTimeout(r, 20)); // its prefetch has read the store: n is still 1 there
+  release();
+  store.gate = null;
+  await first;
+  t.equal(await second, 2, 'the committed batch wins over the early read');
+  t.equal(await store.get('n'), 3);
 });
 
 t.test('a transaction that throws stages nothing and its neighbours still commit', async (t) => {
@@ -86,6 +113,7 @@ t.test('bounded work is refused 429 BUSY when the queue is full', async (t) => {
   let release!: () => void;
   store.gate = new Promise((r) => (release = r));
   const running = writer.run((tx) => tx.put('first', 1));
+  await new Promise((r) => setImmediate(r));
   const queued = [1, 2, 3].map((i) => writer.run((tx) => tx.put(`q${i}`, i), { bounded: true }));
   const refused = writer.run((tx) => tx.put('over', 1), { bounded: true });
   await t.rejects(refused, { code: 'BUSY', status: 429, headers: { 'Retry-After': '1' } });
@@ -115,6 +143,7 @@ t.test('an exclusive transaction goes alone in its batch, after every earlier af
       tx.after(() => view.add(k));
     });
   const first = put('a');
+  await new Promise((r) => setImmediate(r)); // the writer wakes and takes 'a' alone
   const before = [put('b'), put('c')];
   let seen: string[] = [];
   const exclusive = writer.run(
