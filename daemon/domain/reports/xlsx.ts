@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { safeCell, type ReportTable } from './table.ts';
 
-/** Rows committed between two checks of backpressure (about 100 KiB of sheet XML). */
-const ROWS_PER_TURN = 250;
+/** Rows committed between two checks of backpressure (about 20 KiB of sheet XML: less in flight, a lower peak). */
+const ROWS_PER_TURN = 50;
 /** Sheet buffers (64 KiB each) allowed to wait for the zip before it starts reading them. */
 const MAX_WAITING_BUFFERS = 4;
 
