@@ -10,6 +10,7 @@
 import { OutpostError } from '../errors.ts';
 import { keys } from '../store/index.ts';
 import type { Actor, DomainContext } from './context.ts';
+import { journalDeviceChange } from './device-journal.ts';
 import { recordEvent } from './events.ts';
 import type { DeviceRecord, DeviceState } from './types.ts';
 
@@ -176,6 +177,8 @@ export function createDeviceAdmin(ctx: DomainContext) {
           vaId,
           details: { deviceId, udi: current.udi, from: state.vaPath(current.vaId), to: state.vaPath(vaId), fromVirtualAccountId: current.vaId },
         });
+        // The cloud hears of the move with the next satellite report (devices.ndjson).
+        journalDeviceChange(tx, ctx.seq, state, moved, now);
         tx.after(() => state.putDevice(moved));
         return moved;
       });

@@ -1,7 +1,9 @@
 // Daily: deregisters devices that have not reported for 365 days (SPEC §7), counting from
-// their registration when they never reported. One event per device, actor `system`.
+// their registration when they never reported. One event per device, actor `system`, and one
+// devices.ndjson journal entry, so the cloud hears of it.
 import { DAY_MS } from '../domain/clock.ts';
 import type { DomainContext } from '../domain/context.ts';
+import { journalDeviceChange } from '../domain/device-journal.ts';
 import { recordEvent } from '../domain/events.ts';
 import type { DeviceRecord, LatestUsage } from '../domain/types.ts';
 import { keys } from '../store/index.ts';
@@ -35,6 +37,7 @@ export async function deregisterSilentDevices(ctx: DomainContext, now: Date): Pr
           vaId: d.vaId,
           details: { deviceId: id, udi: d.udi, reason: `silent for ${SILENT_DAYS} days`, lastReportAt: latest?.lastReportAt ?? null },
         });
+        journalDeviceChange(tx, ctx.seq, ctx.state, updated, now);
         tx.after(() => ctx.state.putDevice(updated));
         n++;
       }

@@ -7,6 +7,8 @@ import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { openBundle, publicJwkOf } from '../../exchange/bundle/index.ts';
 import { encodeRequestCode } from '../../daemon/domain/licenses/index.ts';
 import { control } from '../helpers/control.ts';
+import { createToken, registerDevice } from '../helpers/devices.ts';
+import { deregisterSilentDevices } from '../../daemon/jobs/index.ts';
 import { exportBundle, FakeCloud, importBundle, line, linesHeld, socketCall, storeDump } from '../helpers/exchange.ts';
 import { byPool, ensureVa } from '../helpers/licenses.ts';
 import { startSatellite } from '../helpers/satellite.ts';
@@ -70,4 +72,32 @@ t.test('lines arrive by import; transfers and reservations leave by export until
   t.equal(refused.status, 422);
   t.match(refused.json(), { error: { code: 'BUNDLE_RECORD_INVALID', message: /"L9": appears more than once/ } });
   t.same(await storeDump(sat.ctx.store), before, 'nothing changed');
+});
+
+t.test('a device moved by a user, or deregistered for silence, is a devices.ndjson change for the cloud', async (t) => {
+  const dir = tempDir(t);
+  const cloud = new FakeCloud(dir);
+  await cloud.trust();
+  const sat = await startSatellite(t, { config: { 'exchange.cloudKeys': cloud.jwksPath } });
+  await ensureVa(sat, 'Default/Eng');
+  t.equal((await socketCall(sat.socketPath, 'POST', '/api/registration', { json: { token: 'reg-token-0123456789', offline: true } })).status, 200);
+  t.equal((await importBundle(sat.socketPath, await cloud.registrationResponse(sat.ctx.identity.id, { sequence: 1, createdAt: iso(sat.clock(), 60_000) }))).status, 200);
+  const { token } = await createToken(sat.socketPath);
+  const moved = (await registerDevice(sat.device, token, 'MOVED1')).body;
+  t.equal((await registerDevice(sat.device, token, 'SILENT1')).status, 201);
+  t.equal((await control(sat.socketPath, 'POST', `/api/devices/${moved.deviceId}/move`, { virtualAccount: 'Default/Eng' })).status, 200);
+  sat.clock.advanceDays(365);
+  t.same(await deregisterSilentDevices(sat.ctx, sat.clock()), { deregistered: 2 });
+
+  const e = await exportBundle(sat.socketPath, path.join(dir, 'report.zip'));
+  t.equal(e.status, 200);
+  const bundle = await openBundle(path.join(dir, 'report.zip'), { trustedKeys: { keys: [publicJwkOf(sat.ctx.identity.privateKey)] } });
+  const changes = (await bundle.readAll('devices.ndjson')).map((d) => [d.udi.sn, d.virtualAccount, d.state]);
+  t.same(changes, [
+    ['MOVED1', 'Default', 'registered'],
+    ['SILENT1', 'Default', 'registered'],
+    ['MOVED1', 'Default/Eng', 'registered'],
+    ['MOVED1', 'Default/Eng', 'deregistered'],
+    ['SILENT1', 'Default', 'deregistered'],
+  ], 'the registrations, the move, the deregistrations for silence');
 });
