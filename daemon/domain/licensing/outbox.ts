@@ -2,20 +2,12 @@
 // `reservations.ndjson`): each is queued in the batch that makes it, and stays queued until a
 // cloud response acknowledges the satellite report that carried it.
 import { keys, prefixRange, seqKey, type Store, type Tx } from '../../store/index.ts';
-import type { LicenseCount, Udi } from '../licenses/index.ts';
+import type { LicenseCount, TransferRecord, Udi } from '../licenses/index.ts';
 import type { Sequences } from '../sequences.ts';
 import type { State } from '../state.ts';
 
-/** A `transfers.ndjson` record. */
-export interface TransferExport {
-  transferId: string;
-  entitlement: string;
-  quantity: number;
-  from: string;
-  to: string;
-  at: string;
-  by: string;
-}
+/** A `transfers.ndjson` record: the transfer without the line quantities it moved (VAs as paths). */
+export type TransferExport = Omit<TransferRecord, 'moved'>;
 
 /** A `reservations.ndjson` record. */
 export interface ReservationExport {
