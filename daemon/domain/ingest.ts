@@ -58,10 +58,6 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
     return report;
   }
 
-
-  /** The keys a report's transaction reads, fetched for a whole group at once. */
-  const prefetchKeys = (deviceId: string, reportId: string) => [keys.report(reportId), keys.latestUsage(deviceId), keys.reportCounts];
-
   /** Stages one validated report in `tx`: the one ingest path behind /v1/reports and /v1/usage. */
   async function stage(tx: Tx, device: DeviceRecord, report: ReportPayload, digest: string, now: Date): Promise<IngestAnswer> {
     const receivedAt = now.toISOString();
@@ -114,7 +110,6 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
   return {
     validate,
     stage,
-    prefetchKeys,
 
     /**
      * Stores one report from `device`; `body` is the whole body (for duplicate detection),
@@ -130,10 +125,7 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
       }
       const digest = sha256(canonicalJson(body));
 
-      return ctx.writer.run((tx) => stage(tx, device, report, digest, now), {
-        bounded: true,
-        prefetch: prefetchKeys(device.id, report.reportId),
-      });
+      return ctx.writer.run((tx) => stage(tx, device, report, digest, now), { bounded: true });
     },
 
     /** GET /v1/acks: this device's acknowledged reports after `cursor`, oldest first. */

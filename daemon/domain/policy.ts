@@ -129,7 +129,6 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
       const { acksAfter: _cursor, ...content } = payload;
       const digest = sha256(canonicalJson(content));
       const vaId = policyVa().id;
-      const knownId = state.deviceByUdi(pid, sn)?.id;
 
       const answer = await ctx.writer.run(
         async (tx: Tx): Promise<{ device: DeviceRecord; answer: IngestAnswer }> => {
@@ -175,12 +174,7 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
           tx.after(() => state.putDevice(changed));
           return { device: changed, answer: await ingest.stage(tx, changed, report, digest, now) };
         },
-        {
-          bounded: true,
-          prefetch: knownId
-            ? [keys.udi(pid, sn), keys.device(knownId), ...ingest.prefetchKeys(knownId, report.reportId)]
-            : [keys.udi(pid, sn), keys.policyDeviceCount, keys.report(report.reportId)],
-        },
+        { bounded: true },
       );
       const acks = await ingest.acks(answer.device.id, envelope.acksAfter || undefined);
       return {

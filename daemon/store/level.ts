@@ -8,12 +8,12 @@ export class StoreLockedError extends Error {
 }
 
 export class LevelStore implements Store {
-  readonly #db: Level<string, unknown>;
+  readonly #db: Level<string, string>;
   readonly location: string;
 
   constructor(location: string) {
     this.location = location;
-    this.#db = new Level<string, unknown>(location, { keyEncoding: 'utf8', valueEncoding: 'json' });
+    this.#db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   }
 
   async open(): Promise<void> {
@@ -30,17 +30,29 @@ export class LevelStore implements Store {
     await this.#db.close();
   }
 
-  get<T>(key: string): Promise<T | undefined> {
-    return this.#db.get(key) as Promise<T | undefined>;
+  async get<T>(key: string): Promise<T | undefined> {
+    return decode<T>(await this.#db.get(key));
   }
 
-  getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
-    return this.#db.getMany(keys) as Promise<Array<T | undefined>>;
+  getSync<T>(key: string): T | undefined {
+    return decode<T>(this.#db.getSync(key));
+  }
+
+  async getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
+    return (await this.#db.getMany(keys)).map((v) => decode<T>(v));
   }
 
   async batch(ops: BatchOp[], opts: { sync?: boolean } = {}): Promise<void> {
     if (ops.length === 0) return;
-    await this.#db.batch(ops as never, { sync: opts.sync ?? false });
+    // A chained batch, values encoded here: abstract-level's array batch clones, checks and
+    // encodes each operation at several microseconds apiece, a chained put hands the strings
+    // straight to LevelDB's write batch (ingest writes four records a report).
+    const b = this.#db.batch();
+    for (const op of ops) {
+      if (op.type === 'put') b.put(op.key, JSON.stringify(op.value));
+      else b.del(op.key);
+    }
+    await b.write({ sync: opts.sync ?? false });
   }
 
   async *chunks<T>(range: Range, size: number): AsyncIterable<Array<[string, T]>> {
@@ -50,7 +62,7 @@ export class LevelStore implements Store {
       for (;;) {
         const entries = await it.nextv(size);
         if (entries.length === 0) return;
-        yield entries as Array<[string, T]>;
+        yield entries.map(([k, v]) => [k, decode<T>(v) as T]);
       }
     } finally {
       await it.close();
@@ -61,9 +73,11 @@ export class LevelStore implements Store {
     const { limit, values, ...rest } = range;
     const it = this.#db.iterator({ ...rest, limit: limit ?? -1, values: values ?? true });
     try {
-      for await (const entry of it) yield entry as [string, T];
+      for await (const [k, v] of it) yield [k, decode<T>(v) as T];
     } finally {
       await it.close();
     }
   }
 }
+
+const decode = <T>(v: string | undefined): T | undefined => (v === undefined ? undefined : (JSON.parse(v) as T));

@@ -15,6 +15,9 @@ export class MemoryStore implements Store {
     if (!this.#open) throw new Error('store is not open');
   }
   async get<T>(key: string): Promise<T | undefined> {
+    return this.getSync<T>(key);
+  }
+  getSync<T>(key: string): T | undefined {
     this.#check();
     const v = this.#data.get(key);
     return v === undefined ? undefined : (JSON.parse(v) as T);

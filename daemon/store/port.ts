@@ -19,6 +19,12 @@ export interface Store {
   close(): Promise<void>;
   get<T = unknown>(key: string): Promise<T | undefined>;
   getMany<T = unknown>(keys: string[]): Promise<Array<T | undefined>>;
+  /**
+   * Reads one key on the calling thread, without a round trip through the thread pool. For the
+   * writer's transactions, whose reads are a few keys that LevelDB answers from its memtable,
+   * block cache or bloom filters in microseconds; long scans use `iterate` / `chunks`.
+   */
+  getSync<T = unknown>(key: string): T | undefined;
   /** Applies all ops atomically; `sync` waits until they are on disk. */
   batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
   /** Entries in key order, from one consistent view taken when iteration starts. */

@@ -19,19 +19,12 @@ export interface WriterStats {
 
 interface Job {
   fn: (tx: Tx) => unknown;
-  /** The job's prefetch keys, read as it was queued (while earlier batches were being written). */
-  fetched?: Promise<Map<string, unknown>>;
-  /** Batches committed when the prefetch started: later ones may have changed what it read. */
-  epoch: number;
   exclusive: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
 
 const DELETED = Symbol('deleted');
-const NOT_READ = Symbol('not read');
-/** Committed batches remembered to freshen early reads; a read older than these goes to the store. */
-const RECENT_BATCHES = 16;
 
 export class Writer {
   readonly #store: Store;
@@ -39,9 +32,6 @@ export class Writer {
   readonly #maxGroup: number;
   readonly #stats: WriterStats;
   #queue: Job[] = [];
-  /** Batches committed so far, and what the most recent of them wrote. */
-  #epoch = 0;
-  #recent: Array<{ epoch: number; staged: Map<string, unknown> }> = [];
   #running = false;
   #closed = false;
   #idle: Promise<void> = Promise.resolve();
@@ -62,9 +52,10 @@ export class Writer {
   /**
    * Runs `fn` as one transaction and resolves with its result once its writes are synced.
    * A transaction that throws stages nothing. `bounded` transactions are refused with 429 BUSY
-   * when the queue is full, rather than letting it grow without limit. `prefetch` names keys the
-   * transaction will read: they are read at once, while earlier batches are still being written,
-   * and what a batch committed in the meantime wins over what was read.
+   * when the queue is full, rather than letting it grow without limit. A transaction's reads see
+   * what earlier transactions of its group staged, then the store, read synchronously: every
+   * earlier batch is durable by then, and LevelDB answers a point read from memory (memtable,
+   * block cache, bloom filters) in microseconds, so no read waits on the thread pool.
    *
    * An `exclusive` transaction runs alone in its batch, after every earlier batch is durable and
    * its `after` callbacks have run: the in-memory views are then exactly the store, so it may
@@ -73,7 +64,7 @@ export class Writer {
    */
   run<T>(
     fn: (tx: Tx) => T | Promise<T>,
-    opts: { bounded?: boolean; exclusive?: boolean; prefetch?: string[] } = {},
+    opts: { bounded?: boolean; exclusive?: boolean } = {},
   ): Promise<Awaited<T>> {
     if (this.#closed) return Promise.reject(new OutpostError('UNAVAILABLE', 'The satellite is shutting down.'));
     if (opts.bounded && this.#queue.length >= this.#limit) {
@@ -82,13 +73,7 @@ export class Writer {
       );
     }
     return new Promise((resolve, reject) => {
-      const job: Job = { fn, epoch: this.#epoch, exclusive: opts.exclusive === true, resolve: resolve as (v: unknown) => void, reject };
-      const wanted = opts.prefetch;
-      if (wanted && wanted.length > 0) {
-        job.fetched = this.#store.getMany(wanted).then((values) => new Map(wanted.map((k, i) => [k, values[i]])));
-        job.fetched.catch(() => {}); // reported when the job runs
-      }
-      this.#queue.push(job);
+      this.#queue.push({ fn, exclusive: opts.exclusive === true, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#running) this.#start();
     });
   }
@@ -129,22 +114,9 @@ export class Writer {
     for (const job of group) {
       const local = new Map<string, unknown>();
       const after: Array<() => void> = [];
-      let fetched: Map<string, unknown> | undefined;
-      try {
-        fetched = await job.fetched;
-      } catch (err) {
-        job.reject(err);
-        continue;
-      }
       const tx: Tx = {
         get: async <T>(key: string) => {
-          let v: unknown;
-          if (local.has(key)) v = local.get(key);
-          else if (staged.has(key)) v = staged.get(key);
-          else {
-            const early = fetched?.has(key) ? this.#freshen(key, job.epoch, fetched.get(key)) : NOT_READ;
-            v = early === NOT_READ ? await this.#store.get<T>(key) : early;
-          }
+          const v = local.has(key) ? local.get(key) : staged.has(key) ? staged.get(key) : this.#store.getSync<T>(key);
           return (v === DELETED ? undefined : v) as T | undefined;
         },
         put: (key, value) => void local.set(key, value),
@@ -168,29 +140,10 @@ export class Writer {
       for (const d of done) d.job.reject(err);
       return;
     }
-    this.#epoch++;
-    this.#recent.push({ epoch: this.#epoch, staged });
-    if (this.#recent.length > RECENT_BATCHES) this.#recent.shift();
     this.#stats.onBatch?.(done.length, (performance.now() - started) / 1000);
     for (const d of done) {
       for (const fn of d.after) fn();
       d.job.resolve(d.value);
     }
-  }
-
-  /**
-   * What `key` holds now, given `value` read after `epoch` batches were committed: the newest
-   * batch committed since that wrote the key wins. NOT_READ when the remembered batches do not
-   * reach back that far (the caller then reads the store).
-   */
-  #freshen(key: string, epoch: number, value: unknown): unknown {
-    if (epoch === this.#epoch) return value;
-    const oldest = this.#recent[0];
-    if (!oldest || oldest.epoch > epoch + 1) return NOT_READ;
-    for (let i = this.#recent.length - 1; i >= 0 && this.#recent[i]!.epoch > epoch; i--) {
-      const b = this.#recent[i]!;
-      if (b.staged.has(key)) return b.staged.get(key);
-    }
-    return value;
   }
 }

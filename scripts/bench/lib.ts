@@ -25,7 +25,9 @@ export interface Started {
 /** Starts `outpost serve` on free loopback ports and waits until it listens. */
 export async function startOutpost(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  // BENCH_NODE_ARGS passes flags to the daemon's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
     env: { PATH: process.env.PATH, OUTPOST_DATA_DIR: dataDir, OUTPOST_DEVICE_LISTEN: '127.0.0.1:0', OUTPOST_ADMIN_LISTEN: '127.0.0.1:0', OUTPOST_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

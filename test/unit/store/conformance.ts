@@ -8,6 +8,7 @@ export function storeConformance(t: Test, name: string, make: (t: Test) => Promi
     const s = await make(t);
     t.equal(await s.get('nope'), undefined);
     t.same(await s.getMany(['a', 'b']), [undefined, undefined]);
+    t.equal(s.getSync('nope'), undefined);
   });
 
   t.test(`${name}: batch puts and deletes atomically, values round-trip as JSON`, async (t) => {
@@ -19,9 +20,12 @@ export function storeConformance(t: Test, name: string, make: (t: Test) => Promi
     ], { sync: true });
     t.same(await s.get('a'), { n: 1, list: [1, 'x'], nested: { ok: true } });
     t.same(await s.getMany(['b', 'c', 'z']), ['text', 3, undefined]);
+    t.same(s.getSync('a'), { n: 1, list: [1, 'x'], nested: { ok: true } }, 'getSync reads the same value on the calling thread');
     await s.batch([{ type: 'del', key: 'b' }, { type: 'put', key: 'c', value: 4 }]);
     t.equal(await s.get('b'), undefined);
     t.equal(await s.get('c'), 4);
+    t.equal(s.getSync('b'), undefined, 'getSync sees a delete');
+    t.equal(s.getSync('c'), 4);
     await s.batch([]);
   });
 
