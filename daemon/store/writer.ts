@@ -93,9 +93,13 @@ export class Writer {
   }
 
   async #loop(): Promise<void> {
+    // Answering a batch's transactions (their HTTP responses) waits until the next batch is on
+    // its way to the disk, so the disk is not idle while the main thread writes responses.
+    let answer: (() => void) | null = null;
     while (this.#queue.length > 0) {
-      await this.#commit(this.#queue.splice(0, this.#groupSize()));
+      answer = await this.#commit(this.#queue.splice(0, this.#groupSize()), answer);
     }
+    answer?.();
     this.#running = false;
     this.#markIdle();
   }
@@ -108,7 +112,12 @@ export class Writer {
     return n;
   }
 
-  async #commit(group: Job[]): Promise<void> {
+  /**
+   * Runs `group`'s transactions, writes what they staged as one synced batch, and runs their
+   * `after` callbacks. Calls `answerPrevious` once the batch is submitted and returns the function
+   * that resolves this group's jobs.
+   */
+  async #commit(group: Job[], answerPrevious: (() => void) | null): Promise<() => void> {
     const staged = new Map<string, unknown>();
     const done: Array<{ job: Job; value: unknown; after: Array<() => void> }> = [];
     for (const job of group) {
@@ -134,16 +143,18 @@ export class Writer {
     const ops: BatchOp[] = [];
     for (const [key, value] of staged) ops.push(value === DELETED ? { type: 'del', key } : { type: 'put', key, value });
     const started = performance.now();
+    const written = this.#store.batch(ops, { sync: true });
+    answerPrevious?.();
     try {
-      await this.#store.batch(ops, { sync: true });
+      await written;
     } catch (err) {
       for (const d of done) d.job.reject(err);
-      return;
+      return () => {};
     }
     this.#stats.onBatch?.(done.length, (performance.now() - started) / 1000);
-    for (const d of done) {
-      for (const fn of d.after) fn();
-      d.job.resolve(d.value);
-    }
+    for (const d of done) for (const fn of d.after) fn();
+    return () => {
+      for (const d of done) d.job.resolve(d.value);
+    };
   }
 }
