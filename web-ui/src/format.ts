@@ -40,6 +40,9 @@ export function bytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
+/** A failed exchange as one line: the daemon's sentence, its code, and when. */
+export const exchangeErrorText = (e: { code: string; message: string; at: string }): string => `${e.message} (${e.code}, ${when(e.at)})`;
+
 /** A VA reference as text: its path, or the account-wide label. */
 export const vaText = (va: { path: string } | string | null | undefined): string =>
   va === null || va === undefined ? 'whole account' : typeof va === 'string' ? va : va.path;
