@@ -9,7 +9,7 @@ import { emptyState, toast } from '../components/notice.ts';
 import { badge, table } from '../components/table.ts';
 import { loadAccountPools } from '../data.ts';
 import { h, mount, type Child } from '../dom.ts';
-import { exchangeErrorText, num, relative, vaText, when } from '../format.ts';
+import { exchangeErrorText, num, relative, reportSequences, vaText, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import type { Account, Alert, Pool, Status, SyncStatus } from '../types.ts';
 
@@ -77,7 +77,7 @@ function sync(s: SyncStatus): Child {
       ['Last success', s.lastSuccess ? `${relative(s.lastSuccess)} (${when(s.lastSuccess)})` : 'never'],
       ['Last attempt', when(s.lastAttempt)],
       ['Next run', s.nextRun ? `${when(s.nextRun)} (${relative(s.nextRun)})` : 'not scheduled'],
-      ['Exported / acknowledged', `${s.sequence.exported} / ${s.sequence.acknowledged}`],
+      ['Satellite reports', reportSequences(s.sequence)],
     ]),
     s.lastError ? h('p', { class: 'text-bad' }, `Last error: ${exchangeErrorText(s.lastError)}`) : null,
     h('p', null, h('a', { href: '#/sync' }, 'Go to sync')),

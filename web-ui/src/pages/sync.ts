@@ -7,7 +7,7 @@ import { errorBox, notice, toast } from '../components/notice.ts';
 import { progress } from '../components/progress.ts';
 import { badge } from '../components/table.ts';
 import { h, mount, type Child } from '../dom.ts';
-import { bytes, exchangeErrorText, relative, when } from '../format.ts';
+import { bytes, exchangeErrorText, relative, reportSequences, when } from '../format.ts';
 import { InputError } from '../messages.ts';
 import type { PageContext } from '../page.ts';
 import type { ImportResult, SyncResult, SyncStatus } from '../types.ts';
@@ -48,7 +48,7 @@ function statusFacts(s: SyncStatus): Child {
     ['Last attempt', when(s.lastAttempt)],
     ['Next scheduled run', s.nextRun ? `${when(s.nextRun)} (${relative(s.nextRun)})` : 'none'],
     ['Last error', s.lastError ? h('span', { class: 'text-bad' }, exchangeErrorText(s.lastError)) : 'none'],
-    ['Reports exported / acknowledged', `up to #${s.sequence.exported} / up to #${s.sequence.acknowledged}`],
+    ['Satellite reports', reportSequences(s.sequence)],
   ]);
 }
 
