@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const SRC = fileURLToPath(new URL('./src/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export interface Asset {
   body: Buffer;
@@ -26,23 +27,27 @@ const asset = (body: Buffer, type: string): Asset => {
   return { body, type, etag: `"${hash.slice(0, 27)}"`, version: hash.slice(0, 12) };
 };
 
-export async function buildDashboard(opts: { minify?: boolean } = {}): Promise<Dashboard> {
-  const result = await esbuild.build({
+const options = (minify: boolean) =>
+  ({
     entryPoints: [
       { in: path.join(SRC, 'main.ts'), out: 'app' },
       { in: path.join(SRC, 'app.css'), out: 'app' },
     ],
+    absWorkingDir: ROOT,
     bundle: true,
     write: false,
     outdir: 'out',
     format: 'iife',
     platform: 'browser',
     target: ['chrome110', 'firefox110', 'safari16'],
-    minify: opts.minify ?? true,
+    minify,
     legalComments: 'none',
     charset: 'utf8',
     logLevel: 'silent',
-  });
+  }) satisfies esbuild.BuildOptions;
+
+export async function buildDashboard(opts: { minify?: boolean } = {}): Promise<Dashboard> {
+  const result = await esbuild.build(options(opts.minify ?? true));
   const out = new Map<string, Asset>();
   for (const file of result.outputFiles) {
     const name = path.basename(file.path);
@@ -61,6 +66,15 @@ export async function buildDashboard(opts: { minify?: boolean } = {}): Promise<D
     .replaceAll('{{favicon.svg}}', `/favicon.svg?v=${favicon.version}`);
   out.set('/index.html', asset(Buffer.from(html), 'text/html; charset=utf-8'));
   return out;
+}
+
+/**
+ * The source files the bundle is made of, relative to the repository root: what of the daemon
+ * reaches the browser (type-only imports never do).
+ */
+export async function bundleInputs(): Promise<string[]> {
+  const result = await esbuild.build({ ...options(true), metafile: true });
+  return Object.keys(result.metafile.inputs).sort();
 }
 
 /** Builds once, on first use; a failed build is retried on the next request. */

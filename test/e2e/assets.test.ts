@@ -5,6 +5,7 @@ import { request } from 'undici';
 import { control } from '../helpers/control.ts';
 import { startSatellite } from '../helpers/satellite.ts';
 import { CONTENT_SECURITY_POLICY } from '../../daemon/http/routes/ui.ts';
+import { bundleInputs } from '../../web-ui/build.ts';
 
 const sat = await startSatellite(t);
 
@@ -100,4 +101,15 @@ t.test('only the built files are served: no traversal, no sources, no listing', 
 t.test('the control socket does not serve the dashboard', async (t) => {
   const res = await control(sat.socketPath, 'GET', '/');
   t.equal(res.status, 404);
+});
+
+t.test('app.js takes of the daemon only the role table: its API types are imported as types and leave nothing', async (t) => {
+  const inputs = await bundleInputs();
+  t.ok(inputs.includes('web-ui/src/main.ts'), 'the inputs are named from the repository root');
+  t.same(
+    inputs.filter((f) => !f.startsWith('web-ui/src/')),
+    // session.ts shares the role table with the API (access.ts, which throws OutpostError).
+    ['daemon/domain/access.ts', 'daemon/errors.ts'],
+    'no other daemon module, and no package, reaches the browser',
+  );
 });

@@ -49,8 +49,12 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message, ra && /^\d+$/.test(ra) ? Number(ra) : null);
 }
 
+/** The session is gone: the API's code (a bare 401 from something in between counts too). */
+export const isSessionLost = (err: ApiError): boolean => err.code === 'UNAUTHENTICATED' || (err.status === 401 && err.code === 'HTTP_401');
+
 function notify(err: ApiError, path: string): void {
-  if (err.status === 401 && path !== '/api/login') hooks?.onUnauthenticated();
+  // A refused login is a wrong name or password, not a lost session.
+  if (path !== '/api/login' && isSessionLost(err)) hooks?.onUnauthenticated();
   if (err.code === 'PASSWORD_CHANGE_REQUIRED') hooks?.onPasswordChangeRequired();
 }
 

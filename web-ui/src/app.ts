@@ -1,6 +1,8 @@
 // The shell: who is logged in decides between the login page, the forced password change and
 // the dashboard; the hash route (`#/devices?q=…`) picks the page; a banner warns of a lapse.
-import { ApiError, get, post, setSessionHooks } from './api.ts';
+// A lost session (expired, or the daemon restarted) brings back the login page, over whatever
+// was open; the hash route stays, so logging in returns to the same page.
+import { ApiError, get, isSessionLost, post, setSessionHooks } from './api.ts';
 import { openDialog } from './components/dialog.ts';
 import { errorBox, loading, notice, toast } from './components/notice.ts';
 import { h, mount } from './dom.ts';
@@ -42,7 +44,7 @@ export class App {
       onUnauthenticated: () => {
         if (this.session && !this.sessionLostShown) {
           this.sessionLostShown = true;
-          this.showLogin('Your session has ended. Log in again.');
+          this.showLogin(sessionEndedMessage());
         }
       },
       onPasswordChangeRequired: () => void this.boot(),
@@ -57,12 +59,14 @@ export class App {
     try {
       me = await get<Me>('/api/me');
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 404)) return this.showLogin();
+      // A reload after the session ended: say so when this tab had one.
+      if (err instanceof ApiError && (isSessionLost(err) || err.status === 404)) return this.showLogin(tabHadSession() ? sessionEndedMessage() : undefined);
       mount(this.root, h('main', { class: 'login', id: 'main' }, h('div', { class: 'card login-card' }, h('h1', null, 'Outpost'), errorBox(err), retryButton(() => this.boot()))));
       return;
     }
     this.session = new Session(me);
     this.sessionLostShown = false;
+    rememberSession(true);
     if (me.mustChangePassword) {
       renderForcedPasswordChange(this.root, me, { onChanged: () => void this.afterPasswordChange(), onLogout: () => void this.logout() });
       return;
@@ -79,6 +83,8 @@ export class App {
 
   private showLogin(message?: string): void {
     this.pageAbort?.abort();
+    // A modal dialog left open would keep the login form behind it, inert.
+    document.querySelectorAll<HTMLDialogElement>('dialog[open]').forEach((dlg) => dlg.close());
     this.session = null;
     this.shell = null;
     this.currentPath = null;
@@ -92,6 +98,7 @@ export class App {
     } catch {
       // the session may be gone already; the login page is where we go either way
     }
+    rememberSession(false);
     this.showLogin('You are logged out.');
   }
 
@@ -231,6 +238,34 @@ export class App {
       if (err instanceof DOMException && err.name === 'AbortError') return;
       mount(area, errorBox(err, 'This page could not be loaded.'), retryButton(() => this.route()));
     });
+  }
+}
+
+/** Why the login page is back, and where logging in leads (the hash route is kept). */
+function sessionEndedMessage(): string {
+  const route = parseHash(location.hash);
+  const page = route ? PAGES.find((p) => p.path === route.path) : undefined;
+  return `Your session expired, after a while without use or because the satellite restarted. Log in again${page ? ` to return to ${page.title}` : ''}.`;
+}
+
+// Whether this tab had a session that ended without logging out, so a reload can say the session
+// expired rather than show a bare login form. sessionStorage is per tab and survives reloads.
+const HAD_SESSION = 'outpost.hadSession';
+
+function rememberSession(live: boolean): void {
+  try {
+    if (live) sessionStorage.setItem(HAD_SESSION, '1');
+    else sessionStorage.removeItem(HAD_SESSION);
+  } catch {
+    // storage turned off: the login page just says less
+  }
+}
+
+function tabHadSession(): boolean {
+  try {
+    return sessionStorage.getItem(HAD_SESSION) === '1';
+  } catch {
+    return false;
   }
 }
 

@@ -40,6 +40,25 @@ export function bytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
+/** A failed exchange as one line: the daemon's sentence, its code, and when. */
+export const exchangeErrorText = (e: { code: string; message: string; at: string }): string => `${e.message} (${e.code}, ${when(e.at)})`;
+
+/**
+ * Where the exchange of satellite reports stands, from GET /api/sync's `sequence` (both null
+ * before the first export; `acknowledged` null until a cloud response answers one).
+ */
+export function reportSequences(seq: { exported: number | null; acknowledged: number | null }): string {
+  if (seq.exported === null) return 'never exported';
+  const acked = seq.acknowledged === null ? 'none acknowledged yet' : `#${seq.acknowledged} acknowledged by the cloud`;
+  return `#${seq.exported} exported, ${acked}`;
+}
+
+/** A value of an event's details as text: absent ones as a dash, objects as JSON. */
+export function detailText(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
 /** A VA reference as text: its path, or the account-wide label. */
 export const vaText = (va: { path: string } | string | null | undefined): string =>
   va === null || va === undefined ? 'whole account' : typeof va === 'string' ? va : va.path;

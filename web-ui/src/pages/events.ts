@@ -6,7 +6,7 @@ import { table } from '../components/table.ts';
 import { vaSelect } from '../components/va-select.ts';
 import { loadVas } from '../data.ts';
 import { h, mount } from '../dom.ts';
-import { localInputToIso, vaText, when } from '../format.ts';
+import { detailText, localInputToIso, vaText, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import type { OutpostEvent, Page, VirtualAccount } from '../types.ts';
 
@@ -99,6 +99,6 @@ function details(d: Record<string, unknown>): HTMLElement {
   return h(
     'span',
     { class: 'details' },
-    ...entries.map(([k, v]) => h('span', { class: 'kv' }, h('span', { class: 'k' }, `${k}: `), typeof v === 'object' ? JSON.stringify(v) : String(v))),
+    ...entries.map(([k, v]) => h('span', { class: 'kv' }, h('span', { class: 'k' }, `${k}: `), detailText(v))),
   );
 }

@@ -9,7 +9,7 @@ import { emptyState, toast } from '../components/notice.ts';
 import { badge, table } from '../components/table.ts';
 import { loadAccountPools } from '../data.ts';
 import { h, mount, type Child } from '../dom.ts';
-import { num, relative, vaText, when } from '../format.ts';
+import { exchangeErrorText, num, relative, reportSequences, vaText, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import type { Account, Alert, Pool, Status, SyncStatus } from '../types.ts';
 
@@ -69,7 +69,6 @@ function registration(st: Status): Child {
 }
 
 function sync(s: SyncStatus): Child {
-  const err = typeof s.lastError === 'string' ? s.lastError : s.lastError ? `${s.lastError.message ?? ''} ${s.lastError.code ? `(${s.lastError.code})` : ''}` : null;
   return h(
     'div',
     null,
@@ -78,9 +77,9 @@ function sync(s: SyncStatus): Child {
       ['Last success', s.lastSuccess ? `${relative(s.lastSuccess)} (${when(s.lastSuccess)})` : 'never'],
       ['Last attempt', when(s.lastAttempt)],
       ['Next run', s.nextRun ? `${when(s.nextRun)} (${relative(s.nextRun)})` : 'not scheduled'],
-      ['Exported / acknowledged', `${s.sequence.exported} / ${s.sequence.acknowledged}`],
+      ['Satellite reports', reportSequences(s.sequence)],
     ]),
-    err ? h('p', { class: 'text-bad' }, `Last error: ${err}`) : null,
+    s.lastError ? h('p', { class: 'text-bad' }, `Last error: ${exchangeErrorText(s.lastError)}`) : null,
     h('p', null, h('a', { href: '#/sync' }, 'Go to sync')),
   );
 }

@@ -58,7 +58,7 @@ export async function renderReservations(ctx: PageContext): Promise<void> {
           { label: 'Virtual account', cell: (r) => vaText(r.virtualAccount) },
           { label: 'Licenses', cell: (r) => r.licenses.map((l) => `${l.count} × ${l.entitlement}`).join(', ') },
           { label: 'State', cell: (r) => badge(r.state, r.state === 'reserved' ? 'info' : 'muted') },
-          { label: 'Since', cell: (r) => when(r.at ?? r.createdAt ?? null, '—') },
+          { label: 'Since', cell: (r) => when(r.at) },
         ],
       }),
   });

@@ -7,7 +7,7 @@ import { errorBox, notice, toast } from '../components/notice.ts';
 import { progress } from '../components/progress.ts';
 import { badge } from '../components/table.ts';
 import { h, mount, type Child } from '../dom.ts';
-import { bytes, relative, when } from '../format.ts';
+import { bytes, exchangeErrorText, relative, reportSequences, when } from '../format.ts';
 import { InputError } from '../messages.ts';
 import type { PageContext } from '../page.ts';
 import type { ImportResult, SyncResult, SyncStatus } from '../types.ts';
@@ -41,15 +41,14 @@ export async function renderSync(ctx: PageContext): Promise<void> {
 }
 
 function statusFacts(s: SyncStatus): Child {
-  const err = typeof s.lastError === 'string' ? s.lastError : s.lastError ? `${s.lastError.message ?? ''}${s.lastError.code ? ` (${s.lastError.code})` : ''}` : null;
   return facts([
     ['Registration', badge(s.registration, s.registration === 'registered' ? 'ok' : s.registration === 'lapsed' ? 'bad' : 'muted')],
     ['Mode', s.mode === 'network' ? 'network: HTTPS to the license cloud' : 'air-gapped: bundle files carried by hand'],
     ['Last success', s.lastSuccess ? `${when(s.lastSuccess)} (${relative(s.lastSuccess)})` : 'never'],
     ['Last attempt', when(s.lastAttempt)],
     ['Next scheduled run', s.nextRun ? `${when(s.nextRun)} (${relative(s.nextRun)})` : 'none'],
-    ['Last error', err ? h('span', { class: 'text-bad' }, err) : 'none'],
-    ['Reports exported / acknowledged', `up to #${s.sequence.exported} / up to #${s.sequence.acknowledged}`],
+    ['Last error', s.lastError ? h('span', { class: 'text-bad' }, exchangeErrorText(s.lastError)) : 'none'],
+    ['Satellite reports', reportSequences(s.sequence)],
   ]);
 }
 
