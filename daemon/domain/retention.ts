@@ -11,6 +11,8 @@
 // replay of it is refused REPORT_TOO_OLD. Ranges go in order; the first one that may not stops
 // the run. `meta!retention` remembers how far pruning has gone, so a run starts where the last
 // one ended and never walks over what LevelDB keeps of deleted keys until it compacts them.
+// After each write the prune waits as long as the write took, so device reports get batches of
+// their own while it runs (measured: README, Benchmarks, case `retention`).
 import { keys, seqKey } from '../store/index.ts';
 import type { AckLedger, AckRange } from './acks.ts';
 import { DAY_MS } from './clock.ts';
@@ -23,6 +25,9 @@ import type { EventRecord } from './types.ts';
 
 /** Keys deleted per write transaction. */
 export const PRUNE_CHUNK_KEYS = 3000;
+/** Devices whose report ranges are read at once, and entries read per step of one. */
+const SCAN_PARALLEL = 16;
+const SCAN_ENTRIES = 256;
 /** Beyond device.maxReportAgeDays: covers the 5 minutes a window may end after receipt, and a clock stepped back a little. */
 const REPLAY_MARGIN_MS = DAY_MS;
 
@@ -72,6 +77,12 @@ export async function prunableThrough(
   return through;
 }
 
+/**
+ * After a prune write that took `ms`, waits as long again: the writer is then free half the
+ * time, so device reports queued meanwhile go in batches of their own, not behind a delete.
+ */
+const yieldToDevices = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 1000)));
+
 export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; chunkKeys?: number }) {
   const { state } = ctx;
   const chunkKeys = deps.chunkKeys ?? PRUNE_CHUNK_KEYS;
@@ -95,43 +106,67 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
     );
     if (through <= from) return { pruned: 0, through: from };
 
-    let doomed: string[] = [];
-    let reports = 0;
+    // Reports found and not yet deleted, each as the keys it owns; a write takes whole reports up
+    // to `chunkKeys` keys, so the counts it lowers are exact.
+    const doomed: string[][] = [];
+    let pending = 0;
     let pruned = 0;
-    const flush = async (last: boolean) => {
-      const batch = doomed;
-      const n = reports;
-      doomed = [];
-      reports = 0;
+    let writing: Promise<void> | null = null;
+    const write = async (last: boolean) => {
+      let size = 0;
+      let n = 0;
+      while (n < doomed.length && size < chunkKeys) size += doomed[n++]!.length;
+      const batch = doomed.splice(0, n);
+      pending -= size;
+      const started = performance.now();
       await ctx.writer.run(async (tx) => {
-        for (const key of batch) tx.del(key);
+        for (const owned of batch) for (const key of owned) tx.del(key);
         const before = (await tx.get<ReportCounts>(keys.reportCounts)) ?? { total: 0, unacknowledged: 0 };
-        const counts: ReportCounts = { ...before, total: Math.max(0, before.total - n) };
-        if (n > 0) tx.put(keys.reportCounts, counts);
+        const counts: ReportCounts = { ...before, total: Math.max(0, before.total - batch.length) };
+        if (batch.length > 0) tx.put(keys.reportCounts, counts);
         if (last) {
           const m = { ...EMPTY_MARK, ...(await tx.get<RetentionMark>(keys.retention)) };
           tx.put(keys.retention, { ...m, reportsThrough: Math.max(m.reportsThrough, through) });
         }
         tx.after(() => {
-          if (n > 0) state.reportCounts = counts;
+          if (batch.length > 0) state.reportCounts = counts;
         });
       });
-      pruned += n;
+      pruned += batch.length;
+      if (!last) await yieldToDevices(performance.now() - started);
+    };
+    /** Writes while a full chunk is waiting, one write at a time; the scans wait meanwhile. */
+    const drain = async () => {
+      while (pending >= chunkKeys) {
+        if (writing) await writing;
+        else await (writing = write(false).finally(() => (writing = null)));
+      }
     };
 
     // Devices are never removed from the store, so every `drp!` entry belongs to one of these.
-    for (const deviceId of [...state.devices.keys()]) {
-      const prefix = keys.deviceReportPrefix(deviceId);
-      for await (const [key, reportId] of ctx.store.iterate<string>({ gt: prefix + seqKey(from), lte: prefix + seqKey(through) })) {
-        doomed.push(...storedReportKeys({ reportId, deviceId, seq: Number(key.slice(prefix.length)) }));
-        reports++;
-        if (doomed.length >= chunkKeys) {
-          await flush(false);
-          if (signal?.aborted) return { pruned, through: from };
+    // Each device's acknowledged reports in (from, through] are a range of its `drp!` index; a
+    // few devices are read at once, as each range read is a seek or two on the thread pool.
+    const ids = [...state.devices.keys()];
+    let next = 0;
+    const scanner = async () => {
+      while (next < ids.length && !signal?.aborted) {
+        const deviceId = ids[next++]!;
+        const prefix = keys.deviceReportPrefix(deviceId);
+        for await (const entries of ctx.store.chunks<string>({ gt: prefix + seqKey(from), lte: prefix + seqKey(through) }, SCAN_ENTRIES)) {
+          for (const [key, reportId] of entries) {
+            const owned = storedReportKeys({ reportId, deviceId, seq: Number(key.slice(prefix.length)) });
+            doomed.push(owned);
+            pending += owned.length;
+          }
+          await drain();
+          if (signal?.aborted) return;
         }
       }
-    }
-    await flush(true);
+    };
+    await Promise.all(Array.from({ length: SCAN_PARALLEL }, scanner));
+    // Stopped: what was found and not deleted is found again by the next run (the mark stays).
+    if (signal?.aborted) return { pruned, through: from };
+    await write(true); // less than a chunk is left: the rest, and the mark
     return { pruned, through };
   }
 
@@ -156,6 +191,7 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
       }
       if (doomed.length === 0) return pruned;
       const through = Number(doomed.at(-1)!.slice(prefix.length));
+      const started = performance.now();
       await ctx.writer.run(async (tx) => {
         for (const key of doomed) tx.del(key);
         const m = { ...EMPTY_MARK, ...(await tx.get<RetentionMark>(keys.retention)) };
@@ -164,6 +200,7 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
       pruned += doomed.length;
       from = through;
       if (younger || doomed.length < chunkKeys || signal?.aborted) return pruned;
+      await yieldToDevices(performance.now() - started);
     }
   }
 

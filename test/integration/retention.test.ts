@@ -125,6 +125,8 @@ t.test('acknowledged reports go after acknowledgedDays and past maxReportAgeDays
   // Day 441: C's reports were acknowledged 91 days ago. Pruned one report per write here.
   sat.clock.advanceDays(39);
   const small = createRetention(sat.ctx, { ledger: await AckLedger.load(sat.ctx.store), chunkKeys: 3 });
+  t.same(await small.prune(sat.clock(), AbortSignal.abort()), { reports: 0, events: 0 }, 'stopped (shutdown): nothing goes…');
+  t.equal((await small.mark()).reportsThrough, 2, '… and the mark stays for the next run');
   t.same(await small.prune(sat.clock()), { reports: 3, events: 0 });
   for (const r of cs) t.same(await keysOf(sat, r.reportId), []);
   t.same(await status(sat), { total: 2, unacknowledged: 1 });
