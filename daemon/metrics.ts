@@ -8,6 +8,12 @@ export function createMetrics(sources: { devices: () => { registered: number; de
     registry,
     reportsAccepted: new Counter({ name: 'outpost_reports_accepted_total', help: 'Usage reports stored (answered 202).', registers: [registry] }),
     reportsDuplicate: new Counter({ name: 'outpost_reports_duplicate_total', help: 'Usage reports received again (answered 200).', registers: [registry] }),
+    pruned: new Counter({
+      name: 'outpost_retention_pruned_total',
+      help: 'Records removed by retention: acknowledged reports and audit events.',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     refusals: new Counter({ name: 'outpost_refusals_total', help: 'Requests refused, by error code.', labelNames: ['code'], registers: [registry] }),
     batchSize: new Histogram({
       name: 'outpost_write_batch_size',
@@ -22,6 +28,8 @@ export function createMetrics(sources: { devices: () => { registered: number; de
       registers: [registry],
     }),
   };
+  // Both series from the start, at 0, so a scrape before the first prune shows them.
+  for (const kind of ['reports', 'events']) m.pruned.inc({ kind }, 0);
   new Gauge({
     name: 'outpost_devices',
     help: 'Devices by state.',

@@ -30,6 +30,7 @@ import { createIngest } from './domain/ingest.ts';
 import { openLicensing, type Licensing } from './domain/licensing/index.ts';
 import { createPolicyMode, ensurePolicyVa } from './domain/policy.ts';
 import { createReportTables } from './domain/reports/index.ts';
+import { createRetention } from './domain/retention.ts';
 import { Sequences } from './domain/sequences.ts';
 import { State } from './domain/state.ts';
 import { createStatus, type Listeners } from './domain/status.ts';
@@ -60,6 +61,7 @@ import { registrationRoutes } from './http/routes/registration.ts';
 import { syncRoutes } from './http/routes/sync.ts';
 import { licenseJobs } from './jobs/index.ts';
 import { lapseJob } from './jobs/lapse.ts';
+import { createRetentionJob, type RetentionJob } from './jobs/retention.ts';
 import { createSchedule, type Schedule } from './jobs/schedule.ts';
 import { createSyncJob, type SyncJob } from './jobs/sync.ts';
 import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
@@ -71,6 +73,8 @@ export const SOCKET_PATH_MAX = 100;
 
 /** The daily lapse check's schedule (local time). */
 export const LAPSE_CHECK_CRON = '11 0 * * *';
+/** The daily retention run's schedule (local time), after the license jobs; it also runs at start-up. */
+export const RETENTION_CRON = '35 4 * * *';
 
 /** The license workspace's services, for tests and tools that build their own app around them. */
 export interface Services {
@@ -92,6 +96,7 @@ export interface Satellite {
   exchange: Exchange;
   lapse: Lapse;
   syncJob: SyncJob;
+  retentionJob: RetentionJob;
   schedule: Schedule;
   services: Services;
   close(): Promise<void>;
@@ -189,16 +194,28 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     const lapse = createLapse(ctx);
     const syncJob = createSyncJob({ exchange, log });
     const checkLapse = lapseJob({ lapse, clock, log });
+    const retentionJob = createRetentionJob({
+      retention: createRetention(ctx, { ledger }),
+      clock,
+      log,
+      onPruned: ({ reports, events }) => {
+        metrics.pruned.inc({ kind: 'reports' }, reports);
+        metrics.pruned.inc({ kind: 'events' }, events);
+      },
+    });
+    const retention = { name: 'retention', cron: RETENTION_CRON, run: () => retentionJob.run() };
     const schedule = createSchedule(
       [
         ...(config.exchange.url ? [{ name: 'sync', cron: config.exchange.schedule, run: () => syncJob.run() }] : []),
         { name: 'lapse', cron: LAPSE_CHECK_CRON, run: checkLapse },
         ...licenseJobs({ ctx, licensing }),
+        retention,
       ],
       log,
     );
     opened.push(async () => {
       syncJob.stop();
+      retentionJob.stop();
       await schedule.stop();
       await exchange.settled();
     });
@@ -317,6 +334,9 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     log.info(`admin listener on ${admin.url}`);
     log.info(`control socket on ${socketPath}`);
     schedule.start();
+    // What came due while the satellite was down, in the background: a large prune yields to
+    // device traffic chunk by chunk, and shutdown stops it between two writes.
+    void schedule.runJob(retention);
 
     return {
       listeners,
@@ -326,6 +346,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
       exchange,
       lapse,
       syncJob,
+      retentionJob,
       schedule,
       services: { access, devices, deviceAdmin, licensing, alertSources, routes },
       close: async () => {

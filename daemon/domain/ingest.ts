@@ -26,6 +26,17 @@ export const reportPayload = z.object({
 });
 export type ReportPayload = z.infer<typeof reportPayload>;
 
+/**
+ * Every key one stored report owns, as `stage()` below writes them: its record by id, its
+ * queue entry (normally gone once acknowledged) and its entry in the device's index. Retention
+ * deletes exactly these when it prunes the report (domain/retention.ts), so a change to what
+ * `stage()` writes per report changes this list too (test/unit/domain/retention.test.ts checks
+ * the two agree). Per-device records (`dlu!`) and counters are not the report's.
+ */
+export function storedReportKeys(r: { reportId: string; deviceId: string; seq: number }): string[] {
+  return [keys.report(r.reportId), keys.unacked(r.seq), keys.deviceReport(r.deviceId, r.seq)];
+}
+
 export interface IngestAnswer {
   status: 200 | 202;
   body: { reportId: string; receivedAt: string; duplicate: boolean };

@@ -18,6 +18,8 @@ export const keys = {
   syncStatus: 'meta!sync',
   /** The entitlement snapshot as the default sink keeps it (the license workspace replaces the sink). */
   entitlements: 'meta!entitlements',
+  /** How far retention pruning has gone: acknowledged reports and events up to these sequences are gone. */
+  retention: 'meta!retention',
   /** Counters that must never repeat (`meta!seq!<name>`). */
   seq: (name: string) => `meta!seq!${name}`,
 

@@ -1,0 +1,45 @@
+// The daily retention run (SPEC §2), also run once at start-up: prunes acknowledged reports and
+// old events (domain/retention.ts) at the injected clock's `now`, logs one line with the counts
+// and the time it took, and counts what went for /metrics. Runs never overlap; stop() ends a run
+// between two writes, so shutdown is not held up by a large prune.
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.ts';
+import type { PruneResult, Retention } from '../domain/retention.ts';
+
+export interface RetentionJob {
+  /** The body for the job table: one run now, or the run already going. */
+  run(): Promise<PruneResult & { ms: number }>;
+  stop(): void;
+}
+
+export function createRetentionJob(deps: {
+  retention: Retention;
+  clock: Clock;
+  log: Logger;
+  onPruned?: (result: PruneResult) => void;
+}): RetentionJob {
+  const abort = new AbortController();
+  let running: Promise<PruneResult & { ms: number }> | null = null;
+
+  async function once(): Promise<PruneResult & { ms: number }> {
+    const started = performance.now();
+    const result = await deps.retention.prune(deps.clock(), abort.signal);
+    const ms = Math.round(performance.now() - started);
+    deps.onPruned?.(result);
+    deps.log.info(
+      { ...result, ms },
+      `retention: pruned ${result.reports} acknowledged reports and ${result.events} events in ${ms} ms`,
+    );
+    return { ...result, ms };
+  }
+
+  return {
+    run() {
+      running ??= once().finally(() => (running = null));
+      return running;
+    },
+    stop() {
+      abort.abort();
+    },
+  };
+}
