@@ -136,7 +136,9 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
       }
       const digest = sha256(canonicalJson(body));
 
-      return ctx.writer.run((tx) => stage(tx, device, report, digest, now), { bounded: true });
+      // stage() decides from what it reads through tx alone, so it may run while the previous
+      // batch is being synced.
+      return ctx.writer.run((tx) => stage(tx, device, report, digest, now), { bounded: true, txOnly: true });
     },
 
     /** GET /v1/acks: this device's acknowledged reports after `cursor`, oldest first. */

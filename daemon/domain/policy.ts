@@ -129,6 +129,9 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
       const { acksAfter: _cursor, ...content } = payload;
       const digest = sha256(canonicalJson(content));
       const vaId = policyVa().id;
+      // A known, pinned, registered device only stages its report, which reads nothing but `tx`.
+      const known = state.deviceByUdi(pid, sn);
+      const steady = known?.state === 'registered' && !!known.keyThumbprint && !known.revoked;
 
       const answer = await ctx.writer.run(
         async (tx: Tx): Promise<{ device: DeviceRecord; answer: IngestAnswer }> => {
@@ -174,7 +177,7 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
           tx.after(() => state.putDevice(changed));
           return { device: changed, answer: await ingest.stage(tx, changed, report, digest, now) };
         },
-        { bounded: true },
+        { bounded: true, txOnly: steady },
       );
       const acks = await ingest.acks(answer.device.id, envelope.acksAfter || undefined);
       return {

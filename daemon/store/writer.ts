@@ -1,10 +1,10 @@
 // The one writer: every change of state runs here, one transaction after another, so a check and
-// the write that depends on it cannot interleave with another request's. Transactions queued
-// while a batch is being synced are committed together in the next synced batch (group commit).
+// the write that depends on it cannot interleave with another request's. Transactions that ran
+// while a batch was being synced are committed together in the next synced batch (group commit).
 import { OutpostError } from '../errors.ts';
 import type { BatchOp, Store } from './port.ts';
 
-/** What a transaction sees: the store plus everything staged before it in the same group. */
+/** What a transaction sees: the store plus everything staged before it and not yet durable. */
 export interface Tx {
   get<T = unknown>(key: string): Promise<T | undefined>;
   put(key: string, value: unknown): void;
@@ -17,22 +17,50 @@ export interface WriterStats {
   onBatch?(size: number, seconds: number): void;
 }
 
+export interface RunOptions {
+  /** Refused with 429 BUSY when the writer already holds `queueLimit` transactions. */
+  bounded?: boolean;
+  /** Runs alone in its batch, after every earlier batch is durable and its `after` callbacks ran. */
+  exclusive?: boolean;
+  /**
+   * The transaction decides only from what it reads through `tx` (no in-memory view), so it may
+   * run while the previous batch is still being synced, reading that batch's writes as staged.
+   */
+  txOnly?: boolean;
+}
+
 interface Job {
   fn: (tx: Tx) => unknown;
   exclusive: boolean;
+  txOnly: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
 
+/** Transactions that ran and what they staged: the next batch, or the one being synced. */
+interface Group {
+  staged: Map<string, unknown>;
+  done: Array<{ job: Job; value: unknown; after: Array<() => void> }>;
+}
+
 const DELETED = Symbol('deleted');
+const newGroup = (): Group => ({ staged: new Map(), done: [] });
 
 export class Writer {
   readonly #store: Store;
   readonly #limit: number;
   readonly #maxGroup: number;
   readonly #stats: WriterStats;
+  /** Transactions not yet run, in arrival order. */
   #queue: Job[] = [];
-  #running = false;
+  /** Transactions run and not yet submitted. */
+  #open: Group = newGroup();
+  /** The batch being synced, and a promise settled once it is durable and its afters ran. */
+  #inflight: { group: Group; settled: Promise<void> } | null = null;
+  #pumping = false;
+  /** Failed batches so far, and the last one's error: a transaction that ran across one fails too. */
+  #failures = 0;
+  #failure: unknown;
   #closed = false;
   #idle: Promise<void> = Promise.resolve();
   #markIdle: () => void = () => {};
@@ -44,37 +72,42 @@ export class Writer {
     this.#stats = opts.stats ?? {};
   }
 
-  /** Transactions waiting or running. */
+  /** Transactions waiting for a batch: not yet run, or run and not yet sent to the disk. */
   get depth(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#open.done.length;
   }
 
   /**
    * Runs `fn` as one transaction and resolves with its result once its writes are synced.
-   * A transaction that throws stages nothing. `bounded` transactions are refused with 429 BUSY
-   * when the queue is full, rather than letting it grow without limit. A transaction's reads see
-   * what earlier transactions of its group staged, then the store, read synchronously: every
-   * earlier batch is durable by then, and LevelDB answers a point read from memory (memtable,
-   * block cache, bloom filters) in microseconds, so no read waits on the thread pool.
+   * A transaction that throws stages nothing. Transactions run one at a time in arrival order;
+   * a transaction's reads see what earlier transactions staged and is not yet durable, then the
+   * store, read synchronously (LevelDB answers a point read from its memtable, block cache or
+   * bloom filters in microseconds, so no read waits on the thread pool).
    *
-   * An `exclusive` transaction runs alone in its batch, after every earlier batch is durable and
-   * its `after` callbacks have run: the in-memory views are then exactly the store, so it may
-   * check what has no key to `tx.get` (counts, a VA's emptiness, the tree's shape). Rare admin
-   * changes use it; the cost is one sync of their own.
+   * A plain transaction runs once every earlier batch is durable and its `after` callbacks ran,
+   * so it may also consult in-memory views. A `txOnly` one (ingest) may run while the previous
+   * batch is being synced, so the next batch is ready the moment the disk is free. An
+   * `exclusive` one runs alone in its batch, after every earlier batch is durable and its
+   * `after` callbacks have run: the in-memory views are then exactly the store, so it may check
+   * what has no key to `tx.get` (counts, a VA's emptiness, the tree's shape). Rare admin changes
+   * use it; the cost is one sync of their own.
    */
-  run<T>(
-    fn: (tx: Tx) => T | Promise<T>,
-    opts: { bounded?: boolean; exclusive?: boolean } = {},
-  ): Promise<Awaited<T>> {
+  run<T>(fn: (tx: Tx) => T | Promise<T>, opts: RunOptions = {}): Promise<Awaited<T>> {
     if (this.#closed) return Promise.reject(new OutpostError('UNAVAILABLE', 'The satellite is shutting down.'));
-    if (opts.bounded && this.#queue.length >= this.#limit) {
+    if (opts.bounded && this.depth >= this.#limit) {
       return Promise.reject(
         new OutpostError('BUSY', 'The satellite is busy writing; retry shortly.', { headers: { 'Retry-After': '1' } }),
       );
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ fn, exclusive: opts.exclusive === true, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.#running) this.#start();
+      this.#queue.push({
+        fn,
+        exclusive: opts.exclusive === true,
+        txOnly: opts.txOnly === true && opts.exclusive !== true,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      if (!this.#pumping) this.#wake();
     });
   }
 
@@ -84,77 +117,110 @@ export class Writer {
     await this.#idle;
   }
 
-  #start(): void {
-    this.#running = true;
-    this.#idle = new Promise((r) => (this.#markIdle = r));
+  #wake(): void {
+    this.#pumping = true;
+    if (!this.#inflight) this.#idle = new Promise((r) => (this.#markIdle = r));
     // Waking from idle, let the requests already read off the sockets join this first group:
     // one turn of the event loop costs microseconds and saves syncs.
-    setImmediate(() => void this.#loop());
+    setImmediate(() => void this.#pump());
   }
 
-  async #loop(): Promise<void> {
-    // Answering a batch's transactions (their HTTP responses) waits until the next batch is on
-    // its way to the disk, so the disk is not idle while the main thread writes responses.
-    let answer: (() => void) | null = null;
+  /** Runs queued transactions one at a time, submitting a batch whenever the disk is free. */
+  async #pump(): Promise<void> {
     while (this.#queue.length > 0) {
-      answer = await this.#commit(this.#queue.splice(0, this.#groupSize()), answer);
+      const job = this.#queue[0]!;
+      const full = this.#open.done.length >= this.#maxGroup;
+      if (this.#inflight && (!job.txOnly || full)) {
+        await this.#inflight.settled;
+        continue;
+      }
+      if (this.#open.done.length > 0 && (full || job.exclusive)) {
+        this.#submit();
+        continue;
+      }
+      this.#queue.shift();
+      await this.#runTx(job);
+      if (job.exclusive || (!this.#inflight && this.#queue.length === 0)) this.#submit();
     }
-    answer?.();
-    this.#running = false;
-    this.#markIdle();
+    this.#pumping = false;
+    if (!this.#inflight) this.#submit();
+    if (!this.#inflight) this.#markIdle();
   }
 
-  /** How many queued jobs the next batch takes: up to an exclusive one, which goes alone. */
-  #groupSize(): number {
-    if (this.#queue[0]!.exclusive) return 1;
-    const n = Math.min(this.#queue.length, this.#maxGroup);
-    for (let i = 1; i < n; i++) if (this.#queue[i]!.exclusive) return i;
-    return n;
+  /** Runs one transaction into the open group. */
+  async #runTx(job: Job): Promise<void> {
+    const failures = this.#failures;
+    const local = new Map<string, unknown>();
+    const after: Array<() => void> = [];
+    const tx: Tx = {
+      get: async <T>(key: string) => {
+        let v: unknown;
+        if (local.has(key)) v = local.get(key);
+        else if (this.#open.staged.has(key)) v = this.#open.staged.get(key);
+        else if (this.#inflight?.group.staged.has(key)) v = this.#inflight.group.staged.get(key);
+        else v = this.#store.getSync<T>(key);
+        return (v === DELETED ? undefined : v) as T | undefined;
+      },
+      put: (key, value) => void local.set(key, value),
+      del: (key) => void local.set(key, DELETED),
+      after: (fn) => void after.push(fn),
+    };
+    try {
+      const value = await job.fn(tx);
+      // It may have read what a batch that failed meanwhile staged.
+      if (failures !== this.#failures) throw this.#failure;
+      // The group open now: the one open when it started may have been submitted since (its
+      // reads then came from that group as the batch in flight, which is written first).
+      const group = this.#open;
+      for (const [k, v] of local) group.staged.set(k, v);
+      group.done.push({ job, value, after });
+    } catch (err) {
+      job.reject(err);
+    }
   }
 
   /**
-   * Runs `group`'s transactions, writes what they staged as one synced batch, and runs their
-   * `after` callbacks. Calls `answerPrevious` once the batch is submitted and returns the function
-   * that resolves this group's jobs.
+   * Sends the open group to the disk as one synced batch. When it is durable: the next group goes
+   * to the disk at once, then this one's `after` callbacks run and its transactions are answered
+   * (their HTTP responses are written while the next batch syncs).
    */
-  async #commit(group: Job[], answerPrevious: (() => void) | null): Promise<() => void> {
-    const staged = new Map<string, unknown>();
-    const done: Array<{ job: Job; value: unknown; after: Array<() => void> }> = [];
-    for (const job of group) {
-      const local = new Map<string, unknown>();
-      const after: Array<() => void> = [];
-      const tx: Tx = {
-        get: async <T>(key: string) => {
-          const v = local.has(key) ? local.get(key) : staged.has(key) ? staged.get(key) : this.#store.getSync<T>(key);
-          return (v === DELETED ? undefined : v) as T | undefined;
-        },
-        put: (key, value) => void local.set(key, value),
-        del: (key) => void local.set(key, DELETED),
-        after: (fn) => void after.push(fn),
-      };
-      try {
-        const value = await job.fn(tx);
-        for (const [k, v] of local) staged.set(k, v);
-        done.push({ job, value, after });
-      } catch (err) {
-        job.reject(err);
-      }
-    }
+  #submit(): void {
+    const group = this.#open;
+    if (group.done.length === 0) return;
+    this.#open = newGroup();
     const ops: BatchOp[] = [];
-    for (const [key, value] of staged) ops.push(value === DELETED ? { type: 'del', key } : { type: 'put', key, value });
+    for (const [key, value] of group.staged) ops.push(value === DELETED ? { type: 'del', key } : { type: 'put', key, value });
     const started = performance.now();
-    const written = this.#store.batch(ops, { sync: true });
-    answerPrevious?.();
-    try {
-      await written;
-    } catch (err) {
-      for (const d of done) d.job.reject(err);
-      return () => {};
-    }
-    this.#stats.onBatch?.(done.length, (performance.now() - started) / 1000);
-    for (const d of done) for (const fn of d.after) fn();
-    return () => {
-      for (const d of done) d.job.resolve(d.value);
-    };
+    const settled = this.#store.batch(ops, { sync: true }).then(
+      () => {
+        this.#stats.onBatch?.(group.done.length, (performance.now() - started) / 1000);
+        this.#inflight = null;
+        this.#submit();
+        try {
+          for (const d of group.done) for (const fn of d.after) fn();
+        } finally {
+          for (const d of group.done) d.job.resolve(d.value);
+          this.#settle();
+        }
+      },
+      (err: unknown) => {
+        this.#inflight = null;
+        // What ran meanwhile read this batch's writes: it cannot commit either.
+        this.#failures++;
+        this.#failure = err;
+        const dependent = this.#open;
+        this.#open = newGroup();
+        for (const d of [...group.done, ...dependent.done]) d.job.reject(err);
+        this.#settle();
+      },
+    );
+    this.#inflight = { group, settled: settled.catch(() => {}) };
+  }
+
+  /** After a batch: wake the pump if it is idle with work left, or mark the writer idle. */
+  #settle(): void {
+    if (this.#pumping) return;
+    if (this.#queue.length > 0) this.#wake();
+    else if (!this.#inflight) this.#markIdle();
   }
 }

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { registerAll, usageReport } from '../simulate-devices.ts';
-import { fmt, load, median, startOutpost, type LoadResult } from './lib.ts';
+import { cpuSeconds, fmt, load, median, startOutpost, type LoadResult } from './lib.ts';
 
 export default async function ingest(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -57,11 +57,16 @@ export default async function ingest(args: string[]): Promise<void> {
     console.log(`ingest: ${connections} connections, ${seconds} s per run, ${rounds} rounds, 64 devices`);
     const base: LoadResult[] = [];
     const ours: LoadResult[] = [];
+    const cpu: Array<{ total: number; main: number }> = [];
     for (let r = 1; r <= rounds; r++) {
       base.push(await load({ url: bareUrl, connections, duration: seconds, requests }));
+      const cpu0 = cpuSeconds(outpost.child.pid!);
       ours.push(await load({ url: outpost.device, connections, duration: seconds, requests }));
+      const cpu1 = cpuSeconds(outpost.child.pid!);
+      cpu.push({ total: (cpu1.total - cpu0.total) / seconds, main: (cpu1.main - cpu0.main) / seconds });
       console.log(
-        `round ${r}: bare koa ${fmt(base.at(-1)!.rps)} req/s (p99 ${base.at(-1)!.p99} ms) | ingest ${fmt(ours.at(-1)!.rps)} req/s (p99 ${ours.at(-1)!.p99} ms, non-2xx ${ours.at(-1)!.non2xx}, errors ${ours.at(-1)!.errors})`,
+        `round ${r}: bare koa ${fmt(base.at(-1)!.rps)} req/s (p99 ${base.at(-1)!.p99} ms) | ingest ${fmt(ours.at(-1)!.rps)} req/s (p99 ${ours.at(-1)!.p99} ms, non-2xx ${ours.at(-1)!.non2xx}, errors ${ours.at(-1)!.errors}; ` +
+          `daemon CPU ${fmt(cpu.at(-1)!.total * 100)}% of a core, main thread ${fmt(cpu.at(-1)!.main * 100)}%)`,
       );
     }
     const b = median(base.map((x) => x.rps));

@@ -63,6 +63,16 @@ export function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** CPU seconds a process has used so far (Linux): all its threads, and its main thread alone. */
+export function cpuSeconds(pid: number): { total: number; main: number } {
+  const ticks = (file: string) => {
+    const f = readFileSync(file, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+  };
+  return { total: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+}
+
 export interface LoadResult {
   rps: number;
   p99: number;

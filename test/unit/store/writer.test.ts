@@ -163,3 +163,81 @@ t.test('an exclusive transaction goes alone in its batch, after every earlier af
   t.same(sizes, [1, 2, 1, 2], 'the batch splits before and after the exclusive transaction');
   t.same(seen, ['a', 'b', 'c'], 'it sees the in-memory view of everything queued before it');
 });
+
+t.test('txOnly transactions run while the previous batch syncs, reading its writes, and commit in the next', async (t) => {
+  const { store, writer, sizes } = await setup();
+  await store.batch([{ type: 'put', key: 'n', value: 0 }]);
+  let release!: () => void;
+  store.gate = new Promise((r) => (release = r));
+  const bump = (txOnly: boolean) =>
+    writer.run(
+      async (tx) => {
+        const n = (await tx.get<number>('n'))!;
+        tx.put('n', n + 1);
+        return n + 1;
+      },
+      { txOnly },
+    );
+  const first = bump(true);
+  await new Promise((r) => setImmediate(r)); // the first batch is being written, held at the gate
+  let ran = 0;
+  const early = [1, 2, 3].map(() => writer.run(async (tx) => {
+    ran++;
+    const n = (await tx.get<number>('n'))!;
+    tx.put('n', n + 1);
+    return n + 1;
+  }, { txOnly: true }));
+  await new Promise((r) => setTimeout(r, 10));
+  t.equal(ran, 3, 'they ran before the first batch was durable');
+  let answered = false;
+  void early[0]!.then(() => (answered = true));
+  await new Promise((r) => setTimeout(r, 10));
+  t.equal(answered, false, 'but nobody is answered before their own batch is durable');
+  release();
+  store.gate = null;
+  t.same(await Promise.all([first, ...early]), [1, 2, 3, 4], 'each read what the one before staged');
+  t.same(sizes, [1, 3]);
+  t.equal(await store.get('n'), 4);
+  t.equal(await bump(false), 5);
+});
+
+t.test('a plain transaction waits until the batch being synced is durable and its after() ran', async (t) => {
+  const { store, writer } = await setup();
+  let release!: () => void;
+  store.gate = new Promise((r) => (release = r));
+  const view: string[] = [];
+  const first = writer.run((tx) => {
+    tx.put('a', 1);
+    tx.after(() => view.push('a'));
+  });
+  await new Promise((r) => setImmediate(r));
+  let seen: string[] | null = null;
+  const plain = writer.run(() => {
+    seen = [...view];
+  });
+  await new Promise((r) => setTimeout(r, 10));
+  t.equal(seen, null, 'it has not run while the batch syncs');
+  release();
+  store.gate = null;
+  await Promise.all([first, plain]);
+  t.same(seen, ['a']);
+});
+
+t.test('a failed batch also fails the txOnly transactions that ran on top of it; later ones commit', async (t) => {
+  const { store, writer } = await setup();
+  let release!: () => void;
+  store.gate = new Promise((r) => (release = r));
+  store.failNext = true;
+  const doomed = writer.run((tx) => tx.put('x', 1), { txOnly: true });
+  await new Promise((r) => setImmediate(r));
+  const onTop = writer.run(async (tx) => {
+    tx.put('y', ((await tx.get<number>('x')) ?? 0) + 1);
+  }, { txOnly: true });
+  await new Promise((r) => setTimeout(r, 10));
+  release();
+  store.gate = null;
+  await t.rejects(doomed, /disk full/);
+  await t.rejects(onTop, /disk full/, 'it read x from the batch that failed');
+  await writer.run((tx) => tx.put('z', 1), { txOnly: true });
+  t.same(await store.getMany(['x', 'y', 'z']), [undefined, undefined, 1]);
+});
