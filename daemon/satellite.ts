@@ -109,7 +109,7 @@ export interface OpenOptions {
   entitlementSink?: EntitlementSink;
   /** Transfers and reservations to export (the license workspace's); default: none. */
   exportSources?: ExportSources;
-  /** Environment for HTTPS_PROXY; default: process.env. */
+  /** Environment for HTTPS_PROXY and NO_PROXY; default: process.env. */
   env?: NodeJS.ProcessEnv;
 }
 

@@ -1,6 +1,7 @@
 // The HTTPS client the satellite talks to the cloud with (SPEC §5 "Network sync"): undici with
 // connect, header and body timeouts, a custom CA added to the system's roots, an HTTPS proxy
-// (`exchange.proxy` or HTTPS_PROXY, tunnelled with CONNECT), and the retry delays.
+// (`exchange.proxy`, or HTTPS_PROXY unless NO_PROXY exempts the cloud; tunnelled with CONNECT),
+// and the retry delays.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
@@ -8,13 +9,17 @@ import { pipeline } from 'node:stream/promises';
 import { rootCertificates } from 'node:tls';
 import { Agent, ProxyAgent, request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { bypassesProxy } from './no-proxy.ts';
 
 export interface TransportOptions {
   /** The cloud's base URL, e.g. https://cloud.example.com. */
   url: string;
   /** PEM file of CA certificates trusted besides the system's roots. */
   caFile?: string | null;
-  /** An http(s) proxy URL; null falls back to HTTPS_PROXY (or https_proxy) in `env`. */
+  /**
+   * An http(s) proxy URL, always used; null falls back to HTTPS_PROXY (or https_proxy) in `env`,
+   * unless NO_PROXY (or no_proxy) there exempts the cloud's host.
+   */
   proxy?: string | null;
   env?: NodeJS.ProcessEnv;
   /** To connect, to get the answer's headers, and between chunks of its body. */
@@ -67,8 +72,7 @@ export async function createTransport(opts: TransportOptions): Promise<Transport
       throw new TransportError('config', `exchange.caFile ${opts.caFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: err });
     }
   }
-  const env = opts.env ?? {};
-  const proxy = opts.proxy ?? env.HTTPS_PROXY ?? env.https_proxy ?? null;
+  const proxy = opts.proxy ?? proxyFromEnv(opts.env ?? {}, base);
   const tls = { ...(ca ? { ca } : {}), timeout };
   const timeouts = { connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout };
   let dispatcher: Dispatcher;
@@ -118,6 +122,13 @@ export async function createTransport(opts: TransportOptions): Promise<Transport
     },
     close: () => dispatcher.close(),
   };
+}
+
+/** The proxy the environment names for `target`: HTTPS_PROXY, unless NO_PROXY exempts the host. */
+function proxyFromEnv(env: NodeJS.ProcessEnv, target: URL): string | null {
+  const proxy = env.HTTPS_PROXY ?? env.https_proxy;
+  if (!proxy) return null;
+  return bypassesProxy(env.NO_PROXY ?? env.no_proxy, target) ? null : proxy;
 }
 
 /** A non-2xx answer: the §3 error JSON when the cloud sent one. */

@@ -7,13 +7,24 @@ export class StoreLockedError extends Error {
   override name = 'StoreLockedError';
 }
 
+/**
+ * LevelDB memory-maps every table file it holds open (up to 1000 maps on 64-bit), and keeps up to
+ * `maxOpenFiles` − 10 tables open in its table cache. Pages of a table touched by a scan stay
+ * mapped, so counted in the process's RSS, until the table leaves that cache: a full scan (an
+ * export of a million reports) would map most of the database. The smallest table cache LevelDB
+ * allows (64 tables: it raises `maxOpenFiles` below 74 to 74) and the smallest tables (1 MiB)
+ * bound those pages at ~64 MiB whatever the size of the database; the price is that random reads
+ * in a large database reopen tables more often (see README, Benchmarks).
+ */
+const LEVEL_OPTIONS = { maxOpenFiles: 74, maxFileSize: 1024 * 1024 } as const;
+
 export class LevelStore implements Store {
   readonly #db: Level<string, string>;
   readonly location: string;
 
   constructor(location: string) {
     this.location = location;
-    this.#db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    this.#db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8', ...LEVEL_OPTIONS });
   }
 
   async open(): Promise<void> {

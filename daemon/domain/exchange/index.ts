@@ -40,7 +40,7 @@ export interface ExchangeDeps {
   sink?: EntitlementSink;
   /** Transfers and reservations to report; default: none. */
   sources?: ExportSources;
-  /** For HTTPS_PROXY; default: none. */
+  /** For HTTPS_PROXY and NO_PROXY; default: none. */
   env?: NodeJS.ProcessEnv;
 }
 

@@ -81,6 +81,29 @@ t.test('through a real HTTPS proxy process: exchange.proxy, and HTTPS_PROXY when
   t.equal(proxy.tunnels.length, 3, 'HTTPS_PROXY is used when exchange.proxy is null');
 });
 
+t.test('NO_PROXY: naming the cloud bypasses the HTTPS_PROXY, naming another host does not', async (t) => {
+  const dir = tempDir(t);
+  const cloud = await startReferenceCloud(t, dir, { tls: { cert: pem.cert, key: pem.key } });
+  const proxy = await startProxy(t);
+  const target = new URL(cloud.url).host; // 127.0.0.1:<port>
+  const base = { 'exchange.url': cloud.url, 'exchange.caFile': pem.ca, 'exchange.cloudKeys': cloud.identity.jwksPath };
+  const register = async (sat: TestSatellite) => (await socketCall(sat.socketPath, 'POST', '/api/registration', { json: { token: CLOUD_TOKEN } })).status;
+
+  const bypassing = await startSatellite(t, { config: base, env: { HTTPS_PROXY: proxy.url, NO_PROXY: `localhost, ${target}` } });
+  t.equal(await register(bypassing), 200, 'registered straight with the cloud');
+  t.equal((await socketCall(bypassing.socketPath, 'POST', '/api/sync')).status, 200, 'and synced');
+  const bypassingCidr = await startSatellite(t, { config: base, env: { https_proxy: proxy.url, no_proxy: '127.0.0.0/8' } });
+  t.equal(await register(bypassingCidr), 200, 'registered straight with the cloud (no_proxy, a CIDR block)');
+  t.same(proxy.tunnels, [], 'the proxy saw no CONNECT');
+
+  const proxied = await startSatellite(t, { config: base, env: { HTTPS_PROXY: proxy.url, NO_PROXY: 'localhost,.example.com,127.0.0.1:1' } });
+  t.equal(await register(proxied), 200);
+  t.same(proxy.tunnels, [target], 'a NO_PROXY not naming the cloud (nor its port) leaves it behind the proxy');
+  const configured = await startSatellite(t, { config: { ...base, 'exchange.proxy': proxy.url }, env: { NO_PROXY: '*' } });
+  t.equal(await register(configured), 200);
+  t.same(proxy.tunnels, [target, target], 'exchange.proxy is used whatever NO_PROXY says');
+});
+
 /** A satellite registered by file (so it can sync), pointed at `url`. */
 async function registeredAt(t: Test, url: string, config: Record<string, unknown> = {}) {
   const dir = tempDir(t);

@@ -71,3 +71,18 @@ t.test('configuration failures: an unreadable CA file, a proxy URL with its pass
   t.equal(configured.proxy, 'http://127.0.0.1:8888', 'exchange.proxy wins over HTTPS_PROXY');
   await configured.close();
 });
+
+t.test('NO_PROXY exempts the cloud from the environment’s proxy, never from exchange.proxy', async (t) => {
+  const make = async (env: NodeJS.ProcessEnv, proxy?: string) => {
+    const transport = await createTransport({ url: 'https://cloud.example.com:8443/base', env, proxy, timeoutSeconds: 1, maxResponseBytes: 1 });
+    await transport.close();
+    return transport.proxy;
+  };
+  const HTTPS_PROXY = 'http://127.0.0.1:3128';
+  t.equal(await make({ HTTPS_PROXY, NO_PROXY: '.example.com' }), null, 'NO_PROXY names the cloud’s domain');
+  t.equal(await make({ https_proxy: HTTPS_PROXY, no_proxy: 'cloud.example.com:8443' }), null, 'lower-case names, a port');
+  t.equal(await make({ HTTPS_PROXY, NO_PROXY: 'localhost,127.0.0.1' }), HTTPS_PROXY, 'a NO_PROXY that does not name the cloud');
+  t.equal(await make({ HTTPS_PROXY, NO_PROXY: 'cloud.example.com:443' }), HTTPS_PROXY, '...another port of it');
+  t.equal(await make({ HTTPS_PROXY, NO_PROXY: '', no_proxy: '*' }), HTTPS_PROXY, 'NO_PROXY, even empty, is read before no_proxy');
+  t.equal(await make({ NO_PROXY: '*' }, 'http://127.0.0.1:8888'), 'http://127.0.0.1:8888', 'an exchange.proxy is always used');
+});

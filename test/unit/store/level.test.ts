@@ -1,4 +1,6 @@
 import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LevelStore, MemoryStore, StoreLockedError } from '../../../daemon/store/index.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -36,4 +38,32 @@ t.test('LevelStore: a second open of the same database is refused as locked', as
   t.teardown(() => a.close());
   // classic-level refuses a second lock even inside one process.
   await t.rejects(new LevelStore(dir).open(), StoreLockedError);
+});
+
+t.test('LevelStore: a scan of a database larger than the table cache keeps at most 64 tables mapped', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+  const dir = path.join(tempDir(t), 'db');
+  const s = new LevelStore(dir);
+  await s.open();
+  t.teardown(() => s.close());
+  // ~80 MB that snappy cannot shrink, under random keys: flushed in a few large level-0 tables
+  // that overlap, which the background compaction merges into 1 MiB tables.
+  const batches = 80;
+  for (let b = 0; b < batches; b++) {
+    await s.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: `k!${randomBytes(8).toString('hex')}`, value: randomBytes(700).toString('base64') })));
+  }
+  const tables = async () => (await readdir(dir)).filter((f) => f.endsWith('.ldb')).length;
+  for (let waited = 0; (await tables()) <= 64 && waited < 30_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  t.ok((await tables()) > 64, `the database has ${await tables()} tables`);
+  let n = 0;
+  for await (const chunk of s.chunks({ gte: 'k!', lt: 'k!~' }, 1000)) n += chunk.length;
+  t.equal(n, batches * 1000, 'the scan read every entry');
+  const mapped = new Map<string, number>();
+  let current: string | null = null;
+  for (const line of (await readFile('/proc/self/smaps', 'utf8')).split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) current = head[1]!.startsWith(dir) && head[1]!.endsWith('.ldb') ? head[1]! : null;
+    else if (current && line.startsWith('Rss:')) mapped.set(current, (mapped.get(current) ?? 0) + Number(/(\d+)/.exec(line)![1]));
+  }
+  const residentMb = [...mapped.values()].reduce((a, b) => a + b, 0) / 1024;
+  t.ok(mapped.size <= 64, `${mapped.size} tables mapped after the scan, ${residentMb.toFixed(1)} MB of them resident`);
 });
