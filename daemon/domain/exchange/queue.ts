@@ -7,14 +7,19 @@ import type { DomainContext } from '../context.ts';
 
 export async function dropAcknowledged(ctx: DomainContext, ledger: AckLedger, chunk = 10_000): Promise<number> {
   let dropped = 0;
+  // Each chunk starts after the last key deleted, rather than stepping over the tombstones of
+  // every chunk before it.
+  let after: string | undefined;
   for (;;) {
     const doomed: string[] = [];
-    const range = { gte: keys.unackedPrefix, lte: keys.unacked(ledger.watermark), limit: chunk, values: false };
+    const start = after === undefined ? { gte: keys.unackedPrefix } : { gt: after };
+    const range = { ...start, lte: keys.unacked(ledger.watermark), limit: chunk, values: false };
     for await (const [key] of ctx.store.iterate(range)) doomed.push(key);
     if (doomed.length === 0) return dropped;
     await ctx.writer.run((tx) => {
       for (const key of doomed) tx.del(key);
     });
     dropped += doomed.length;
+    after = doomed.at(-1);
   }
 }

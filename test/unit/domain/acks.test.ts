@@ -55,3 +55,22 @@ t.test('page: a device reports up to the watermark, after the cursor, at most `l
   t.equal(rest.cursor, 20);
   t.same(await ledger.page(store, 'dev_a', 20, 100), { acks: [], cursor: null });
 });
+
+t.test('dropAcknowledged removes the queue below the watermark in chunks, each starting after the last', async (t) => {
+  const { store, writer, ledger } = await ledgerWith([[0, 25, 1]]);
+  await store.batch(Array.from({ length: 30 }, (_, i) => ({ type: 'put' as const, key: keys.unacked(i + 1), value: { n: i + 1 } })));
+  const { dropAcknowledged } = await import('../../../daemon/domain/exchange/queue.ts');
+  const ranges: unknown[] = [];
+  const iterate = store.iterate.bind(store);
+  store.iterate = (range) => (ranges.push(range), iterate(range));
+  const dropped = await dropAcknowledged({ store, writer } as never, ledger, 10);
+  t.equal(dropped, 25);
+  const left: string[] = [];
+  for await (const [k] of iterate({ gte: keys.unackedPrefix, lt: keys.unackedPrefix + '\uffff' })) left.push(k);
+  t.same(left, [26, 27, 28, 29, 30].map((n) => keys.unacked(n)), 'what is above the watermark stays');
+  t.same(
+    ranges.map((r) => (r as { gt?: string }).gt ?? null),
+    [null, keys.unacked(10), keys.unacked(20), keys.unacked(25)],
+    'the first chunk starts at the queue, each later one after the last key deleted',
+  );
+});
