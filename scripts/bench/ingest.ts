@@ -22,9 +22,9 @@ export default async function ingest(args: string[]): Promise<void> {
   const connections = Number(values.connections);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'op-bench-'));
   const outpost = await startOutpost(path.join(dir, 'data'));
-  const bare = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bare-koa.ts', import.meta.url)), 'serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const bareServer = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bare-koa.ts', import.meta.url)), 'serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
-    const bareUrl = await new Promise<string>((resolve) => bare.stdout!.on('data', (c: Buffer) => {
+    const bareUrl = await new Promise<string>((resolve) => bareServer.stdout!.on('data', (c: Buffer) => {
       const m = /on (http:\/\/\S+)/.exec(String(c));
       if (m) resolve(m[1]!);
     }));
@@ -59,14 +59,23 @@ export default async function ingest(args: string[]): Promise<void> {
     const ours: LoadResult[] = [];
     const cpu: Array<{ total: number; main: number }> = [];
     for (let r = 1; r <= rounds; r++) {
+      const gen0 = process.cpuUsage();
+      const bare0 = cpuSeconds(bareServer.pid!);
       base.push(await load({ url: bareUrl, connections, duration: seconds, requests }));
+      const bare1 = cpuSeconds(bareServer.pid!);
+      const gen1 = process.cpuUsage(gen0);
+      const bareCpu = (bare1.total - bare0.total) / seconds;
+      const genBare = (gen1.user + gen1.system) / 1e6 / seconds;
+      const gen2 = process.cpuUsage();
       const cpu0 = cpuSeconds(outpost.child.pid!);
       ours.push(await load({ url: outpost.device, connections, duration: seconds, requests }));
       const cpu1 = cpuSeconds(outpost.child.pid!);
+      const gen3 = process.cpuUsage(gen2);
+      const genOurs = (gen3.user + gen3.system) / 1e6 / seconds;
       cpu.push({ total: (cpu1.total - cpu0.total) / seconds, main: (cpu1.main - cpu0.main) / seconds });
       console.log(
-        `round ${r}: bare koa ${fmt(base.at(-1)!.rps)} req/s (p99 ${base.at(-1)!.p99} ms) | ingest ${fmt(ours.at(-1)!.rps)} req/s (p99 ${ours.at(-1)!.p99} ms, non-2xx ${ours.at(-1)!.non2xx}, errors ${ours.at(-1)!.errors}; ` +
-          `daemon CPU ${fmt(cpu.at(-1)!.total * 100)}% of a core, main thread ${fmt(cpu.at(-1)!.main * 100)}%)`,
+        `round ${r}: bare koa ${fmt(base.at(-1)!.rps)} req/s (p99 ${base.at(-1)!.p99} ms; server CPU ${fmt(bareCpu * 100)}%, load generator ${fmt(genBare * 100)}%) | ingest ${fmt(ours.at(-1)!.rps)} req/s (p99 ${ours.at(-1)!.p99} ms, non-2xx ${ours.at(-1)!.non2xx}, errors ${ours.at(-1)!.errors}; ` +
+          `daemon CPU ${fmt(cpu.at(-1)!.total * 100)}% of a core, main thread ${fmt(cpu.at(-1)!.main * 100)}%, load generator ${fmt(genOurs * 100)}%)`,
       );
     }
     const b = median(base.map((x) => x.rps));
@@ -75,8 +84,8 @@ export default async function ingest(args: string[]): Promise<void> {
     console.log(`median durable ingest: ${fmt(o)} req/s, p99 ${median(ours.map((x) => x.p99))} ms, non-2xx ${ours.reduce((s, x) => s + x.non2xx, 0)}`);
     console.log(`ratio ingest / bare koa: ${fmt(o / b, 2)}  (target ≥ 0.60, p99 ≤ 20 ms, no non-2xx)`);
   } finally {
-    bare.kill('SIGTERM');
-    await once(bare, 'exit');
+    bareServer.kill('SIGTERM');
+    await once(bareServer, 'exit');
     await outpost.stop();
     rmSync(dir, { recursive: true, force: true });
   }
