@@ -15,8 +15,9 @@ if (chromiumAvailable(t)) {
   const cloudKeys = await writeJwks(tempDir(t), key);
   const backend = await startBackend(t, { config: { 'exchange.cloudKeys': cloudKeys }, needs: DASHBOARD_ENDPOINTS });
   if (backend) {
-    await registerOffline(backend, key);
+    // The VAs first: the cloud's snapshot pools licenses into Default/Eng, which must exist then.
     const ws = await seedVirtualAccounts(backend);
+    await registerOffline(backend, key);
     // Default: 25 devices × 2 network-advantage = 50 in use of 40 purchased → insufficient (the
     // only short one); Default/Eng: 4 × 1 wireless-premier of 5; security-essentials ends within 90 days.
     await seedDevices(backend, { count: 25, prefix: 'FOC1', usage: [{ entitlement: 'network-advantage', count: 2 }] });

@@ -31,9 +31,9 @@ async function ok<T = any>(backend: Backend, method: string, path: string, body?
 
 /** The entitlements the e2e satellite holds. */
 export const LINES: Line[] = [
-  line('network-advantage', 40),
-  line('dna-advantage', 10),
-  line('security-essentials', 8, { endsAt: '2027-01-15T00:00:00.000Z' }), // within 90 days of the test clock: expiring
+  line('network-advantage', 40, { virtualAccount: 'Default' }),
+  line('dna-advantage', 10, { virtualAccount: 'Default' }),
+  line('security-essentials', 8, { virtualAccount: 'Default', endsAt: '2027-01-15T00:00:00.000Z' }), // within 90 days of the test clock: expiring
   line('wireless-premier', 5, { virtualAccount: 'Default/Eng' }),
 ];
 
