@@ -27,6 +27,7 @@ import { createExchange, type EntitlementSink, type Exchange, type ExportSources
 import { createLapse, type Lapse } from './domain/lapse.ts';
 import { loadIdentity } from './domain/identity.ts';
 import { createIngest } from './domain/ingest.ts';
+import { ReportIdFilter } from './domain/report-ids.ts';
 import { openLicensing, type Licensing } from './domain/licensing/index.ts';
 import { createPolicyMode, ensurePolicyVa } from './domain/policy.ts';
 import { createReportTables } from './domain/reports/index.ts';
@@ -97,6 +98,8 @@ export interface Satellite {
   lapse: Lapse;
   syncJob: SyncJob;
   retentionJob: RetentionJob;
+  /** Duplicate detection's filter of stored report ids (filled in the background after start). */
+  reportIds: ReportIdFilter;
   schedule: Schedule;
   services: Services;
   close(): Promise<void>;
@@ -226,6 +229,8 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     const access = createAccess(state);
     const tokens = createTokens(ctx);
     const devices = createDevices(ctx);
+    const reportIds = new ReportIdFilter();
+    opened.push(() => reportIds.stop());
     const ingest = createIngest(
       ctx,
       {
@@ -236,7 +241,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
           deviceAdmin.onReported(device);
         },
       },
-      { ledger },
+      { ledger, reportIds },
     );
     const verifier = new CredentialVerifier(identity, state.devices);
     // Every alert of SPEC §7: the license workspace's, the exchange's (sync) and the lapse rule's.
@@ -337,6 +342,12 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     // What came due while the satellite was down, in the background: a large prune yields to
     // device traffic chunk by chunk, and shutdown stops it between two writes.
     void schedule.runJob(retention);
+    // Duplicate detection's filter of stored report ids, filled in the background.
+    const filling = performance.now();
+    void reportIds.load(store).then(
+      (n) => n !== null && log.info({ reports: n, ms: Math.round(performance.now() - filling) }, 'report id filter ready'),
+      (err: unknown) => log.warn({ err }, 'report id filter not filled; duplicate detection reads the store for every report'),
+    );
 
     return {
       listeners,
@@ -347,6 +358,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
       lapse,
       syncJob,
       retentionJob,
+      reportIds,
       schedule,
       services: { access, devices, deviceAdmin, licensing, alertSources, routes },
       close: async () => {

@@ -9,6 +9,7 @@ import { DAY_MS } from './clock.ts';
 import type { DomainContext } from './context.ts';
 import { assertServing } from './devices.ts';
 import { canonicalJson, sha256 } from './ids.ts';
+import type { ReportIdFilter } from './report-ids.ts';
 import type { ReportCounts } from './state.ts';
 import type { DeviceRecord, LatestUsage, QueuedReport, StoredReport } from './types.ts';
 import { isoTimestamp, parseBody, text } from './validate.ts';
@@ -49,8 +50,11 @@ export interface IngestHooks {
   onUsage?(device: DeviceRecord, before: Record<string, number> | undefined, after: Record<string, number>): void;
 }
 
-/** `ledger` answers which reports the cloud has acknowledged (GET /v1/acks). */
-export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: { ledger: AckLedger }) {
+/**
+ * `ledger` answers which reports the cloud has acknowledged (GET /v1/acks); `reportIds`, when
+ * given, spares the store read of duplicate detection for ids certainly not stored.
+ */
+export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: { ledger: AckLedger; reportIds?: ReportIdFilter }) {
   const { state } = ctx;
   const maxAgeMs = ctx.config.device.maxReportAgeDays * DAY_MS;
 
@@ -72,7 +76,8 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
   /** Stages one validated report in `tx`: the one ingest path behind /v1/reports and /v1/usage. */
   async function stage(tx: Tx, device: DeviceRecord, report: ReportPayload, digest: string, now: Date): Promise<IngestAnswer> {
     const receivedAt = now.toISOString();
-    const existing = await tx.get<StoredReport>(keys.report(report.reportId));
+    const reportIds = deps.reportIds;
+    const existing = !reportIds || reportIds.mayContain(report.reportId) ? await tx.get<StoredReport>(keys.report(report.reportId)) : undefined;
     if (existing) {
       if (existing.digest !== digest || existing.deviceId !== device.id) {
         throw new OutpostError('REPORT_CONFLICT', 'A different report with this reportId was already received.');
@@ -80,6 +85,7 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
       hooks.onDuplicate?.();
       return { status: 200 as const, body: { reportId: report.reportId, receivedAt: existing.receivedAt, duplicate: true } };
     }
+    reportIds?.add(report.reportId);
     const seq = ctx.seq.next(tx, 'report');
     const stored: StoredReport = { reportId: report.reportId, deviceId: device.id, receivedAt, digest, seq };
     tx.put(keys.report(report.reportId), stored);

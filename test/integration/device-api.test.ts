@@ -271,3 +271,26 @@ t.test('a credential is verified once, then recognised from a cache', async (t) 
   t.equal(forced.status, 200);
   t.equal((await postReport(sat.device, dev.credential, report(sat.clock()))).status, 401, 'a cached credential is dropped when replaced');
 });
+
+t.test('after a restart, once the report id filter is filled, old reports are still duplicates and new ones accepted', async (t) => {
+  const first = await startSatellite(t);
+  const { token } = await createToken(first.socketPath);
+  const reg = await registerDevice(first.device, token);
+  const now = first.clock();
+  const old = Array.from({ length: 20 }, (_, i) => report(new Date(now.getTime() - i * 60_000)));
+  for (const body of old) t.equal((await postReport(first.device, reg.body.credential, body)).status, 202);
+  await first.close();
+
+  const again = await startSatellite(t, { dataDir: first.dataDir });
+  while (!again.reportIds.ready) await new Promise((r) => setTimeout(r, 5));
+  for (const body of old) {
+    const res = await postReport(again.device, reg.body.credential, body);
+    t.equal(res.status, 200);
+    t.equal(res.body.duplicate, true);
+  }
+  const conflicting = { ...old[0]!, usage: [{ entitlement: 'network-advantage', count: 99 }] };
+  t.equal((await postReport(again.device, reg.body.credential, conflicting)).body.error.code, 'REPORT_CONFLICT');
+  const fresh = report(now);
+  t.equal((await postReport(again.device, reg.body.credential, fresh)).status, 202);
+  t.equal((await postReport(again.device, reg.body.credential, fresh)).status, 200, 'and a report accepted after the scan is a duplicate at once');
+});
