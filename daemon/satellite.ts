@@ -27,7 +27,7 @@ import { createExchange, type EntitlementSink, type Exchange, type ExportSources
 import { createLapse, type Lapse } from './domain/lapse.ts';
 import { loadIdentity } from './domain/identity.ts';
 import { createIngest } from './domain/ingest.ts';
-import { ReportIdFilter } from './domain/report-ids.ts';
+import { REPORT_IDS_FILE, ReportIdFilter } from './domain/report-ids.ts';
 import { openLicensing, type Licensing } from './domain/licensing/index.ts';
 import { createPolicyMode, ensurePolicyVa } from './domain/policy.ts';
 import { createReportTables } from './domain/reports/index.ts';
@@ -159,6 +159,15 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     const state = await State.load(store);
     const seq = await Sequences.load(store);
     const ledger = await AckLedger.load(store);
+    // Duplicate detection's filter of stored report ids: taken back from a graceful shutdown, or
+    // filled in the background once the satellite serves. Saved after the writer's last batch.
+    const reportIds = new ReportIdFilter();
+    const reportIdsFile = path.join(config.dataDir, REPORT_IDS_FILE);
+    const reportIdsRestored = await reportIds.restore(reportIdsFile, { satelliteId: identity.id, reportSeq: seq.current('report') });
+    opened.push(async () => {
+      await reportIds.stop();
+      await reportIds.save(reportIdsFile, { satelliteId: identity.id, reportSeq: seq.current('report') });
+    });
     let metricsRef: ReturnType<typeof createMetrics> | null = null;
     const writer = new Writer(store, {
       queueLimit: config.device.queueLimit,
@@ -229,8 +238,6 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     const access = createAccess(state);
     const tokens = createTokens(ctx);
     const devices = createDevices(ctx);
-    const reportIds = new ReportIdFilter();
-    opened.push(() => reportIds.stop());
     const ingest = createIngest(
       ctx,
       {
@@ -342,12 +349,14 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     // What came due while the satellite was down, in the background: a large prune yields to
     // device traffic chunk by chunk, and shutdown stops it between two writes.
     void schedule.runJob(retention);
-    // Duplicate detection's filter of stored report ids, filled in the background.
-    const filling = performance.now();
-    void reportIds.load(store).then(
-      (n) => n !== null && log.info({ reports: n, ms: Math.round(performance.now() - filling) }, 'report id filter ready'),
-      (err: unknown) => log.warn({ err }, 'report id filter not filled; duplicate detection reads the store for every report'),
-    );
+    if (reportIdsRestored) log.info('report id filter ready (saved at the last shutdown)');
+    else {
+      const filling = performance.now();
+      void reportIds.load(store).then(
+        (n) => n !== null && log.info({ reports: n, ms: Math.round(performance.now() - filling) }, 'report id filter ready'),
+        (err: unknown) => log.warn({ err }, 'report id filter not filled; duplicate detection reads the store for every report'),
+      );
+    }
 
     return {
       listeners,

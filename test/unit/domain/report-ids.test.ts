@@ -38,3 +38,36 @@ t.test('stop() ends a load at its next chunk and leaves the filter answering "ma
   t.notOk(filter.ready);
   t.ok(filter.mayContain(randomUUID()));
 });
+
+t.test('a filter saved at shutdown comes back only for the same satellite and report sequence, once', async (t) => {
+  const { tempDir } = await import('../../helpers/tmp.ts');
+  const { existsSync, writeFileSync, statSync } = await import('node:fs');
+  const path = (await import('node:path')).default;
+  const file = path.join(tempDir(t), 'report-ids.bloom');
+  const stored = Array.from({ length: 1000 }, () => randomUUID());
+  const filter = new ReportIdFilter();
+  t.equal(await filter.save(file, { satelliteId: 'sat_a', reportSeq: 1000 }), false, 'a filter not yet filled is not saved');
+  await filter.load(await storeWith(stored));
+  t.equal(await filter.save(file, { satelliteId: 'sat_a', reportSeq: 1000 }), true);
+  t.equal(statSync(file).mode & 0o777, 0o600);
+
+  const back = new ReportIdFilter();
+  t.equal(await back.restore(file, { satelliteId: 'sat_a', reportSeq: 1000 }), true);
+  t.ok(back.ready);
+  t.ok(stored.every((id) => back.mayContain(id)), 'every stored id is in the filter taken back');
+  t.notOk(existsSync(file), 'the file is used once: a crash later cannot bring back a stale filter');
+  t.equal(await new ReportIdFilter().restore(file, { satelliteId: 'sat_a', reportSeq: 1000 }), false, 'no file: no filter');
+
+  for (const [what, cover] of [
+    ['a report arrived after it was saved', { satelliteId: 'sat_a', reportSeq: 1001 }],
+    ['another satellite', { satelliteId: 'sat_b', reportSeq: 1000 }],
+  ] as const) {
+    await filter.save(file, { satelliteId: 'sat_a', reportSeq: 1000 });
+    const other = new ReportIdFilter();
+    t.equal(await other.restore(file, cover), false, what);
+    t.notOk(other.ready, `${what}: filled by a scan instead`);
+    t.notOk(existsSync(file));
+  }
+  writeFileSync(file, '{"format":"outpost.report-ids/1"}\ngarbage');
+  t.equal(await new ReportIdFilter().restore(file, { satelliteId: 'sat_a', reportSeq: 1000 }), false, 'a damaged file is ignored');
+});
