@@ -59,9 +59,14 @@ export class LevelStore implements Store {
     // encodes each operation at several microseconds apiece, a chained put hands the strings
     // straight to LevelDB's write batch (ingest writes four records a report).
     const b = this.#db.batch();
-    for (const op of ops) {
-      if (op.type === 'put') b.put(op.key, JSON.stringify(op.value));
-      else b.del(op.key);
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') b.put(op.key, JSON.stringify(op.value));
+        else b.del(op.key);
+      }
+    } catch (err) {
+      await b.close(); // a value that cannot be encoded: nothing is written
+      throw err;
     }
     await b.write({ sync: opts.sync ?? false });
   }

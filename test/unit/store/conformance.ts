@@ -29,6 +29,14 @@ export function storeConformance(t: Test, name: string, make: (t: Test) => Promi
     await s.batch([]);
   });
 
+  t.test(`${name}: a batch with a value that cannot be encoded writes nothing`, async (t) => {
+    const s = await make(t);
+    await t.rejects(s.batch([{ type: 'put', key: 'ok', value: 1 }, { type: 'put', key: 'bad', value: 10n }]));
+    t.equal(await s.get('ok'), undefined);
+    await s.batch([{ type: 'put', key: 'after', value: 2 }], { sync: true });
+    t.equal(s.getSync('after'), 2, 'the store still works');
+  });
+
   t.test(`${name}: iterate walks a range in key order, reverse and limited`, async (t) => {
     const s = await make(t);
     await s.batch(['p!3', 'p!1', 'q!1', 'p!2', 'o!9'].map((key) => ({ type: 'put' as const, key, value: key })));
