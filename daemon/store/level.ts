@@ -16,7 +16,7 @@ export class StoreLockedError extends Error {
  * bound those pages at ~64 MiB whatever the size of the database; the price is that random reads
  * in a large database reopen tables more often (see README, Benchmarks).
  */
-const LEVEL_OPTIONS = { maxOpenFiles: 74, maxFileSize: 1024 * 1024 } as const;
+export const LEVEL_OPTIONS = { maxOpenFiles: 74, maxFileSize: 1024 * 1024 } as const;
 
 export class LevelStore implements Store {
   readonly #db: Level<string, string>;
