@@ -7,7 +7,7 @@ import { DAY_MS } from './clock.ts';
 import type { Actor, DomainContext } from './context.ts';
 import { journalDeviceChange } from './device-journal.ts';
 import { recordEvent } from './events.ts';
-import type { Alert, Severity } from './exchange/alerts.ts';
+import type { AlertView, Severity } from './alerts.ts';
 import type { DeviceRecord, SatelliteRecord } from './types.ts';
 
 /** When the registration lapses, or null when it cannot (not registered). */
@@ -26,7 +26,7 @@ export function warnLevels(warnDays: readonly number[]): Array<{ days: number; s
   }));
 }
 
-export function lapseAlerts(ctx: DomainContext, now: Date): Alert[] {
+export function lapseAlerts(ctx: DomainContext, now: Date): AlertView[] {
   const { registration, lastCloudContact } = ctx.state.satellite;
   if (registration === 'lapsed') {
     return [

@@ -2,26 +2,15 @@
 // syncs fail, `sync-overdue` when a registered satellite has not reached the cloud for more than
 // exchange.overdueDays. Derived on every read from the bookkeeping and the clock.
 import { DAY_MS } from '../clock.ts';
+import type { AlertView } from '../alerts.ts';
 import type { DomainContext } from '../context.ts';
 import type { SyncRecord } from './book.ts';
-
-export type Severity = 'info' | 'warning' | 'critical';
-
-/** An alert as GET /api/alerts answers it (SPEC §4). */
-export interface Alert {
-  type: string;
-  severity: Severity;
-  virtualAccount: { id: string; path: string } | null;
-  entitlement: string | null;
-  since: string;
-  message: string;
-}
 
 /** A run of failures this long turns `sync-failing` from warning to critical. */
 export const SYNC_FAILING_CRITICAL = 5;
 
-export function syncAlerts(ctx: DomainContext, sync: SyncRecord, now: Date): Alert[] {
-  const alerts: Alert[] = [];
+export function syncAlerts(ctx: DomainContext, sync: SyncRecord, now: Date): AlertView[] {
+  const alerts: AlertView[] = [];
   if (sync.failures > 0 && sync.lastError) {
     alerts.push({
       type: 'sync-failing',

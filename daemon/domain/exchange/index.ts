@@ -16,7 +16,8 @@ import { OutpostError, type ErrorCode } from '../../errors.ts';
 import { keys } from '../../store/index.ts';
 import type { AckLedger } from '../acks.ts';
 import type { Actor, DomainContext } from '../context.ts';
-import { syncAlerts, type Alert } from './alerts.ts';
+import type { AlertView } from '../alerts.ts';
+import { syncAlerts } from './alerts.ts';
 import { applyCloudBundle, type CloudKind, type ImportResult } from './apply.ts';
 import { ExchangeBook, type SyncRecord } from './book.ts';
 import { ExchangeLock } from './lock.ts';
@@ -25,7 +26,6 @@ import { dropAcknowledged } from './queue.ts';
 import { writeRegistrationRequest } from './registration.ts';
 import { writeSatelliteReport, type ExportResult } from './report.ts';
 
-export type { Alert } from './alerts.ts';
 export type { ImportResult } from './apply.ts';
 export type { ExportResult } from './report.ts';
 export { ExchangeBook } from './book.ts';
@@ -304,7 +304,7 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
     },
 
     /** `sync-failing` and `sync-overdue` (SPEC §7), for GET /api/alerts. */
-    syncAlerts(now: Date): Alert[] {
+    syncAlerts(now: Date): AlertView[] {
       return syncAlerts(ctx, book.sync, now);
     },
   };

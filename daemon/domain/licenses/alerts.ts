@@ -1,12 +1,12 @@
 // License alerts (SPEC §7): expiring, expired and insufficient pools, and lines that landed in
 // Default because their VA was null or unknown. Derived anew from pools on every read.
-
+import type { Severity } from '../alerts.ts';
 import { EXPIRING_DAYS } from './pool-index.ts';
 import { DAY_MS, parseIso, toIso, toMs, type Instant } from './time.ts';
 import type { HoldingView, PoolView, UnknownVaNote } from './types.ts';
 
 export type LicenseAlertType = 'expiring' | 'expired' | 'insufficient' | 'unknown-virtual-account';
-export type Severity = 'info' | 'warning' | 'critical';
+export type { Severity };
 
 /** The SPEC §4 alert with the VA as an id; the caller adds the path. */
 export interface LicenseAlert {
