@@ -1,5 +1,6 @@
 // Prometheus metrics, in a registry of their own (no global state). VAs are labelled by id.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PoolView } from './domain/licenses/index.ts';
 
 export function createMetrics(sources: { devices: () => { registered: number; deregistered: number }; queueDepth: () => number }) {
   const registry = new Registry();
@@ -55,14 +56,7 @@ export function createMetrics(sources: { devices: () => { registered: number; de
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** A pool as the gauges read it: VA by id. */
-export interface PoolFigures {
-  vaId: string | null;
-  entitlement: string;
-  purchased: number;
-  reserved: number;
-  inUse: number;
-  available: number;
-}
+export type PoolFigures = Pick<PoolView, 'vaId' | 'entitlement' | 'purchased' | 'reserved' | 'inUse' | 'available'>;
 
 /**
  * License gauges in `registry`: `outpost_alerts{type,severity}` (standing alerts of every

@@ -54,16 +54,8 @@ export interface SnapshotSummary {
   landedInDefault: number;
 }
 
-export interface PoolJson {
-  virtualAccount: { id: string; path: string } | null;
-  entitlement: string;
-  purchased: number;
-  reserved: number;
-  inUse: number;
-  available: number;
-  status: 'ok' | 'insufficient';
-  flags: Array<'expiring' | 'expired'>;
-}
+/** A SPEC §4 pool as the API answers it: the VA with its path. */
+export type PoolJson = Omit<PoolView, 'vaId'> & { virtualAccount: { id: string; path: string } | null };
 
 export interface ReservationJson {
   reservationId: string;
