@@ -1,14 +1,8 @@
 // Which VAs a list covers: `?va=` (an id or a path) alone or with the VAs nested below it
 // (`&nested=true`), always within what the caller may see. Shared by pools, devices,
 // reservations and report files so they all scope the same way.
-import { OutpostError } from '../errors.ts';
 import type { Access, Action, Principal } from './access.ts';
 import type { State } from './state.ts';
-
-/** 403 unless the caller may do `action` in at least one VA. */
-export function requireSomewhere(access: Access, p: Principal, action: Action): void {
-  if (!access.mayAtAll(p, action)) throw new OutpostError('FORBIDDEN', 'Your role does not allow this.');
-}
 
 /**
  * The VA ids a list may show, or null for every VA. Without `va`: the caller's scope for
@@ -16,7 +10,7 @@ export function requireSomewhere(access: Access, p: Principal, action: Action): 
  * the VAs below it.
  */
 export function listScope(state: State, access: Access, p: Principal, action: Action, va?: string, nested = false): Set<string> | null {
-  requireSomewhere(access, p, action);
+  access.requireSome(p, action);
   if (va === undefined) return access.scope(p, action);
   const target = state.resolveVa(va);
   access.require(p, action, target.id);

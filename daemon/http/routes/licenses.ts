@@ -4,7 +4,7 @@ import type { Access } from '../../domain/access.ts';
 import { actorOf } from '../../domain/access.ts';
 import type { Licensing, PoolJson } from '../../domain/licensing/index.ts';
 import type { State } from '../../domain/state.ts';
-import { listScope, requireSomewhere } from '../../domain/va-scope.ts';
+import { listScope } from '../../domain/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { pageParams, paginate } from '../pagination.ts';
@@ -26,7 +26,7 @@ export function licenseRoutes(deps: { licensing: Licensing; access: Access; stat
       const { limit, cursor } = pageParams(ctx);
       const now = deps.clock();
       if (query.va === 'all') {
-        requireSomewhere(access, p, 'license.read');
+        access.requireSome(p, 'license.read');
         const items = licensing.sum(now, access.scope(p, 'license.read')).map(licensing.poolJson);
         ctx.body = paginate(items, (i) => i.entitlement, limit, cursor);
         return;
@@ -41,7 +41,7 @@ export function licenseRoutes(deps: { licensing: Licensing; access: Access; stat
 
     router.post('/api/licenses/transfer', async (ctx) => {
       const p = ctx.state.principal;
-      requireSomewhere(access, p, 'license.write');
+      access.requireSome(p, 'license.write');
       const body = await readJson(ctx, ADMIN_BODY_LIMIT);
       ctx.status = 201;
       ctx.body = await licensing.transfer(body, actorOf(p), (vaId) => access.require(p, 'license.write', vaId));

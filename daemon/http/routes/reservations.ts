@@ -5,7 +5,7 @@ import type { Access } from '../../domain/access.ts';
 import { actorOf } from '../../domain/access.ts';
 import type { Licensing } from '../../domain/licensing/index.ts';
 import type { State } from '../../domain/state.ts';
-import { listScope, requireSomewhere } from '../../domain/va-scope.ts';
+import { listScope } from '../../domain/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { pageParams, paginate } from '../pagination.ts';
@@ -43,7 +43,7 @@ export function reservationRoutes(deps: { licensing: Licensing; access: Access; 
 
     router.post('/api/reservations', async (ctx) => {
       const p = ctx.state.principal;
-      requireSomewhere(access, p, 'license.write');
+      access.requireSome(p, 'license.write');
       const body = await readJson(ctx, ADMIN_BODY_LIMIT);
       ctx.status = 201;
       ctx.body = await licensing.reserve(body, actorOf(p), (vaId) => access.require(p, 'license.write', vaId));
