@@ -49,10 +49,6 @@ export class LevelStore implements Store {
     return decode<T>(this.#db.getSync(key));
   }
 
-  async getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
-    return (await this.#db.getMany(keys)).map((v) => decode<T>(v));
-  }
-
   async batch(ops: BatchOp[], opts: { sync?: boolean } = {}): Promise<void> {
     if (ops.length === 0) return;
     // A chained batch, values encoded here: abstract-level's array batch clones, checks and

@@ -22,9 +22,6 @@ export class MemoryStore implements Store {
     const v = this.#data.get(key);
     return v === undefined ? undefined : (JSON.parse(v) as T);
   }
-  async getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
-    return Promise.all(keys.map((k) => this.get<T>(k)));
-  }
   async batch(ops: BatchOp[], _opts?: { sync?: boolean }): Promise<void> {
     this.#check();
     const encoded = ops.map((op) => (op.type === 'put' ? { ...op, json: JSON.stringify(op.value) } : op));

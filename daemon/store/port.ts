@@ -18,7 +18,6 @@ export interface Store {
   open(): Promise<void>;
   close(): Promise<void>;
   get<T = unknown>(key: string): Promise<T | undefined>;
-  getMany<T = unknown>(keys: string[]): Promise<Array<T | undefined>>;
   /**
    * Reads one key on the calling thread, without a round trip through the thread pool. For the
    * writer's transactions, whose reads are a few keys that LevelDB answers from its memtable,
