@@ -2,7 +2,7 @@
 import { ApiError, post } from '../api.ts';
 import { field, form, input } from '../components/form.ts';
 import { notice } from '../components/notice.ts';
-import { h, mount } from '../dom.ts';
+import { h, mount, type Child } from '../dom.ts';
 import { InputError } from '../messages.ts';
 import type { Me } from '../types.ts';
 
@@ -28,21 +28,13 @@ export function renderLogin(root: HTMLElement, opts: { message?: string; onLogge
       opts.onLoggedIn();
     },
   });
-  mount(
+  mountCard(
     root,
-    h(
-      'main',
-      { class: 'login', id: 'main', tabindex: '-1' },
-      h(
-        'div',
-        { class: 'card login-card' },
-        h('h1', null, 'Outpost'),
-        h('p', { class: 'muted' }, 'Smart-licensing satellite — log in to the dashboard.'),
-        opts.message ? notice('info', opts.message) : null,
-        f,
-        h('p', { class: 'hint' }, 'First start: the user is admin, and its one-time password is in the file initial-admin-password in the data directory.'),
-      ),
-    ),
+    h('h1', null, 'Outpost'),
+    h('p', { class: 'muted' }, 'Smart-licensing satellite — log in to the dashboard.'),
+    opts.message ? notice('info', opts.message) : null,
+    f,
+    h('p', { class: 'hint' }, 'First start: the user is admin, and its one-time password is in the file initial-admin-password in the data directory.'),
   );
   username.focus();
 }
@@ -77,19 +69,16 @@ export function passwordForm(me: Me, opts: { onChanged: () => void; forced: bool
 export function renderForcedPasswordChange(root: HTMLElement, me: Me, opts: { onChanged: () => void; onLogout: () => void }): void {
   const logout = h('button', { type: 'button', class: 'link' }, 'Log out');
   logout.addEventListener('click', opts.onLogout);
-  mount(
+  mountCard(
     root,
-    h(
-      'main',
-      { class: 'login', id: 'main', tabindex: '-1' },
-      h(
-        'div',
-        { class: 'card login-card' },
-        h('h1', null, 'Choose a new password'),
-        notice('warning', `Welcome, ${me.username}. Your password was set by someone else (or is the one-time password of the first start): choose your own before going on.`),
-        passwordForm(me, { forced: true, onChanged: opts.onChanged, extra: [logout] }),
-      ),
-    ),
+    h('h1', null, 'Choose a new password'),
+    notice('warning', `Welcome, ${me.username}. Your password was set by someone else (or is the one-time password of the first start): choose your own before going on.`),
+    passwordForm(me, { forced: true, onChanged: opts.onChanged, extra: [logout] }),
   );
   root.querySelector('input')?.focus();
+}
+
+/** The page of one centred card, shown without the navigation (login, forced password change). */
+function mountCard(root: HTMLElement, ...children: Child[]): void {
+  mount(root, h('main', { class: 'login', id: 'main', tabindex: '-1' }, h('div', { class: 'card login-card' }, ...children)));
 }
