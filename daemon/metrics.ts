@@ -1,6 +1,6 @@
 // Prometheus metrics, in a registry of their own (no global state). VAs are labelled by id.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PoolView } from './domain/licenses/index.ts';
+import type { PoolView } from './domain/licenses/core/index.ts';
 
 export function createMetrics(sources: { devices: () => { registered: number; deregistered: number }; queueDepth: () => number }) {
   const registry = new Registry();

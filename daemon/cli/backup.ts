@@ -3,7 +3,7 @@
 import { mkdir, readdir, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { KEY_FILE } from '../domain/identity.ts';
+import { KEY_FILE } from '../domain/satellite/identity.ts';
 import { LevelStore, type BatchOp } from '../store/index.ts';
 import { CliError } from './output.ts';
 import type { Verb } from './verbs.ts';

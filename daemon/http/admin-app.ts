@@ -3,7 +3,7 @@
 import Koa, { type Context } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
-import type { Principal } from '../domain/access.ts';
+import type { Principal } from '../domain/access/roles.ts';
 import type { Metrics } from '../metrics.ts';
 import { errorMiddleware } from './errors.ts';
 import { healthRoute, type Health } from './health.ts';

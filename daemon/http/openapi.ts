@@ -2,14 +2,14 @@
 // API (device listener), served at GET /api/openapi.json. Request bodies come from the same zod
 // schemas the routes validate with; a test fails when a served route is missing here.
 import { z } from 'zod';
-import { patchAccountBody } from '../domain/account.ts';
-import { loginBody } from '../domain/auth.ts';
-import { registerBody } from '../domain/devices.ts';
-import { reportPayload } from '../domain/ingest.ts';
-import { createTagBody } from '../domain/tags.ts';
-import { createTokenBody } from '../domain/tokens.ts';
-import { createUserBody, passwordBody, patchUserBody } from '../domain/users.ts';
-import { createVaBody, patchVaBody } from '../domain/virtual-accounts.ts';
+import { patchAccountBody } from '../domain/accounts/account.ts';
+import { loginBody } from '../domain/access/auth.ts';
+import { registerBody } from '../domain/devices/registration.ts';
+import { reportPayload } from '../domain/reports/ingest.ts';
+import { createTagBody } from '../domain/accounts/tags.ts';
+import { createTokenBody } from '../domain/devices/tokens.ts';
+import { createUserBody, passwordBody, patchUserBody } from '../domain/access/users.ts';
+import { createVaBody, patchVaBody } from '../domain/accounts/virtual-accounts.ts';
 import { ERROR_STATUS, type ErrorCode } from '../errors.ts';
 
 type Schema = Record<string, unknown>;

@@ -2,9 +2,9 @@
 // every session request passes: a state-changing request must come from the dashboard's own
 // origin, and a user who must change their password may do nothing else first.
 import type { Context } from 'koa';
-import type { Principal } from '../domain/access.ts';
-import type { Sessions } from '../domain/sessions.ts';
-import type { State } from '../domain/state.ts';
+import type { Principal } from '../domain/access/roles.ts';
+import type { Sessions } from '../domain/access/sessions.ts';
+import type { State } from '../domain/satellite/state.ts';
 import { OutpostError } from '../errors.ts';
 
 export const SESSION_COOKIE = 'outpost_session';

@@ -1,7 +1,7 @@
 // The license workspace's jobs for the satellite's schedule (the exchange adds its sync and
 // lapse jobs beside them in daemon/satellite.ts). Bodies live one per file.
-import type { DomainContext } from '../domain/context.ts';
-import type { Licensing } from '../domain/licensing/index.ts';
+import type { DomainContext } from '../domain/satellite/context.ts';
+import type { Licensing } from '../domain/licenses/workspace/index.ts';
 import { checkLicenseAlerts } from './license-alerts.ts';
 import type { Job } from './schedule.ts';
 import { deregisterSilentDevices } from './silent-devices.ts';

@@ -1,8 +1,8 @@
 // The daily lapse check (SPEC §7), also run once at start-up: lapses the registration when its
 // time is up. The clock is the satellite's, so tests move time without waiting.
 import type { Logger } from 'pino';
-import type { Clock } from '../domain/clock.ts';
-import type { Lapse } from '../domain/lapse.ts';
+import type { Clock } from '../domain/satellite/clock.ts';
+import type { Lapse } from '../domain/satellite/lapse.ts';
 
 export function lapseJob(deps: { lapse: Lapse; clock: Clock; log: Logger }): () => Promise<void> {
   return async () => {

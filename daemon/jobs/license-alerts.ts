@@ -1,10 +1,10 @@
 // Daily: recomputes the license alerts (expiry flags move with time alone) and writes an event
 // for each alert raised, cleared or changed in severity since the last check; the standing
 // list is kept so `since` survives a restart.
-import type { DomainContext } from '../domain/context.ts';
-import { recordEvent } from '../domain/events.ts';
-import type { LicenseAlert } from '../domain/licenses/index.ts';
-import type { Licensing } from '../domain/licensing/index.ts';
+import type { DomainContext } from '../domain/satellite/context.ts';
+import { recordEvent } from '../domain/satellite/events.ts';
+import type { LicenseAlert } from '../domain/licenses/core/index.ts';
+import type { Licensing } from '../domain/licenses/workspace/index.ts';
 import { keys } from '../store/index.ts';
 
 /** What identifies an alert across checks (its message changes with the days left). */

@@ -1,10 +1,10 @@
 // The daily retention run (SPEC §2), also run once at start-up: prunes acknowledged reports and
-// old events (domain/retention.ts) at the injected clock's `now`, logs one line with the counts
+// old events (domain/reports/retention.ts) at the injected clock's `now`, logs one line with the counts
 // and the time it took, and counts what went for /metrics. Runs never overlap; stop() ends a run
 // between two writes, so shutdown is not held up by a large prune.
 import type { Logger } from 'pino';
-import type { Clock } from '../domain/clock.ts';
-import type { PruneResult, Retention } from '../domain/retention.ts';
+import type { Clock } from '../domain/satellite/clock.ts';
+import type { PruneResult, Retention } from '../domain/reports/retention.ts';
 
 export interface RetentionJob {
   /** The body for the job table: one run now, or the run already going. */

@@ -1,11 +1,11 @@
 // Daily: deregisters devices that have not reported for 365 days (SPEC §7), counting from
 // their registration when they never reported. One event per device, actor `system`, and one
 // devices.ndjson journal entry, so the cloud hears of it.
-import { DAY_MS } from '../domain/clock.ts';
-import type { DomainContext } from '../domain/context.ts';
-import { journalDeviceChange } from '../domain/device-journal.ts';
-import { recordEvent } from '../domain/events.ts';
-import type { DeviceRecord, LatestUsage } from '../domain/types.ts';
+import { DAY_MS } from '../domain/satellite/clock.ts';
+import type { DomainContext } from '../domain/satellite/context.ts';
+import { journalDeviceChange } from '../domain/devices/device-journal.ts';
+import { recordEvent } from '../domain/satellite/events.ts';
+import type { DeviceRecord, LatestUsage } from '../domain/satellite/records.ts';
 import { keys } from '../store/index.ts';
 
 export const SILENT_DAYS = 365;

@@ -4,7 +4,7 @@
 // with it.
 import type { Logger } from 'pino';
 import { retryDelay, type BackoffOptions } from '../../exchange/transport.ts';
-import type { Actor } from '../domain/context.ts';
+import type { Actor } from '../domain/satellite/context.ts';
 import { isRetryable, type Exchange, type SyncResult } from '../domain/exchange/index.ts';
 
 export interface SyncJob {

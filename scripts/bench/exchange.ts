@@ -30,10 +30,10 @@ import { generateSigningKey, jwksOf, exportPrivateJwk, importPrivateKey, publicJ
 import type { JWK } from 'jose';
 import { loadConfig } from '../../daemon/config/index.ts';
 import { openSatellite, type Satellite } from '../../daemon/satellite.ts';
-import { createDevices } from '../../daemon/domain/devices.ts';
-import { createTokens } from '../../daemon/domain/tokens.ts';
+import { createDevices } from '../../daemon/domain/devices/registration.ts';
+import { createTokens } from '../../daemon/domain/devices/tokens.ts';
 import { keys, LevelStore, type BatchOp } from '../../daemon/store/index.ts';
-import type { QueuedReport, StoredReport } from '../../daemon/domain/types.ts';
+import type { QueuedReport, StoredReport } from '../../daemon/domain/satellite/records.ts';
 import { fmt, median } from './lib.ts';
 
 const SELF = fileURLToPath(import.meta.url);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { keys } from '../../daemon/store/keys.ts';
 import { LevelStore, type BatchOp } from '../../daemon/store/index.ts';
-import type { DeviceRecord, LatestUsage, QueuedReport, StoredReport, VirtualAccount } from '../../daemon/domain/types.ts';
+import type { DeviceRecord, LatestUsage, QueuedReport, StoredReport, VirtualAccount } from '../../daemon/domain/satellite/records.ts';
 import { fmt, median, rssMb, startOutpost } from './lib.ts';
 
 async function fill(dataDir: string, devices: number, reports: number): Promise<void> {

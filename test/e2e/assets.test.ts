@@ -109,7 +109,7 @@ t.test('app.js takes of the daemon only the role table: its API types are import
   t.same(
     inputs.filter((f) => !f.startsWith('web-ui/src/')),
     // session.ts shares the role table with the API (access.ts, which throws OutpostError).
-    ['daemon/domain/access.ts', 'daemon/errors.ts'],
+    ['daemon/domain/access/roles.ts', 'daemon/errors.ts'],
     'no other daemon module, and no package, reaches the browser',
   );
 });

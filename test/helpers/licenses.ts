@@ -2,9 +2,9 @@
 // lines, a store dump for "nothing changed" checks, and simulated devices that report usage.
 import { randomUUID } from 'node:crypto';
 import { keys } from '../../daemon/store/index.ts';
-import { newId } from '../../daemon/domain/ids.ts';
-import type { VirtualAccount } from '../../daemon/domain/types.ts';
-import type { Line } from '../../daemon/domain/licenses/index.ts';
+import { newId } from '../../daemon/domain/satellite/ids.ts';
+import type { VirtualAccount } from '../../daemon/domain/satellite/records.ts';
+import type { Line } from '../../daemon/domain/licenses/core/index.ts';
 import { createToken, postReport, registerDevice } from './devices.ts';
 import type { TestSatellite } from './satellite.ts';
 

@@ -4,9 +4,9 @@
 // route that has no row here (add the row with the route).
 import t from 'tap';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
-import { encodeRequestCode } from '../../daemon/domain/licenses/index.ts';
-import { ACCOUNT_WIDE, ACTIONS, ROLE_ACTIONS, ROLES, type Action } from '../../daemon/domain/access.ts';
-import type { DeviceRecord, Role } from '../../daemon/domain/types.ts';
+import { encodeRequestCode } from '../../daemon/domain/licenses/core/index.ts';
+import { ACCOUNT_WIDE, ACTIONS, ROLE_ACTIONS, ROLES, type Action } from '../../daemon/domain/access/roles.ts';
+import type { DeviceRecord, Role } from '../../daemon/domain/satellite/records.ts';
 import { keys } from '../../daemon/store/index.ts';
 import { startSatellite, type Answer, type TestSatellite } from '../helpers/satellite.ts';
 import { control } from '../helpers/control.ts';

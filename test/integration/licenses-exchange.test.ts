@@ -5,7 +5,7 @@ import t from 'tap';
 import path from 'node:path';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { openBundle, publicJwkOf } from '../../exchange/bundle/index.ts';
-import { encodeRequestCode } from '../../daemon/domain/licenses/index.ts';
+import { encodeRequestCode } from '../../daemon/domain/licenses/core/index.ts';
 import { control } from '../helpers/control.ts';
 import { createToken, registerDevice } from '../helpers/devices.ts';
 import { deregisterSilentDevices } from '../../daemon/jobs/index.ts';

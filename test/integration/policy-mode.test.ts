@@ -3,7 +3,7 @@ import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { keys } from '../../daemon/store/index.ts';
-import { okpThumbprint } from '../../daemon/domain/policy.ts';
+import { okpThumbprint } from '../../daemon/domain/devices/policy.ts';
 import { startSatellite, http, type TestSatellite } from '../helpers/satellite.ts';
 import { control } from '../helpers/control.ts';
 import { createToken, registerDevice, report } from '../helpers/devices.ts';

@@ -2,7 +2,7 @@
 // request codes in, authorization codes verified against GET /v1/keys, return codes back.
 import t, { type Test } from 'tap';
 import { CompactSign, compactVerify, createLocalJWKSet, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { encodeRequestCode } from '../../daemon/domain/licenses/index.ts';
+import { encodeRequestCode } from '../../daemon/domain/licenses/core/index.ts';
 import { control } from '../helpers/control.ts';
 import { applyLines, byPool, deviceWithUsage, dumpStore, ensureVa, line } from '../helpers/licenses.ts';
 import { http, startSatellite, type TestSatellite } from '../helpers/satellite.ts';

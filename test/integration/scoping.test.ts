@@ -1,8 +1,8 @@
 // License work seen by VA-scoped users and by roles without license rights, through real
 // sessions on the admin listener.
 import t, { type Test } from 'tap';
-import type { Principal } from '../../daemon/domain/access.ts';
-import type { Role } from '../../daemon/domain/types.ts';
+import type { Principal } from '../../daemon/domain/access/roles.ts';
+import type { Role } from '../../daemon/domain/satellite/records.ts';
 import { userClient } from '../helpers/admin.ts';
 import { control } from '../helpers/control.ts';
 import { applyLines, byPool, deviceWithUsage, dumpStore, ensureVa, line } from '../helpers/licenses.ts';

@@ -2,7 +2,7 @@
 // refused requests that leave the store and the event log as they were.
 import t from 'tap';
 import { keys } from '../../daemon/store/index.ts';
-import { createVirtualAccounts } from '../../daemon/domain/virtual-accounts.ts';
+import { createVirtualAccounts } from '../../daemon/domain/accounts/virtual-accounts.ts';
 import { startSatellite, type TestSatellite } from '../helpers/satellite.ts';
 import { control } from '../helpers/control.ts';
 import { createToken, registerDevice } from '../helpers/devices.ts';

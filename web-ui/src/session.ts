@@ -1,7 +1,7 @@
 // Who is logged in and what their roles let them do. The role table is the daemon's own
-// (daemon/domain/access.ts), so the dashboard hides exactly what the API would refuse; the API
+// (daemon/domain/access/roles.ts), so the dashboard hides exactly what the API would refuse; the API
 // still decides.
-import { ROLE_ACTIONS, type Action } from '../../daemon/domain/access.ts';
+import { ROLE_ACTIONS, type Action } from '../../daemon/domain/access/roles.ts';
 import type { Me, VaRef } from './types.ts';
 
 export type { Action };

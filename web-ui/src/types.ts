@@ -4,21 +4,21 @@
 // with `import type`; the inline form `import { type X }` keeps the module as a side-effect import
 // under verbatimModuleSyntax, and one such line pulls the store and LevelDB into app.js
 // (test/e2e/assets.test.ts checks what the bundle is made of).
-import type { RegistrationState } from '../../daemon/domain/types.ts';
-import type { StatusReader } from '../../daemon/domain/status.ts';
-import type { UserView } from '../../daemon/domain/users.ts';
+import type { RegistrationState } from '../../daemon/domain/satellite/records.ts';
+import type { StatusReader } from '../../daemon/domain/satellite/status.ts';
+import type { UserView } from '../../daemon/domain/access/users.ts';
 
-export type { AccountView as Account } from '../../daemon/domain/account.ts';
-export type { AlertView as Alert } from '../../daemon/domain/alerts.ts';
-export type { DeviceJson as Device } from '../../daemon/domain/device-admin.ts';
-export type { EventView as OutpostEvent } from '../../daemon/domain/event-log.ts';
+export type { AccountView as Account } from '../../daemon/domain/accounts/account.ts';
+export type { AlertView as Alert } from '../../daemon/domain/alerts/alerts.ts';
+export type { DeviceJson as Device } from '../../daemon/domain/devices/device-admin.ts';
+export type { EventView as OutpostEvent } from '../../daemon/domain/satellite/event-log.ts';
 export type { ImportResult, SyncResult, SyncStatus } from '../../daemon/domain/exchange/index.ts';
-export type { LicenseCount } from '../../daemon/domain/licenses/types.ts';
-export type { PoolJson as Pool, ReservationJson as Reservation, TransferExport as Transfer } from '../../daemon/domain/licensing/index.ts';
-export type { TokenView as Token } from '../../daemon/domain/tokens.ts';
-export type { Role } from '../../daemon/domain/types.ts';
-export type { UserView as User } from '../../daemon/domain/users.ts';
-export type { VaView as VirtualAccount } from '../../daemon/domain/virtual-accounts.ts';
+export type { LicenseCount } from '../../daemon/domain/licenses/core/types.ts';
+export type { PoolJson as Pool, ReservationJson as Reservation, TransferExport as Transfer } from '../../daemon/domain/licenses/workspace/index.ts';
+export type { TokenView as Token } from '../../daemon/domain/devices/tokens.ts';
+export type { Role } from '../../daemon/domain/satellite/records.ts';
+export type { UserView as User } from '../../daemon/domain/access/users.ts';
+export type { VaView as VirtualAccount } from '../../daemon/domain/accounts/virtual-accounts.ts';
 export type { Page } from '../../daemon/http/pagination.ts';
 
 /** GET /api/status: what `outpost status --json` prints. */

@@ -6,12 +6,12 @@ import { BundleError, cloudBundleOrder, expectKind, expectSatellite } from '../.
 import type { EntitlementRecord, RevocationRecord, VerifiedBundle } from '../../../exchange/bundle/index.ts';
 import type { Tx } from '../../store/index.ts';
 import { keys } from '../../store/index.ts';
-import type { Actor, DomainContext } from '../context.ts';
-import { journalDeviceChange } from '../device-journal.ts';
-import { recordEvent } from '../events.ts';
-import type { ReportCounts } from '../state.ts';
-import type { AckLedger, AckRange } from '../acks.ts';
-import type { AccountRecord, DeviceRecord, SatelliteRecord } from '../types.ts';
+import type { Actor, DomainContext } from '../satellite/context.ts';
+import { journalDeviceChange } from '../devices/device-journal.ts';
+import { recordEvent } from '../satellite/events.ts';
+import type { ReportCounts } from '../satellite/state.ts';
+import type { AckLedger, AckRange } from '../reports/acks.ts';
+import type { AccountRecord, DeviceRecord, SatelliteRecord } from '../satellite/records.ts';
 import type { AppliedRecord, ExchangeBook, ExchangeRecord, ExportRecord, ImportChanges } from './book.ts';
 import type { EntitlementSink, ExportSources } from './ports.ts';
 

@@ -5,7 +5,7 @@
 import type { EntitlementRecord, ReservationRecord, TransferRecord } from '../../../exchange/bundle/index.ts';
 import type { Tx } from '../../store/index.ts';
 import { keys } from '../../store/index.ts';
-import type { Actor } from '../context.ts';
+import type { Actor } from '../satellite/context.ts';
 
 export interface EntitlementSink {
   /**

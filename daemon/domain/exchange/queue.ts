@@ -2,8 +2,8 @@
 // small write; the entries below it are dead from then on (exports start above it) and are
 // deleted afterwards, a few thousand per write so device traffic is never held up.
 import { keys } from '../../store/index.ts';
-import type { AckLedger } from '../acks.ts';
-import type { DomainContext } from '../context.ts';
+import type { AckLedger } from '../reports/acks.ts';
+import type { DomainContext } from '../satellite/context.ts';
 
 export async function dropAcknowledged(ctx: DomainContext, ledger: AckLedger, chunk = 10_000): Promise<number> {
   let dropped = 0;

@@ -3,8 +3,8 @@
 // waiting is what lets the registration response in.
 import { publicJwkOf, writeBundle } from '../../../exchange/bundle/index.ts';
 import { keys } from '../../store/index.ts';
-import type { Actor, DomainContext } from '../context.ts';
-import { recordEvent } from '../events.ts';
+import type { Actor, DomainContext } from '../satellite/context.ts';
+import { recordEvent } from '../satellite/events.ts';
 import type { ExchangeBook, ExchangeRecord } from './book.ts';
 
 export async function writeRegistrationRequest(ctx: DomainContext, book: ExchangeBook, token: string, out: string, actor: Actor): Promise<void> {

@@ -5,11 +5,11 @@
 import { publicJwkOf, writeBundle } from '../../../exchange/bundle/index.ts';
 import type { BundleFileInput, UsageRecord, VirtualAccountRecord } from '../../../exchange/bundle/index.ts';
 import { keys } from '../../store/index.ts';
-import type { Actor, DomainContext } from '../context.ts';
-import { recordEvent } from '../events.ts';
-import { DEVICE_CHANGE_SEQ, type DeviceChange } from '../device-journal.ts';
-import type { AckLedger } from '../acks.ts';
-import type { QueuedReport } from '../types.ts';
+import type { Actor, DomainContext } from '../satellite/context.ts';
+import { recordEvent } from '../satellite/events.ts';
+import { DEVICE_CHANGE_SEQ, type DeviceChange } from '../devices/device-journal.ts';
+import type { AckLedger } from '../reports/acks.ts';
+import type { QueuedReport } from '../satellite/records.ts';
 import type { ExchangeBook, ExportRecord } from './book.ts';
 import type { ExportSources, Pending } from './ports.ts';
 

@@ -1,7 +1,7 @@
 // /api/account: the Smart Account's name, domain and type, and its registration state.
-import type { Access } from '../../domain/access.ts';
-import { actorOf } from '../../domain/access.ts';
-import type { Account } from '../../domain/account.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { actorOf } from '../../domain/access/roles.ts';
+import type { Account } from '../../domain/accounts/account.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 

@@ -1,10 +1,10 @@
 // GET /api/alerts: the standing alerts of every source (SPEC §7), within the caller's VAs.
 // Alerts about the whole satellite (no VA) are shown to everyone who may read licenses.
 import { z } from 'zod';
-import type { Access } from '../../domain/access.ts';
-import { alertKey, alertView, collectAlerts, type AlertSource } from '../../domain/alerts.ts';
-import type { State } from '../../domain/state.ts';
-import { listScope } from '../../domain/va-scope.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { alertKey, alertView, collectAlerts, type AlertSource } from '../../domain/alerts/alerts.ts';
+import type { State } from '../../domain/satellite/state.ts';
+import { listScope } from '../../domain/access/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { pageParams, paginate } from '../pagination.ts';
 import { flag, paging, parseQuery } from '../query.ts';

@@ -1,9 +1,9 @@
 // POST /api/devices/:id/reset-key: a user with license rights on the device's VA lets a
 // policy-mode device pin a new key (its next valid report pins it).
-import type { Access } from '../../domain/access.ts';
-import { actorOf } from '../../domain/access.ts';
-import type { PolicyMode } from '../../domain/policy.ts';
-import type { State } from '../../domain/state.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { actorOf } from '../../domain/access/roles.ts';
+import type { PolicyMode } from '../../domain/devices/policy.ts';
+import type { State } from '../../domain/satellite/state.ts';
 import { OutpostError } from '../../errors.ts';
 import type { AdminRouter } from '../admin-app.ts';
 

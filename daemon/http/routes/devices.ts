@@ -1,13 +1,13 @@
 // /api/devices: the device list (filters, sort by last report, cursor paging), deregistration,
 // moving a device to another VA and reinstating one the cloud revoked.
 import { z } from 'zod';
-import type { Access } from '../../domain/access.ts';
-import { actorOf } from '../../domain/access.ts';
-import type { DeviceAdmin, DeviceSortField } from '../../domain/device-admin.ts';
-import type { Devices } from '../../domain/devices.ts';
-import type { State } from '../../domain/state.ts';
-import { parseBody } from '../../domain/validate.ts';
-import { listScope } from '../../domain/va-scope.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { actorOf } from '../../domain/access/roles.ts';
+import type { DeviceAdmin, DeviceSortField } from '../../domain/devices/device-admin.ts';
+import type { Devices } from '../../domain/devices/registration.ts';
+import type { State } from '../../domain/satellite/state.ts';
+import { parseBody } from '../../domain/satellite/validate.ts';
+import { listScope } from '../../domain/access/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { pageParams } from '../pagination.ts';

@@ -1,10 +1,10 @@
 // GET /api/events: the audit log, newest first, paginated, filtered by type, VA and time, and
 // limited to what the caller may see (events of no VA: account-scope readers only).
 import { z } from 'zod';
-import type { Access } from '../../domain/access.ts';
-import type { EventLog } from '../../domain/event-log.ts';
-import type { State } from '../../domain/state.ts';
-import { isoTimestamp } from '../../domain/validate.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import type { EventLog } from '../../domain/satellite/event-log.ts';
+import type { State } from '../../domain/satellite/state.ts';
+import { isoTimestamp } from '../../domain/satellite/validate.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { pageParams } from '../pagination.ts';
 import { parseQuery } from '../query.ts';

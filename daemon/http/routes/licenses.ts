@@ -1,10 +1,10 @@
 // /api/licenses: pools per VA and entitlement (SPEC §6), the account-wide sum, and transfers.
 import { z } from 'zod';
-import type { Access } from '../../domain/access.ts';
-import { actorOf } from '../../domain/access.ts';
-import type { Licensing, PoolJson } from '../../domain/licensing/index.ts';
-import type { State } from '../../domain/state.ts';
-import { listScope } from '../../domain/va-scope.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { actorOf } from '../../domain/access/roles.ts';
+import type { Licensing, PoolJson } from '../../domain/licenses/workspace/index.ts';
+import type { State } from '../../domain/satellite/state.ts';
+import { listScope } from '../../domain/access/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { pageParams, paginate } from '../pagination.ts';

@@ -1,10 +1,10 @@
 // POST /api/registration: {token} registers over the network; {token, offline: true} answers
 // the registration request bundle to carry to the cloud (SPEC §4, §5).
 import { z } from 'zod';
-import type { Access } from '../../domain/access.ts';
-import { actorOf } from '../../domain/access.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { actorOf } from '../../domain/access/roles.ts';
 import type { Exchange } from '../../domain/exchange/index.ts';
-import { parseBody } from '../../domain/validate.ts';
+import { parseBody } from '../../domain/satellite/validate.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { sendBundle } from './sync.ts';

@@ -1,10 +1,10 @@
 // GET /api/reports/licenses|subscriptions|devices?format=csv|xlsx: report files of what the
 // caller may see, streamed as they are written.
 import { z } from 'zod';
-import type { Access } from '../../domain/access.ts';
-import { REPORTS, csvStream, xlsxStream, type ReportTables } from '../../domain/reports/index.ts';
-import type { State } from '../../domain/state.ts';
-import { listScope } from '../../domain/va-scope.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { REPORTS, csvStream, xlsxStream, type ReportTables } from '../report-files/index.ts';
+import type { State } from '../../domain/satellite/state.ts';
+import { listScope } from '../../domain/access/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { flag, parseQuery } from '../query.ts';
 

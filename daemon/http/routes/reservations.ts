@@ -1,11 +1,11 @@
 // /api/reservations: Specific License Reservation (SPEC §8) — list, reserve (answering the
 // signed authorization code) and return (a device's return code).
 import { z } from 'zod';
-import type { Access } from '../../domain/access.ts';
-import { actorOf } from '../../domain/access.ts';
-import type { Licensing } from '../../domain/licensing/index.ts';
-import type { State } from '../../domain/state.ts';
-import { listScope } from '../../domain/va-scope.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { actorOf } from '../../domain/access/roles.ts';
+import type { Licensing } from '../../domain/licenses/workspace/index.ts';
+import type { State } from '../../domain/satellite/state.ts';
+import { listScope } from '../../domain/access/va-scope.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { pageParams, paginate } from '../pagination.ts';

@@ -1,10 +1,10 @@
 // POST /api/login and /api/logout (no session needed: mounted as public routes on the admin
 // listener) and GET /api/me (under a session, or the control socket).
 import type Router from '@koa/router';
-import type { Auth } from '../../domain/auth.ts';
-import type { Sessions } from '../../domain/sessions.ts';
-import type { State } from '../../domain/state.ts';
-import type { UserRecord } from '../../domain/types.ts';
+import type { Auth } from '../../domain/access/auth.ts';
+import type { Sessions } from '../../domain/access/sessions.ts';
+import type { State } from '../../domain/satellite/state.ts';
+import type { UserRecord } from '../../domain/satellite/records.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { SESSION_COOKIE, checkOrigin, setSessionCookie } from '../session-auth.ts';

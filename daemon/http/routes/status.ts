@@ -1,6 +1,6 @@
 // GET /api/status: what `outpost status` prints.
-import type { Access } from '../../domain/access.ts';
-import type { StatusReader } from '../../domain/status.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import type { StatusReader } from '../../domain/satellite/status.ts';
 import type { AdminRouter } from '../admin-app.ts';
 
 export function statusRoutes(deps: { status: StatusReader; access: Access }) {

@@ -3,8 +3,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Context } from 'koa';
-import type { Access } from '../../domain/access.ts';
-import { actorOf } from '../../domain/access.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { actorOf } from '../../domain/access/roles.ts';
 import type { BundleFile, Exchange } from '../../domain/exchange/index.ts';
 import type { SyncJob } from '../../jobs/sync.ts';
 import type { AdminRouter } from '../admin-app.ts';

@@ -1,7 +1,7 @@
 // /api/tags: the tag keys VAs may use; an sa-admin defines and deletes them.
-import type { Access } from '../../domain/access.ts';
-import { actorOf } from '../../domain/access.ts';
-import type { Tags } from '../../domain/tags.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { actorOf } from '../../domain/access/roles.ts';
+import type { Tags } from '../../domain/accounts/tags.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { pageParams, paginate } from '../pagination.ts';

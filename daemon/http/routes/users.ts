@@ -1,12 +1,12 @@
 // /api/users: list, add, edit, delete, and set a password. Who may manage whom is the access
 // table's: account-scope admins manage everyone; a VA admin, users whose every role is a VA role
 // within its VAs. One's own password needs the current one; another's needs the rights over them.
-import type { Access } from '../../domain/access.ts';
-import { actorOf } from '../../domain/access.ts';
-import type { Auth } from '../../domain/auth.ts';
-import type { Users } from '../../domain/users.ts';
-import { passwordBody } from '../../domain/users.ts';
-import { parseBody } from '../../domain/validate.ts';
+import type { Access } from '../../domain/access/roles.ts';
+import { actorOf } from '../../domain/access/roles.ts';
+import type { Auth } from '../../domain/access/auth.ts';
+import type { Users } from '../../domain/access/users.ts';
+import { passwordBody } from '../../domain/access/users.ts';
+import { parseBody } from '../../domain/satellite/validate.ts';
 import { OutpostError } from '../../errors.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';

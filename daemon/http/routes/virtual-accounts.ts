@@ -1,10 +1,10 @@
 // /api/virtual-accounts: the VA tree. A VA is created with rights on its parent (the top level
 // is the account's), and renamed or deleted with rights on its parent too: a VA admin shapes
 // what lies below its VAs, never its VAs themselves.
-import type { Access, Principal } from '../../domain/access.ts';
-import { actorOf } from '../../domain/access.ts';
-import type { State } from '../../domain/state.ts';
-import type { VirtualAccounts } from '../../domain/virtual-accounts.ts';
+import type { Access, Principal } from '../../domain/access/roles.ts';
+import { actorOf } from '../../domain/access/roles.ts';
+import type { State } from '../../domain/satellite/state.ts';
+import type { VirtualAccounts } from '../../domain/accounts/virtual-accounts.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';
 import { pageParams, paginate } from '../pagination.ts';

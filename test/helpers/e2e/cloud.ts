@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
-import type { Line } from '../../../daemon/domain/licenses/types.ts';
+import type { Line } from '../../../daemon/domain/licenses/core/types.ts';
 
 export type { Line };
 

@@ -1,0 +1,271 @@
+// Users and their roles. Usernames are unique regardless of case; passwords are scrypt hashes
+// (never shown); a password set by someone else must be changed by its owner at next login.
+// Who may manage whom is the access table's (`Access.requireUser`); this module keeps the rules
+// about the records: names, limits, the last sa-admin, and an event for every change.
+import { z } from 'zod';
+import { OutpostError } from '../../errors.ts';
+import { keys } from '../../store/index.ts';
+import { ROLES, VA_ROLES, ACCOUNT_ROLES } from './roles.ts';
+import { LIMITED_USE } from '../accounts/account.ts';
+import type { Actor, DomainContext } from '../satellite/context.ts';
+import { recordEvent } from '../satellite/events.ts';
+import { newId } from '../satellite/ids.ts';
+import { hashPassword } from './passwords.ts';
+import type { Sessions } from './sessions.ts';
+import type { Role, RoleGrant, UserRecord } from '../satellite/records.ts';
+import { parseBody } from '../satellite/validate.ts';
+
+export const PASSWORD_MIN = 12;
+
+/** Letters, digits and `.`, `_`, `@`, `-`; 1–64 characters, starting with a letter or digit. */
+export const username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'expected 1–64 of A-Z, a-z, 0-9, ".", "_", "@" and "-", starting with a letter or digit');
+
+/** Names the event log uses for actors that are not users. */
+const RESERVED = new Set(['local', 'system', 'cloud']);
+
+export const password = z.string().min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`).max(1024);
+
+export const grantBody = z.strictObject({
+  role: z.enum(ROLES as [Role, ...Role[]]),
+  virtualAccountId: z.string().min(1).max(1024).nullable().optional(),
+});
+
+export const createUserBody = z.strictObject({
+  username,
+  password,
+  roles: z.array(grantBody).min(1).max(32),
+});
+
+export const patchUserBody = z.strictObject({
+  username: username.optional(),
+  roles: z.array(grantBody).min(1).max(32).optional(),
+});
+
+export const passwordBody = z.strictObject({
+  currentPassword: z.string().max(1024).optional(),
+  newPassword: password,
+});
+
+export interface UserView {
+  id: string;
+  username: string;
+  roles: Array<{ role: Role; virtualAccount: { id: string; path: string } | null }>;
+  mustChangePassword: boolean;
+  createdAt: string;
+}
+
+/** Checks a caller's rights: throws unless it may manage a user holding `roles`. */
+export type AuthorizeUser = (roles: RoleGrant[]) => void;
+
+export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
+  const { state } = ctx;
+
+  const view = (u: UserRecord): UserView => ({
+    id: u.id,
+    username: u.username,
+    roles: u.roles.map((g) => ({ role: g.role, virtualAccount: g.vaId === null ? null : state.vaRef(g.vaId) })),
+    mustChangePassword: u.mustChangePassword,
+    createdAt: u.createdAt,
+  });
+
+  /** Resolves and checks grants: VA roles name a VA, account roles do not; duplicates fold. */
+  const resolveGrants = (input: Array<z.infer<typeof grantBody>>): RoleGrant[] => {
+    const out: RoleGrant[] = [];
+    input.forEach((g, i) => {
+      const ref = g.virtualAccountId ?? null;
+      if (ACCOUNT_ROLES.has(g.role) && ref !== null) {
+        throw new OutpostError('INVALID_REQUEST', `Field "roles.${i}.virtualAccountId": ${g.role} is an account role and takes no virtual account.`);
+      }
+      if (VA_ROLES.has(g.role) && ref === null) {
+        throw new OutpostError('INVALID_REQUEST', `Field "roles.${i}.virtualAccountId" is required: ${g.role} is a virtual-account role.`);
+      }
+      const vaId = ref === null ? null : state.resolveVa(ref).id;
+      if (!out.some((o) => o.role === g.role && o.vaId === vaId)) out.push({ role: g.role, vaId });
+    });
+    return out;
+  };
+
+  /** The VA an event about a user with `roles` belongs to: their VAs' common ancestor, or null when any role is account-wide. */
+  const eventVa = (roles: RoleGrant[]): string | null => {
+    if (roles.length === 0 || roles.some((g) => g.vaId === null)) return null;
+    let common: string[] | null = null;
+    for (const g of roles) {
+      const chain: string[] = [];
+      for (let id: string | null = g.vaId; id !== null; id = state.vas.get(id)?.parentId ?? null) chain.unshift(id);
+      common = common === null ? chain : common.slice(0, commonPrefix(common, chain));
+    }
+    return common && common.length > 0 ? common[common.length - 1]! : null;
+  };
+
+  const assertVasExist = async (tx: { get: (k: string) => Promise<unknown> }, roles: RoleGrant[]) => {
+    for (const g of roles) {
+      if (g.vaId !== null && !(await tx.get(keys.va(g.vaId)))) throw new OutpostError('NOT_FOUND', `No virtual account ${JSON.stringify(g.vaId)}.`);
+    }
+  };
+
+  const isAdmin = (u: UserRecord) => u.roles.some((g) => g.role === 'sa-admin' && g.vaId === null);
+  const assertNotLastAdmin = (u: UserRecord) => {
+    if (!isAdmin(u)) return;
+    for (const other of state.users.values()) if (other.id !== u.id && isAdmin(other)) return;
+    throw new OutpostError('LAST_ADMIN', `${u.username} is the last sa-admin; make another user sa-admin first.`);
+  };
+
+  const assertNameFree = async (tx: { get: (k: string) => Promise<unknown> }, name: string, exceptId?: string) => {
+    if (RESERVED.has(name.toLowerCase())) throw new OutpostError('NAME_TAKEN', `The username ${JSON.stringify(name)} is reserved.`);
+    const holder = await tx.get(keys.username(name.toLowerCase()));
+    if (holder !== undefined && holder !== exceptId) throw new OutpostError('NAME_TAKEN', `The username ${JSON.stringify(name)} is taken.`);
+  };
+
+  return {
+    view,
+    eventVa,
+
+    get(id: string): UserRecord {
+      const u = state.users.get(id);
+      if (!u) throw new OutpostError('NOT_FOUND', `No user ${JSON.stringify(id)}.`);
+      return u;
+    },
+
+    /** The users `visible` admits, sorted by username (ignoring case). */
+    list(visible: (u: UserRecord) => boolean): UserView[] {
+      const out: UserRecord[] = [];
+      for (const u of state.users.values()) if (visible(u)) out.push(u);
+      return out.sort((a, b) => cmp(a.username.toLowerCase(), b.username.toLowerCase())).map(view);
+    },
+
+    /** POST: a user whose password the creator set, so it must be changed at first login. */
+    async create(body: unknown, actor: Actor, authorize: AuthorizeUser): Promise<UserView> {
+      const input = parseBody(createUserBody, body);
+      const roles = resolveGrants(input.roles);
+      authorize(roles);
+      const now = ctx.clock();
+      const user: UserRecord = {
+        id: newId('usr'),
+        username: input.username,
+        roles,
+        passwordHash: await hashPassword(input.password),
+        mustChangePassword: true,
+        createdAt: now.toISOString(),
+      };
+      await ctx.writer.run(
+        async (tx) => {
+          await assertNameFree(tx, user.username);
+          if (state.account.type === 'limited-use' && state.users.size >= LIMITED_USE.users) {
+            throw new OutpostError('LIMIT_REACHED', `A limited-use account holds at most ${LIMITED_USE.users} users.`);
+          }
+          await assertVasExist(tx, roles);
+          tx.put(keys.user(user.id), user);
+          tx.put(keys.username(user.username.toLowerCase()), user.id);
+          recordEvent(tx, ctx.seq, now, {
+            actor,
+            type: 'user.created',
+            vaId: eventVa(roles),
+            details: { userId: user.id, username: user.username, roles: grantsDetail(roles) },
+          });
+          tx.after(() => state.users.set(user.id, user));
+        },
+        { exclusive: true },
+      );
+      return view(user);
+    },
+
+    /** PATCH: rename and/or replace the roles. `authorize` is asked for the new roles too. */
+    async update(id: string, body: unknown, actor: Actor, authorize: AuthorizeUser): Promise<UserView> {
+      const input = parseBody(patchUserBody, body);
+      const roles = input.roles === undefined ? undefined : resolveGrants(input.roles);
+      if (roles) authorize(roles);
+      const now = ctx.clock();
+      const next = await ctx.writer.run(
+        async (tx) => {
+          const u = await tx.get<UserRecord>(keys.user(id));
+          if (!u) throw new OutpostError('NOT_FOUND', `No user ${JSON.stringify(id)}.`);
+          const next: UserRecord = { ...u };
+          const changes: Record<string, { from: unknown; to: unknown }> = {};
+          if (input.username !== undefined && input.username !== u.username) {
+            await assertNameFree(tx, input.username, u.id);
+            next.username = input.username;
+            changes.username = { from: u.username, to: input.username };
+            if (input.username.toLowerCase() !== u.username.toLowerCase()) tx.del(keys.username(u.username.toLowerCase()));
+            tx.put(keys.username(input.username.toLowerCase()), u.id);
+          }
+          if (roles && JSON.stringify(grantsDetail(roles)) !== JSON.stringify(grantsDetail(u.roles))) {
+            await assertVasExist(tx, roles);
+            if (!isAdmin({ ...u, roles })) assertNotLastAdmin(u);
+            next.roles = roles;
+            changes.roles = { from: grantsDetail(u.roles), to: grantsDetail(roles) };
+          }
+          if (Object.keys(changes).length === 0) return u;
+          tx.put(keys.user(id), next);
+          recordEvent(tx, ctx.seq, now, {
+            actor,
+            type: 'user.updated',
+            vaId: eventVa([...u.roles, ...next.roles]),
+            details: { userId: id, username: next.username, changes },
+          });
+          tx.after(() => state.users.set(id, next));
+          return next;
+        },
+        { exclusive: true },
+      );
+      return view(next);
+    },
+
+    async remove(id: string, actor: Actor): Promise<void> {
+      const now = ctx.clock();
+      await ctx.writer.run(
+        async (tx) => {
+          const u = await tx.get<UserRecord>(keys.user(id));
+          if (!u) throw new OutpostError('NOT_FOUND', `No user ${JSON.stringify(id)}.`);
+          assertNotLastAdmin(u);
+          tx.del(keys.user(id));
+          tx.del(keys.username(u.username.toLowerCase()));
+          recordEvent(tx, ctx.seq, now, { actor, type: 'user.deleted', vaId: eventVa(u.roles), details: { userId: id, username: u.username } });
+          tx.after(() => {
+            state.users.delete(id);
+            deps.sessions.endUser(id);
+          });
+        },
+        { exclusive: true },
+      );
+    },
+
+    /**
+     * Sets a user's password. `self`: the owner changed it (having proved the current one), so
+     * it need not be changed again, and the owner's other sessions end; otherwise the owner must
+     * change it at next login and all their sessions end.
+     */
+    async setPassword(id: string, newPassword: string, actor: Actor, opts: { self: boolean; keepSession?: string }): Promise<UserView> {
+      const passwordHash = await hashPassword(newPassword);
+      const now = ctx.clock();
+      const next = await ctx.writer.run(async (tx) => {
+        const u = await tx.get<UserRecord>(keys.user(id));
+        if (!u) throw new OutpostError('NOT_FOUND', `No user ${JSON.stringify(id)}.`);
+        const next: UserRecord = { ...u, passwordHash, mustChangePassword: !opts.self };
+        tx.put(keys.user(id), next);
+        recordEvent(tx, ctx.seq, now, {
+          actor,
+          type: 'user.password_changed',
+          vaId: eventVa(u.roles),
+          details: { userId: id, username: u.username, self: opts.self },
+        });
+        tx.after(() => {
+          state.users.set(id, next);
+          deps.sessions.endUser(id, opts.self ? opts.keepSession : undefined);
+        });
+        return next;
+      });
+      return view(next);
+    },
+  };
+}
+
+const grantsDetail = (roles: RoleGrant[]) => roles.map((g) => ({ role: g.role, vaId: g.vaId }));
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function commonPrefix(a: string[], b: string[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+export type Users = ReturnType<typeof createUsers>;

@@ -1,0 +1,76 @@
+// First start: the satellite record, the account, the Default VA and the initial admin.
+import { writeFile, rename } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { keys } from '../../store/index.ts';
+import type { DomainContext } from './context.ts';
+import { recordEvent } from './events.ts';
+import { newId } from './ids.ts';
+import { hashPassword, randomPassword } from '../access/passwords.ts';
+import type { AccountRecord, SatelliteRecord, UserRecord, VirtualAccount } from './records.ts';
+
+export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
+
+/** Makes what a first start needs; returns the initial password file's path when it wrote one. */
+export async function bootstrap(ctx: DomainContext): Promise<{ initialPasswordFile: string | null }> {
+  const { state, config, identity } = ctx;
+  const now = ctx.clock();
+  if (!state.satellite || !state.account || state.vas.size === 0) {
+    await ctx.writer.run((tx) => {
+      const satellite: SatelliteRecord = state.satellite ?? {
+        id: identity.id,
+        name: config.name ?? os.hostname(),
+        createdAt: now.toISOString(),
+        registration: 'unregistered',
+        lastCloudContact: null,
+        cloudAccountId: null,
+        policy: { reportIntervalHours: 24 },
+      };
+      const account: AccountRecord = state.account ?? { name: satellite.name, domain: null, type: 'customer' };
+      const fresh = state.vas.size === 0;
+      const va: VirtualAccount = { id: newId('va'), name: 'Default', parentId: null, tags: {}, createdAt: now.toISOString() };
+      tx.put(keys.satellite, satellite);
+      tx.put(keys.account, account);
+      if (fresh) {
+        tx.put(keys.va(va.id), va);
+        recordEvent(tx, ctx.seq, now, { actor: 'system', type: 'virtual-account.created', vaId: va.id, details: { path: 'Default' } });
+      }
+      tx.after(() => {
+        state.satellite = satellite;
+        state.account = account;
+        if (fresh) state.vas.set(va.id, va);
+      });
+    });
+  }
+  // A configured name wins over the one recorded at first start.
+  if (config.name && state.satellite.name !== config.name) {
+    const satellite = { ...state.satellite, name: config.name };
+    await ctx.writer.run((tx) => {
+      tx.put(keys.satellite, satellite);
+      tx.after(() => (state.satellite = satellite));
+    });
+  }
+
+  if (state.users.size > 0) return { initialPasswordFile: null };
+  // The file is written before the user: a crash in between leaves no user, and the next start
+  // writes a new password.
+  const password = randomPassword();
+  const file = path.join(config.dataDir, INITIAL_PASSWORD_FILE);
+  await writeFile(`${file}.tmp`, password + '\n', { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+  const user: UserRecord = {
+    id: newId('usr'),
+    username: 'admin',
+    roles: [{ role: 'sa-admin', vaId: null }],
+    passwordHash: await hashPassword(password),
+    mustChangePassword: true,
+    createdAt: now.toISOString(),
+  };
+  await ctx.writer.run((tx) => {
+    tx.put(keys.user(user.id), user);
+    tx.put(keys.username('admin'), user.id);
+    recordEvent(tx, ctx.seq, now, { actor: 'system', type: 'user.created', vaId: null, details: { username: 'admin', initial: true } });
+    tx.after(() => state.users.set(user.id, user));
+  });
+  return { initialPasswordFile: file };
+}
