@@ -23,11 +23,13 @@ import type { DomainContext } from './domain/satellite/context.ts';
 import { CredentialVerifier } from './domain/devices/credentials.ts';
 import { createDeviceAdmin, type DeviceAdmin } from './domain/devices/device-admin.ts';
 import { createDevices, type Devices } from './domain/devices/registration.ts';
-import { createExchange, type EntitlementSink, type Exchange, type ExportSources } from './domain/exchange/index.ts';
+import { createExchange, type EntitlementSink, type Exchange, type ExportSources } from './exchange/exchange.ts';
 import { createLapse, type Lapse } from './domain/satellite/lapse.ts';
-import { loadIdentity } from './domain/satellite/identity.ts';
+import { loadIdentity } from './files/identity-file.ts';
+import { writeInitialPassword } from './files/initial-password.ts';
 import { createIngest } from './domain/reports/ingest.ts';
-import { REPORT_IDS_FILE, ReportIdFilter } from './domain/reports/report-ids.ts';
+import { ReportIdFilter } from './domain/reports/report-ids.ts';
+import { REPORT_IDS_FILE, restoreReportIds, saveReportIds } from './files/report-ids-file.ts';
 import { openLicensing, type Licensing } from './domain/licenses/workspace/index.ts';
 import { createPolicyMode, ensurePolicyVa } from './domain/devices/policy.ts';
 import { createReportTables } from './http/report-files/index.ts';
@@ -67,7 +69,8 @@ import { createSchedule, type Schedule } from './jobs/schedule.ts';
 import { createSyncJob, type SyncJob } from './jobs/sync.ts';
 import { bindSocket, bindTcp, closeServer, StartError, type Listener } from './listeners.ts';
 import { createMetrics, registerLicenseGauges } from './metrics.ts';
-import { LevelStore, StoreLockedError, Writer } from './store/index.ts';
+import { Writer } from './store/index.ts';
+import { LevelStore, StoreLockedError } from './store/level.ts';
 import { lazyDashboard } from '../web-ui/build.ts';
 
 export const SOCKET_PATH_MAX = 100;
@@ -163,10 +166,10 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     // filled in the background once the satellite serves. Saved after the writer's last batch.
     const reportIds = new ReportIdFilter();
     const reportIdsFile = path.join(config.dataDir, REPORT_IDS_FILE);
-    const reportIdsRestored = await reportIds.restore(reportIdsFile, { satelliteId: identity.id, reportSeq: seq.current('report') });
+    const reportIdsRestored = await restoreReportIds(reportIds, reportIdsFile, { satelliteId: identity.id, reportSeq: seq.current('report') });
     opened.push(async () => {
       await reportIds.stop();
-      await reportIds.save(reportIdsFile, { satelliteId: identity.id, reportSeq: seq.current('report') });
+      await saveReportIds(reportIds, reportIdsFile, { satelliteId: identity.id, reportSeq: seq.current('report') });
     });
     let metricsRef: ReturnType<typeof createMetrics> | null = null;
     const writer = new Writer(store, {
@@ -183,7 +186,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     metricsRef = metrics;
     const ctx: DomainContext = { config, store, writer, seq, state, clock, identity };
 
-    const { initialPasswordFile } = await bootstrap(ctx);
+    const { initialPasswordFile } = await bootstrap(ctx, (password) => writeInitialPassword(config.dataDir, password));
     if (initialPasswordFile) {
       log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
     }

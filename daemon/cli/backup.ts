@@ -3,8 +3,9 @@
 import { mkdir, readdir, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { KEY_FILE } from '../domain/satellite/identity.ts';
-import { LevelStore, type BatchOp } from '../store/index.ts';
+import { KEY_FILE } from '../files/identity-file.ts';
+import { type BatchOp } from '../store/index.ts';
+import { LevelStore } from '../store/level.ts';
 import { CliError } from './output.ts';
 import type { Verb } from './verbs.ts';
 

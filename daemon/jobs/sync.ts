@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { retryDelay, type BackoffOptions } from '../../exchange/transport.ts';
 import type { Actor } from '../domain/satellite/context.ts';
-import { isRetryable, type Exchange, type SyncResult } from '../domain/exchange/index.ts';
+import { isRetryable, type Exchange, type SyncResult } from '../exchange/exchange.ts';
 
 export interface SyncJob {
   /** The scheduled body: a sync as `system`; failures are logged, not thrown. */

@@ -32,7 +32,8 @@ import { loadConfig } from '../../daemon/config/index.ts';
 import { openSatellite, type Satellite } from '../../daemon/satellite.ts';
 import { createDevices } from '../../daemon/domain/devices/registration.ts';
 import { createTokens } from '../../daemon/domain/devices/tokens.ts';
-import { keys, LevelStore, type BatchOp } from '../../daemon/store/index.ts';
+import { keys, type BatchOp } from '../../daemon/store/index.ts';
+import { LevelStore } from '../../daemon/store/level.ts';
 import type { QueuedReport, StoredReport } from '../../daemon/domain/satellite/records.ts';
 import { fmt, median } from './lib.ts';
 

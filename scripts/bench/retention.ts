@@ -26,7 +26,8 @@ import { createTokens } from '../../daemon/domain/devices/tokens.ts';
 import type { DeviceRecord, StoredReport } from '../../daemon/domain/satellite/records.ts';
 import { createLogger } from '../../daemon/log.ts';
 import { openSatellite, type Satellite } from '../../daemon/satellite.ts';
-import { keys, LevelStore, type BatchOp } from '../../daemon/store/index.ts';
+import { keys, type BatchOp } from '../../daemon/store/index.ts';
+import { LevelStore } from '../../daemon/store/level.ts';
 import { fmt, median } from './lib.ts';
 
 const DAY = 86_400_000;

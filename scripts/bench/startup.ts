@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { keys } from '../../daemon/store/keys.ts';
-import { LevelStore, type BatchOp } from '../../daemon/store/index.ts';
+import { type BatchOp } from '../../daemon/store/index.ts';
+import { LevelStore } from '../../daemon/store/level.ts';
 import type { DeviceRecord, LatestUsage, QueuedReport, StoredReport, VirtualAccount } from '../../daemon/domain/satellite/records.ts';
 import { fmt, median, rssMb, startOutpost } from './lib.ts';
 

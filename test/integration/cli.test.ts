@@ -5,7 +5,7 @@ import path from 'node:path';
 import { tempDir } from '../helpers/tmp.ts';
 import { daemonEnv, runCli, startDaemon } from '../helpers/process.ts';
 import { postReport, registerDevice, report } from '../helpers/devices.ts';
-import { LevelStore } from '../../daemon/store/index.ts';
+import { LevelStore } from '../../daemon/store/level.ts';
 
 t.test('token create, list, revoke and status, as text and --json', async (t) => {
   const dataDir = path.join(tempDir(t), 'data');

@@ -12,7 +12,7 @@ export type { AccountView as Account } from '../../daemon/domain/accounts/accoun
 export type { AlertView as Alert } from '../../daemon/domain/alerts/alerts.ts';
 export type { DeviceJson as Device } from '../../daemon/domain/devices/device-admin.ts';
 export type { EventView as OutpostEvent } from '../../daemon/domain/satellite/event-log.ts';
-export type { ImportResult, SyncResult, SyncStatus } from '../../daemon/domain/exchange/index.ts';
+export type { ImportResult, SyncResult, SyncStatus } from '../../daemon/exchange/exchange.ts';
 export type { LicenseCount } from '../../daemon/domain/licenses/core/types.ts';
 export type { PoolJson as Pool, ReservationJson as Reservation, TransferExport as Transfer } from '../../daemon/domain/licenses/workspace/index.ts';
 export type { TokenView as Token } from '../../daemon/domain/devices/tokens.ts';

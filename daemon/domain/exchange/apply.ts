@@ -2,8 +2,10 @@
 // satellite, already applied, never asked for, stale), then everything the bundle changes in
 // ONE write transaction — acknowledgements, the entitlement snapshot, revocations, profile,
 // policy and the last cloud contact — so a crash leaves all of it or none.
-import { BundleError, cloudBundleOrder, expectKind, expectSatellite } from '../../../exchange/bundle/index.ts';
-import type { EntitlementRecord, RevocationRecord, VerifiedBundle } from '../../../exchange/bundle/index.ts';
+import { cloudBundleOrder, expectKind, expectSatellite } from '../../../exchange/bundle/checks.ts';
+import { BundleError } from '../../../exchange/bundle/errors.ts';
+import type { EntitlementRecord, RevocationRecord } from '../../../exchange/bundle/records.ts';
+import type { VerifiedBundle } from '../../../exchange/bundle/read.ts';
 import type { Tx } from '../../store/index.ts';
 import { keys } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';

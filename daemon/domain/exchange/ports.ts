@@ -2,7 +2,8 @@
 // snapshot goes on import, and where transfers and reservations not yet acknowledged come from
 // on export. The defaults below keep the exchange whole on its own; the workspace plugs in
 // its own at assembly (daemon/satellite.ts).
-import type { EntitlementRecord, ReservationRecord, TransferRecord } from '../../../exchange/bundle/index.ts';
+import type { EntitlementRecord, Kind, ManifestOf, ReservationRecord, TransferRecord } from '../../../exchange/bundle/records.ts';
+import type { WriteBundleOptions } from '../../../exchange/bundle/write.ts';
 import type { Tx } from '../../store/index.ts';
 import { keys } from '../../store/index.ts';
 import type { Actor } from '../satellite/context.ts';
@@ -53,3 +54,11 @@ const none = <R>(): ExportSource<R> => ({ pending: () => [], acknowledge: () => 
 
 /** No transfers or reservations to send: the default until the license workspace is wired. */
 export const noExportSources = (): ExportSources => ({ transfers: none(), reservations: none() });
+
+/**
+ * Writes a signed bundle of the satellite's (zip, signature, file): the composition root gives
+ * one bound to the satellite's key, so composing a bundle here never touches a file or a stream.
+ */
+export type BundleWriter = <K extends Kind>(
+  opts: Omit<WriteBundleOptions<K>, 'privateKey' | 'publicJwk'>,
+) => Promise<{ manifest: ManifestOf<K>; more: boolean }>;

@@ -1,19 +1,24 @@
 // The registration request (SPEC §5): a bundle with no files whose manifest carries the token,
 // the satellite's name and its public key, signed by that key. Remembering that a request is
 // waiting is what lets the registration response in.
-import { publicJwkOf, writeBundle } from '../../../exchange/bundle/index.ts';
 import { keys } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
 import { recordEvent } from '../satellite/events.ts';
 import type { ExchangeBook, ExchangeRecord } from './book.ts';
+import type { BundleWriter } from './ports.ts';
 
-export async function writeRegistrationRequest(ctx: DomainContext, book: ExchangeBook, token: string, out: string, actor: Actor): Promise<void> {
+export async function writeRegistrationRequest(
+  ctx: DomainContext,
+  deps: { book: ExchangeBook; write: BundleWriter },
+  token: string,
+  out: string,
+  actor: Actor,
+): Promise<void> {
   const { identity, state } = ctx;
+  const { book } = deps;
   const now = ctx.clock();
-  await writeBundle({
+  await deps.write({
     out,
-    privateKey: identity.privateKey,
-    publicJwk: publicJwkOf(identity.privateKey),
     manifest: {
       kind: 'registration-request',
       satellite: identity.id,
@@ -23,7 +28,7 @@ export async function writeRegistrationRequest(ctx: DomainContext, book: Exchang
       createdAt: now.toISOString(),
       token,
       name: state.satellite.name,
-      publicKey: publicJwkOf(identity.privateKey),
+      publicKey: identity.bareJwk,
     },
     files: [],
   });

@@ -2,8 +2,8 @@
 // first, up to exchange.maxReportBytes. Nothing is held in memory: usage streams from the
 // `rpq!` queue in key order, its reports fetched a thousand at a time. What the report carried
 // is remembered by reference (the last queue key of each file), never as a copy.
-import { publicJwkOf, writeBundle } from '../../../exchange/bundle/index.ts';
-import type { BundleFileInput, UsageRecord, VirtualAccountRecord } from '../../../exchange/bundle/index.ts';
+import type { UsageRecord, VirtualAccountRecord } from '../../../exchange/bundle/records.ts';
+import type { BundleFileInput } from '../../../exchange/bundle/write.ts';
 import { keys } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
 import { recordEvent } from '../satellite/events.ts';
@@ -11,7 +11,7 @@ import { DEVICE_CHANGE_SEQ, type DeviceChange } from '../devices/device-journal.
 import type { AckLedger } from '../reports/acks.ts';
 import type { QueuedReport } from '../satellite/records.ts';
 import type { ExchangeBook, ExportRecord } from './book.ts';
-import type { ExportSources, Pending } from './ports.ts';
+import type { BundleWriter, ExportSources, Pending } from './ports.ts';
 
 export const EXPORT_SEQ = 'export';
 
@@ -25,7 +25,7 @@ export interface ExportResult {
 /** Writes the next satellite report to `out` (a path) and records what it carried. */
 export async function writeSatelliteReport(
   ctx: DomainContext,
-  deps: { book: ExchangeBook; ledger: AckLedger; sources: ExportSources },
+  deps: { book: ExchangeBook; ledger: AckLedger; sources: ExportSources; write: BundleWriter },
   out: string,
   actor: Actor,
 ): Promise<ExportResult> {
@@ -58,10 +58,8 @@ export async function writeSatelliteReport(
     { name: 'transfers.ndjson', chunks: transfers },
     { name: 'reservations.ndjson', chunks: reservations },
   ];
-  const { manifest, more } = await writeBundle({
+  const { manifest, more } = await deps.write({
     out,
-    privateKey: identity.privateKey,
-    publicJwk: publicJwkOf(identity.privateKey),
     manifest: {
       kind: 'satellite-report',
       satellite: identity.id,

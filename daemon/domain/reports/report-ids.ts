@@ -5,7 +5,7 @@
 // from memory instead; "maybe stored" still reads the store, so a false positive costs one read
 // and never a wrong answer.
 //
-// A graceful shutdown saves the filter to `<dataDir>/report-ids.bloom` with the report sequence
+// A graceful shutdown saves the filter to `<dataDir>/report-ids.bloom` (daemon/files/report-ids-file.ts) with the report sequence
 // and satellite it covers; the next start takes it back, if both still match the store, and
 // deletes the file, so a file is only ever used by the start right after the shutdown that wrote
 // it. Otherwise (a crash, a restored backup, an older version) the filter is filled in the
@@ -15,12 +15,10 @@
 // filter: they only cost a read. (The scan maps up to LevelDB's 64 cached tables of `rep!`, ~60 MB
 // of file-backed RSS, until other reads displace them; a saved filter costs 2 MiB to read.)
 import { BloomFilter } from 'bloomfilter';
-import { open, readFile, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import type { Store } from '../../store/index.ts';
 import { keys, prefixRange } from '../../store/index.ts';
 
-export const REPORT_IDS_FILE = 'report-ids.bloom';
 const MAGIC = 'outpost.report-ids/1';
 
 /** 2^24 bits (2 MiB) and 7 hashes: ~0.05 % false positives at 1,000,000 ids, ~10 % at 3,000,000. */
@@ -66,17 +64,10 @@ export class ReportIdFilter {
   }
 
   /**
-   * Takes back a filter saved at shutdown when it covers exactly this store (same satellite,
-   * same report sequence), and deletes the file either way. True when the filter is ready.
+   * Takes back a filter saved at shutdown (`bytes`, as `serialize` made them) when it covers
+   * exactly this store (same satellite, same report sequence). True when the filter is ready.
    */
-  async restore(file: string, cover: { satelliteId: string; reportSeq: number }): Promise<boolean> {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(file);
-    } catch {
-      return false;
-    }
-    await rm(file, { force: true });
+  restore(bytes: Buffer, cover: { satelliteId: string; reportSeq: number }): boolean {
     const headerEnd = bytes.indexOf(0x0a);
     if (headerEnd < 0 || headerEnd > 1024) return false;
     let header: { format?: unknown; satelliteId?: unknown; reportSeq?: unknown; bits?: unknown; hashes?: unknown; endianness?: unknown };
@@ -104,20 +95,11 @@ export class ReportIdFilter {
     return true;
   }
 
-  /** Saves a ready filter for the next start (graceful shutdown, after the last write). */
-  async save(file: string, cover: { satelliteId: string; reportSeq: number }): Promise<boolean> {
-    if (!this.#ready) return false;
+  /** A ready filter as bytes for the next start (graceful shutdown, after the last write); null when not ready. */
+  serialize(cover: { satelliteId: string; reportSeq: number }): Buffer | null {
+    if (!this.#ready) return null;
     const header = JSON.stringify({ format: MAGIC, satelliteId: cover.satelliteId, reportSeq: cover.reportSeq, bits: BITS, hashes: HASHES, endianness: endianness() });
-    const tmp = `${file}.tmp`;
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(Buffer.concat([Buffer.from(header + '\n'), Buffer.from(this.#filter.buckets.buffer)]));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-    return true;
+    return Buffer.concat([Buffer.from(header + '\n'), Buffer.from(this.#filter.buckets.buffer)]);
   }
 
   /** Ends a load in progress at its next chunk, and waits for it (shutdown, before the store closes). */

@@ -1,7 +1,5 @@
 // First start: the satellite record, the account, the Default VA and the initial admin.
-import { writeFile, rename } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { keys } from '../../store/index.ts';
 import type { DomainContext } from './context.ts';
 import { recordEvent } from './events.ts';
@@ -9,10 +7,11 @@ import { newId } from './ids.ts';
 import { hashPassword, randomPassword } from '../access/passwords.ts';
 import type { AccountRecord, SatelliteRecord, UserRecord, VirtualAccount } from './records.ts';
 
-export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
-
-/** Makes what a first start needs; returns the initial password file's path when it wrote one. */
-export async function bootstrap(ctx: DomainContext): Promise<{ initialPasswordFile: string | null }> {
+/**
+ * Makes what a first start needs. The initial admin's password goes to `savePassword` (a file
+ * the composition root owns), which answers where it went; that is returned.
+ */
+export async function bootstrap(ctx: DomainContext, savePassword: (password: string) => Promise<string>): Promise<{ initialPasswordFile: string | null }> {
   const { state, config, identity } = ctx;
   const now = ctx.clock();
   if (!state.satellite || !state.account || state.vas.size === 0) {
@@ -55,9 +54,7 @@ export async function bootstrap(ctx: DomainContext): Promise<{ initialPasswordFi
   // The file is written before the user: a crash in between leaves no user, and the next start
   // writes a new password.
   const password = randomPassword();
-  const file = path.join(config.dataDir, INITIAL_PASSWORD_FILE);
-  await writeFile(`${file}.tmp`, password + '\n', { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
+  const file = await savePassword(password);
   const user: UserRecord = {
     id: newId('usr'),
     username: 'admin',

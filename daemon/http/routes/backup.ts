@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Access } from '../../domain/access/roles.ts';
-import { KEY_FILE } from '../../domain/satellite/identity.ts';
+import { KEY_FILE } from '../../files/identity-file.ts';
 import type { Store } from '../../store/index.ts';
 import type { AdminRouter } from '../admin-app.ts';
 

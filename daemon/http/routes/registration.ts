@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Access } from '../../domain/access/roles.ts';
 import { actorOf } from '../../domain/access/roles.ts';
-import type { Exchange } from '../../domain/exchange/index.ts';
+import type { Exchange } from '../../exchange/exchange.ts';
 import { parseBody } from '../../domain/satellite/validate.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { ADMIN_BODY_LIMIT, readJson } from '../body.ts';

@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import type { Context } from 'koa';
 import type { Access } from '../../domain/access/roles.ts';
 import { actorOf } from '../../domain/access/roles.ts';
-import type { BundleFile, Exchange } from '../../domain/exchange/index.ts';
+import type { BundleFile, Exchange } from '../../exchange/exchange.ts';
 import type { SyncJob } from '../../jobs/sync.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { checkMediaType } from '../body.ts';

@@ -4,7 +4,7 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateSigningKey } from '../../../exchange/bundle/index.ts';
-import { LevelStore } from '../../../daemon/store/index.ts';
+import { LevelStore } from '../../../daemon/store/level.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { daemonEnv, runCli, startDaemon } from '../../helpers/process.ts';
 import { postReport, registerDevice, report } from '../../helpers/devices.ts';

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { MemoryStore, Writer, type BatchOp } from '../../../daemon/store/index.ts';
+import { Writer, type BatchOp } from '../../../daemon/store/index.ts';
+import { MemoryStore } from '../../../daemon/store/memory.ts';
 import { OutpostError } from '../../../daemon/errors.ts';
 
 class CountingStore extends MemoryStore {

@@ -2,7 +2,8 @@
 // device's acks read as a page of its reports up to the watermark.
 import t from 'tap';
 import { AckLedger } from '../../../../daemon/domain/reports/acks.ts';
-import { keys, MemoryStore, Writer } from '../../../../daemon/store/index.ts';
+import { keys, Writer } from '../../../../daemon/store/index.ts';
+import { MemoryStore } from '../../../../daemon/store/memory.ts';
 
 async function ledgerWith(ranges: Array<[number, number, number]>) {
   const store = new MemoryStore();

@@ -2,7 +2,9 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { ReportIdFilter } from '../../../../daemon/domain/reports/report-ids.ts';
-import { keys, MemoryStore } from '../../../../daemon/store/index.ts';
+import { restoreReportIds, saveReportIds } from '../../../../daemon/files/report-ids-file.ts';
+import { keys } from '../../../../daemon/store/index.ts';
+import { MemoryStore } from '../../../../daemon/store/memory.ts';
 
 async function storeWith(ids: string[]) {
   const store = new MemoryStore();
@@ -46,28 +48,28 @@ t.test('a filter saved at shutdown comes back only for the same satellite and re
   const file = path.join(tempDir(t), 'report-ids.bloom');
   const stored = Array.from({ length: 1000 }, () => randomUUID());
   const filter = new ReportIdFilter();
-  t.equal(await filter.save(file, { satelliteId: 'sat_a', reportSeq: 1000 }), false, 'a filter not yet filled is not saved');
+  t.equal(await saveReportIds(filter, file, { satelliteId: 'sat_a', reportSeq: 1000 }), false, 'a filter not yet filled is not saved');
   await filter.load(await storeWith(stored));
-  t.equal(await filter.save(file, { satelliteId: 'sat_a', reportSeq: 1000 }), true);
+  t.equal(await saveReportIds(filter, file, { satelliteId: 'sat_a', reportSeq: 1000 }), true);
   t.equal(statSync(file).mode & 0o777, 0o600);
 
   const back = new ReportIdFilter();
-  t.equal(await back.restore(file, { satelliteId: 'sat_a', reportSeq: 1000 }), true);
+  t.equal(await restoreReportIds(back, file, { satelliteId: 'sat_a', reportSeq: 1000 }), true);
   t.ok(back.ready);
   t.ok(stored.every((id) => back.mayContain(id)), 'every stored id is in the filter taken back');
   t.notOk(existsSync(file), 'the file is used once: a crash later cannot bring back a stale filter');
-  t.equal(await new ReportIdFilter().restore(file, { satelliteId: 'sat_a', reportSeq: 1000 }), false, 'no file: no filter');
+  t.equal(await restoreReportIds(new ReportIdFilter(), file, { satelliteId: 'sat_a', reportSeq: 1000 }), false, 'no file: no filter');
 
   for (const [what, cover] of [
     ['a report arrived after it was saved', { satelliteId: 'sat_a', reportSeq: 1001 }],
     ['another satellite', { satelliteId: 'sat_b', reportSeq: 1000 }],
   ] as const) {
-    await filter.save(file, { satelliteId: 'sat_a', reportSeq: 1000 });
+    await saveReportIds(filter, file, { satelliteId: 'sat_a', reportSeq: 1000 });
     const other = new ReportIdFilter();
-    t.equal(await other.restore(file, cover), false, what);
+    t.equal(await restoreReportIds(other, file, cover), false, what);
     t.notOk(other.ready, `${what}: filled by a scan instead`);
     t.notOk(existsSync(file));
   }
   writeFileSync(file, '{"format":"outpost.report-ids/1"}\ngarbage');
-  t.equal(await new ReportIdFilter().restore(file, { satelliteId: 'sat_a', reportSeq: 1000 }), false, 'a damaged file is ignored');
+  t.equal(await restoreReportIds(new ReportIdFilter(), file, { satelliteId: 'sat_a', reportSeq: 1000 }), false, 'a damaged file is ignored');
 });

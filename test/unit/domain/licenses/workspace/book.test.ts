@@ -5,7 +5,8 @@ import { applySnapshot, transfer, type Line } from '../../../../../daemon/domain
 import { LicenseBook } from '../../../../../daemon/domain/licenses/workspace/book.ts';
 import { loadLicenseRecords } from '../../../../../daemon/domain/licenses/workspace/records.ts';
 import { Sequences } from '../../../../../daemon/domain/satellite/sequences.ts';
-import { MemoryStore, Writer, type BatchOp } from '../../../../../daemon/store/index.ts';
+import { Writer, type BatchOp } from '../../../../../daemon/store/index.ts';
+import { MemoryStore } from '../../../../../daemon/store/memory.ts';
 
 const NOW = new Date('2026-03-01T00:00:00.000Z');
 const lineOf = (lineId: string, quantity: number, virtualAccount = 'Default'): Line => ({

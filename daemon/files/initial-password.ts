@@ -1,0 +1,13 @@
+// <dataDir>/initial-admin-password (mode 0600): the first admin's one-time password.
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
+
+/** Writes the password atomically and answers the file's path. */
+export async function writeInitialPassword(dataDir: string, password: string): Promise<string> {
+  const file = path.join(dataDir, INITIAL_PASSWORD_FILE);
+  await writeFile(`${file}.tmp`, password + '\n', { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+  return file;
+}

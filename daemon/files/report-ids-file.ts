@@ -1,0 +1,36 @@
+// <dataDir>/report-ids.bloom (mode 0600): the report id filter saved at a graceful shutdown,
+// taken back by the next start and deleted either way (domain/reports/report-ids.ts says why).
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import type { ReportIdFilter } from '../domain/reports/report-ids.ts';
+
+export const REPORT_IDS_FILE = 'report-ids.bloom';
+
+type Cover = { satelliteId: string; reportSeq: number };
+
+/** Takes the saved filter back when it covers this store; deletes the file either way. */
+export async function restoreReportIds(filter: ReportIdFilter, file: string, cover: Cover): Promise<boolean> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    return false;
+  }
+  await rm(file, { force: true });
+  return filter.restore(bytes, cover);
+}
+
+/** Saves a ready filter, synced, for the next start; false when it was not ready. */
+export async function saveReportIds(filter: ReportIdFilter, file: string, cover: Cover): Promise<boolean> {
+  const bytes = filter.serialize(cover);
+  if (!bytes) return false;
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  return true;
+}
