@@ -4,8 +4,7 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { CredentialVerifier } from '../domain/devices/credentials.ts';
 import type { Devices } from '../domain/devices/registration.ts';
-import { assertServing } from '../domain/devices/registration.ts';
-import { OutpostError } from '../errors.ts';
+import { assertCanReport } from '../domain/devices/device-state.ts';
 import type { Ingest } from '../domain/reports/ingest.ts';
 import type { Identity } from '../domain/satellite/identity.ts';
 import type { DomainContext } from '../domain/satellite/context.ts';
@@ -39,9 +38,7 @@ export function createDeviceApp(deps: DeviceAppDeps): Koa & { routeList: RouteIn
   /** A device whose latest credential this is and that is registered (403 otherwise). */
   const activeDevice = async (header: string | undefined) => {
     const device = await deps.verifier.authenticate(header);
-    // A lapsed satellite answers 503 to every device, deregistered by the lapse or not.
-    assertServing(deps.ctx);
-    if (device.state !== 'registered') throw new OutpostError('DEVICE_DEREGISTERED', 'The device is deregistered; register it again.');
+    assertCanReport(deps.ctx, device);
     return device;
   };
 

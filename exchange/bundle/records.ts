@@ -2,6 +2,7 @@
 // and which files each kind carries. Readers and writers both check against these, so a
 // bundle this code writes is always one it accepts.
 import { z } from 'zod';
+import { reportId, reportWindow, usageEntries, windowInOrder } from './usage-report.ts';
 
 export const BUNDLE_FORMAT = 'outpost.bundle/1';
 
@@ -39,12 +40,13 @@ export const deviceRecord = z.object({
   at: iso,
 });
 
+/** A stored usage report: the fields a device sent (usage-report.ts, ingest's rules) and where it came from. */
 export const usageRecord = z.object({
-  reportId: z.guid(),
+  reportId,
   deviceId: id,
   virtualAccount: vaPath,
-  window: z.object({ start: iso, end: iso }),
-  usage: z.array(licenseCount).min(1).max(500),
+  window: reportWindow.refine(windowInOrder, 'start must be before end'),
+  usage: usageEntries,
   receivedAt: iso,
 });
 

@@ -4,6 +4,7 @@ import { OutpostError } from '../../errors.ts';
 import { keys } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
 import { issueCredential } from './credentials.ts';
+import { assertServing } from './device-state.ts';
 import { journalDeviceChange } from './device-journal.ts';
 import { recordEvent } from '../satellite/events.ts';
 import { newId, sha256 } from '../satellite/ids.ts';
@@ -31,13 +32,6 @@ export interface RegisterAnswer {
     virtualAccount: { id: string; path: string };
     policy: { reportIntervalHours: number };
   };
-}
-
-/** Refuses device traffic once the satellite's registration has lapsed. */
-export function assertServing(ctx: DomainContext): void {
-  if (ctx.state.satellite.registration === 'lapsed') {
-    throw new OutpostError('SATELLITE_DEREGISTERED', 'The satellite has not reached the license cloud for too long and was deregistered.');
-  }
 }
 
 export function createDevices(ctx: DomainContext) {

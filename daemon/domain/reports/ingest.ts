@@ -1,31 +1,24 @@
 // Usage reports: validated, deduplicated by reportId, and answered 202 only once durable. The
 // one writer batches concurrent reports into one synced write (group commit). Each device's
 // latest usage is kept as it arrives, so compliance is a lookup, never a scan of reports.
-import { z } from 'zod';
 import { OutpostError } from '../../errors.ts';
 import { keys, type Tx } from '../../store/index.ts';
 import type { AckLedger } from './acks.ts';
 import { DAY_MS } from '../satellite/clock.ts';
 import type { DomainContext } from '../satellite/context.ts';
-import { assertServing } from '../devices/registration.ts';
+import { assertCanReport } from '../devices/device-state.ts';
 import { canonicalJson, sha256 } from '../satellite/ids.ts';
 import type { ReportIdFilter } from './report-ids.ts';
 import type { ReportCounts } from '../satellite/state.ts';
 import type { DeviceRecord, LatestUsage, QueuedReport, StoredReport } from '../satellite/records.ts';
-import { isoTimestamp, parseBody, text } from '../satellite/validate.ts';
+import { parseBody } from '../satellite/validate.ts';
+import { usageReport, windowInOrder, type UsageReport } from '../../../exchange/bundle/usage-report.ts';
 
 const FUTURE_SLACK_MS = 5 * 60_000;
 
-export const reportPayload = z.object({
-  reportId: z.uuid({ message: 'expected a UUID' }),
-  window: z.object({ start: isoTimestamp, end: isoTimestamp }),
-  usage: z
-    .array(z.object({ entitlement: text(1, 128), count: z.int().min(0).max(1_000_000) }))
-    .min(1, 'expected 1 to 500 entries')
-    .max(500, 'expected 1 to 500 entries')
-    .refine((u) => new Set(u.map((e) => e.entitlement)).size === u.length, 'names an entitlement twice'),
-});
-export type ReportPayload = z.infer<typeof reportPayload>;
+/** The report's fields, shared with the bundle's usage.ndjson (exchange/bundle/usage-report.ts). */
+export const reportPayload = usageReport;
+export type ReportPayload = UsageReport;
 
 /**
  * Every key one stored report owns, as `stage()` below writes them: its record by id, its
@@ -61,9 +54,8 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
   /** Checks the report's rules against `now`; throws 400 with the field named. */
   function validate(body: unknown, now: Date): ReportPayload {
     const report = parseBody(reportPayload, body);
-    const start = Date.parse(report.window.start);
     const end = Date.parse(report.window.end);
-    if (!(start < end)) throw new OutpostError('INVALID_REQUEST', 'Field "window": start must be before end.');
+    if (!windowInOrder(report.window)) throw new OutpostError('INVALID_REQUEST', 'Field "window": start must be before end.');
     if (end > now.getTime() + FUTURE_SLACK_MS) {
       throw new OutpostError('INVALID_REQUEST', 'Field "window.end" is more than 5 minutes in the future.');
     }
@@ -135,11 +127,7 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
     async accept(device: DeviceRecord, body: unknown): Promise<IngestAnswer> {
       const now = ctx.clock();
       const report = validate(body, now);
-      // A lapsed satellite answers 503 to every device, deregistered by the lapse or not.
-      assertServing(ctx);
-      if (device.state !== 'registered') {
-        throw new OutpostError('DEVICE_DEREGISTERED', 'The device is deregistered; register it again.');
-      }
+      assertCanReport(ctx, device);
       const digest = sha256(canonicalJson(body));
 
       // stage() decides from what it reads through tx alone, so it may run while the previous

@@ -19,16 +19,5 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   return field ? `Field ${JSON.stringify(field)}: ${issue.message}.` : `The body is invalid: ${issue.message}.`;
 }
 
-/** An ISO 8601 timestamp with a time zone, e.g. 2026-11-28T10:00:00Z. */
-export const isoTimestamp = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'expected an ISO 8601 timestamp')
-  .refine((s) => Number.isFinite(Date.parse(s)), 'expected a real date');
-
-/** Printable text without control characters. */
-export const text = (min: number, max: number) =>
-  z
-    .string()
-    .min(min)
-    .max(max)
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+// Defined once with the usage report's fields, which the bundle shares (exchange/bundle/usage-report.ts).
+export { isoTimestamp, printableText as text } from '../../../exchange/bundle/usage-report.ts';
