@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { ROLE_ACTIONS } from '../daemon/domain/access/roles.ts';
 
 const SRC = fileURLToPath(new URL('./src/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -21,6 +22,16 @@ export interface Asset {
 
 /** The built files by URL path (`/index.html`, `/app.js`, …): the only files the daemon serves. */
 export type Dashboard = ReadonlyMap<string, Asset>;
+
+/**
+ * The role table as data for index.html (web-ui/src/session.ts reads it): role → actions. A
+ * JSON data block is never run, so the CSP's `script-src 'self'` holds; `<` is escaped so no
+ * value can close the element.
+ */
+export function roleTableJson(roles: Readonly<Record<string, Iterable<string>>> = ROLE_ACTIONS): string {
+  const table = Object.fromEntries(Object.entries(roles).map(([role, actions]) => [role, [...actions]]));
+  return JSON.stringify(table).replaceAll('<', '\\u003c');
+}
 
 const asset = (body: Buffer, type: string): Asset => {
   const hash = createHash('sha256').update(body).digest('base64url');
@@ -63,7 +74,8 @@ export async function buildDashboard(opts: { minify?: boolean } = {}): Promise<D
   const html = template
     .replaceAll('{{app.js}}', `/app.js?v=${js.version}`)
     .replaceAll('{{app.css}}', `/app.css?v=${css.version}`)
-    .replaceAll('{{favicon.svg}}', `/favicon.svg?v=${favicon.version}`);
+    .replaceAll('{{favicon.svg}}', `/favicon.svg?v=${favicon.version}`)
+    .replaceAll('{{roles}}', () => roleTableJson());
   out.set('/index.html', asset(Buffer.from(html), 'text/html; charset=utf-8'));
   return out;
 }

@@ -6,6 +6,7 @@ import { control } from '../helpers/control.ts';
 import { startSatellite } from '../helpers/satellite.ts';
 import { CONTENT_SECURITY_POLICY } from '../../daemon/http/routes/ui.ts';
 import { bundleInputs } from '../../web-ui/build.ts';
+import { ROLE_ACTIONS } from '../../daemon/domain/access/roles.ts';
 
 const sat = await startSatellite(t);
 
@@ -30,7 +31,7 @@ t.test('/ serves index.html with a strict Content-Security-Policy', async (t) =>
   t.equal(res.headers['referrer-policy'], 'no-referrer');
   t.equal(res.headers['cache-control'], 'no-cache', 'the page is revalidated every time');
   const html = res.body.toString();
-  t.notMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, 'no inline <script>');
+  t.notMatch(html, /<script(?![^>]*\ssrc=)(?![^>]*\stype="application\/json")[^>]*>/, 'no inline <script> (but the role table, a JSON data block that never runs)');
   t.notMatch(html, /<style|style=/, 'no inline style');
   t.notMatch(html, /https?:\/\//, 'nothing from outside: no CDN, no web font');
   t.match(html, /<script src="\/app\.js\?v=[\w-]{12}" defer><\/script>/);
@@ -103,13 +104,24 @@ t.test('the control socket does not serve the dashboard', async (t) => {
   t.equal(res.status, 404);
 });
 
-t.test('app.js takes of the daemon only the role table: its API types are imported as types and leave nothing', async (t) => {
+t.test('app.js takes nothing of the daemon: its API types are imported as types and leave nothing', async (t) => {
   const inputs = await bundleInputs();
   t.ok(inputs.includes('web-ui/src/main.ts'), 'the inputs are named from the repository root');
   t.same(
     inputs.filter((f) => !f.startsWith('web-ui/src/')),
-    // session.ts shares the role table with the API (access.ts, which throws OutpostError).
-    ['daemon/domain/access/roles.ts', 'daemon/errors.ts'],
-    'no other daemon module, and no package, reaches the browser',
+    [],
+    'no daemon module, and no package, reaches the browser',
+  );
+});
+
+t.test('index.html carries the role table as data, as the daemon has it, in one JSON block', async (t) => {
+  const html = (await get('/')).body.toString();
+  const blocks = [...html.matchAll(/<script type="application\/json" id="outpost-roles">([^<]*)<\/script>/g)];
+  t.equal(blocks.length, 1, 'one role table');
+  const table = JSON.parse(blocks[0]![1]!) as Record<string, string[]>;
+  t.same(
+    table,
+    Object.fromEntries(Object.entries(ROLE_ACTIONS).map(([role, actions]) => [role, [...actions]])),
+    'role → actions, as daemon/domain/access/roles.ts has it',
   );
 });

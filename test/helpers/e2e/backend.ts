@@ -1,5 +1,6 @@
 // A real satellite on loopback for the browser, logged into through POST /api/login. Where the
-// daemon lacks an endpoint a suite needs, the suite is skipped with a loud banner naming it.
+// daemon lacks an endpoint a suite needs, the suite is skipped with a loud banner naming it;
+// under CI=true it fails instead, naming it (a deleted feature must never leave CI green).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Test } from 'tap';
@@ -26,13 +27,13 @@ export interface Backend {
 export interface BackendOptions {
   config?: Record<string, unknown>;
   clock?: TestClock;
-  /** Endpoints the suite needs: while any is missing, the suite is skipped, loudly. */
+  /** Endpoints the suite needs: while any is missing, the suite is skipped, loudly (fails under CI=true). */
   needs?: Probe[];
 }
 
 /**
- * Starts a satellite. Returns null — the suite skipped with a banner naming what is missing —
- * when an endpoint of `needs` is not there yet.
+ * Starts a satellite. Returns null — the suite skipped with a banner naming what is missing, or
+ * under CI=true failed naming it — when an endpoint of `needs` is not there.
  */
 export async function startBackend(t: Test, opts: BackendOptions = {}): Promise<Backend | null> {
   const sat = await startSatellite(t, { config: opts.config, clock: opts.clock });
@@ -44,15 +45,27 @@ export async function startBackend(t: Test, opts: BackendOptions = {}): Promise<
   const backend: Backend = { sat, url: sat.admin, initialPassword, socket };
   const missing = await missingEndpoints(backend, opts.needs ?? []);
   if (missing.length) {
-    loud([
-      `SKIPPED: ${suiteName(t)} — waiting for what this branch does not have yet:`,
-      ...missing.map((m) => `    ${m}`),
-      'The suite runs by itself as soon as they are merged.',
-    ]);
-    t.pass('endpoints this suite needs', { skip: `waiting for ${missing.join(', ')}` });
+    missingFeature(t, suiteName(t), missing);
     return null;
   }
   return backend;
+}
+
+/**
+ * What a suite (or a part of one) does when endpoints it needs are missing: under CI=true it
+ * fails, naming them; elsewhere it is skipped with a loud banner naming them.
+ */
+export function missingFeature(t: Test, part: string, missing: string[]): void {
+  if (process.env.CI === 'true') {
+    t.fail(`${part}: the daemon does not route ${missing.join(', ')} — a missing endpoint fails under CI=true`);
+    return;
+  }
+  loud([
+    `SKIPPED: ${part} — waiting for what this branch does not have yet:`,
+    ...missing.map((m) => `    ${m}`),
+    'It runs by itself as soon as they are merged; under CI=true this is a failure.',
+  ]);
+  t.pass(`${part}: the endpoints it needs`, { skip: `waiting for ${missing.join(', ')}` });
 }
 
 export type Probe = string | { method: string; path: string; body?: unknown; raw?: Buffer; type?: string };
@@ -125,10 +138,14 @@ export const OVERVIEW_READS = ['GET /api/sync', 'GET /api/alerts', 'GET /api/lic
 
 /**
  * Allowances for the 404s of endpoints not merged yet (said loudly), so that a suite that only
- * passes through a page still checks every other answer.
+ * passes through a page still checks every other answer. Under CI=true a missing endpoint is
+ * no allowance: it throws, naming it, and fails the test.
  */
 export async function notYetMerged(backend: Backend, probes: Probe[]): Promise<RegExp[]> {
   const missing = await missingEndpoints(backend, probes);
+  if (missing.length && process.env.CI === 'true') {
+    throw new Error(`the daemon does not route ${missing.join(', ')} — a missing endpoint fails under CI=true`);
+  }
   if (missing.length) loud([`Not merged yet, their 404 is expected in this run: ${missing.join(', ')}`]);
   return missing.map((m) => new RegExp(`^404 ${m.replace(/[/]/g, '\\/')}$`));
 }
