@@ -1,7 +1,10 @@
-// The license workspace's jobs for the satellite's schedule (the exchange adds its sync and
-// lapse jobs beside them in daemon/satellite.ts). Bodies live one per file.
+// The job table (SPEC §2, §5, §7): every scheduled job with its cron, in one place. Bodies live
+// one per file; the schedule (schedule.ts) runs them, never overlapping themselves.
+import type { Logger } from 'pino';
 import type { DomainContext } from '../domain/satellite/context.ts';
 import type { Licensing } from '../domain/licenses/workspace/index.ts';
+import type { Services } from '../services.ts';
+import { lapseJob } from './lapse.ts';
 import { checkLicenseAlerts } from './license-alerts.ts';
 import type { Job } from './schedule.ts';
 import { deregisterSilentDevices } from './silent-devices.ts';
@@ -10,12 +13,46 @@ export { createSchedule, type Job, type Schedule } from './schedule.ts';
 export { deregisterSilentDevices, SILENT_DAYS } from './silent-devices.ts';
 export { checkLicenseAlerts } from './license-alerts.ts';
 
-/** Daily, local time (after the default network sync at 03:17). */
+/** Local time. The network sync's cron is the config's (`exchange.schedule`, default 03:17). */
+export const CRON = {
+  /** The lapse check, daily; also run at start-up before any listener serves. */
+  lapse: '11 0 * * *',
+  silentDevices: '5 4 * * *',
+  /** After the devices: a deregistration changes pools. */
+  licenseAlerts: '20 4 * * *',
+  /** After the license jobs; also run at start-up, in the background. */
+  retention: '35 4 * * *',
+} as const;
+
+/** The license workspace's daily jobs. */
 export function licenseJobs(deps: { ctx: DomainContext; licensing: Licensing }): Job[] {
   const { ctx, licensing } = deps;
   return [
-    { name: 'silent-devices', cron: '5 4 * * *', run: () => deregisterSilentDevices(ctx, ctx.clock()) },
-    // After the devices: a deregistration changes pools.
-    { name: 'license-alerts', cron: '20 4 * * *', run: () => checkLicenseAlerts(ctx, licensing, ctx.clock()) },
+    { name: 'silent-devices', cron: CRON.silentDevices, run: () => deregisterSilentDevices(ctx, ctx.clock()) },
+    { name: 'license-alerts', cron: CRON.licenseAlerts, run: () => checkLicenseAlerts(ctx, licensing, ctx.clock()) },
   ];
+}
+
+export interface JobTable {
+  jobs: Job[];
+  /** Run once before the listeners serve: a satellite that lapsed while it was down says so at once. */
+  beforeServing: Job[];
+  /** Run once in the background after start: what came due while the satellite was down. */
+  afterStart: Job[];
+}
+
+export function jobTable(s: Services, log: Logger): JobTable {
+  const { ctx } = s;
+  const lapse: Job = { name: 'lapse', cron: CRON.lapse, run: lapseJob({ lapse: s.lapse, clock: ctx.clock, log }) };
+  const retention: Job = { name: 'retention', cron: CRON.retention, run: () => s.retentionJob.run() };
+  return {
+    jobs: [
+      ...(ctx.config.exchange.url ? [{ name: 'sync', cron: ctx.config.exchange.schedule, run: () => s.syncJob.run() }] : []),
+      lapse,
+      ...licenseJobs({ ctx, licensing: s.licensing }),
+      retention,
+    ],
+    beforeServing: [lapse],
+    afterStart: [retention],
+  };
 }

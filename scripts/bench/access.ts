@@ -15,7 +15,7 @@ import { newId } from '../../daemon/domain/satellite/ids.ts';
 import { hashPassword } from '../../daemon/domain/access/passwords.ts';
 import type { Role, RoleGrant, UserRecord, VirtualAccount } from '../../daemon/domain/satellite/records.ts';
 import { createLogger } from '../../daemon/log.ts';
-import { openSatellite } from '../../daemon/satellite.ts';
+import { openSatellite } from '../../daemon/main.ts';
 import { keys } from '../../daemon/store/index.ts';
 
 const PASSWORD = 'bench password 1';
@@ -65,9 +65,9 @@ export default async function bench(args: string[]): Promise<void> {
       const ready = { ...admin, passwordHash: hash, mustChangePassword: false };
       tx.put(keys.user(admin.id), ready);
       tx.after(() => {
-        for (const va of vas) state.vas.set(va.id, va);
-        for (const u of users) state.users.set(u.id, u);
-        state.users.set(admin.id, ready);
+        for (const va of vas) state.putVa(va);
+        for (const u of users) state.putUser(u);
+        state.putUser(ready);
       });
     });
     console.log(`satellite with ${state.vas.size} virtual accounts (4 levels) and ${state.users.size} users; ${requests} requests per case\n`);

@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import { Agent, Pool, request } from 'undici';
 import { loadConfig } from '../../daemon/config/index.ts';
 import { createLogger } from '../../daemon/log.ts';
-import { openSatellite } from '../../daemon/satellite.ts';
+import { openSatellite } from '../../daemon/main.ts';
 
 const CHROMIUM = process.env.OUTPOST_CHROMIUM ?? '/usr/bin/chromium';
 const PASSWORD = 'bench password for the admin';

@@ -29,7 +29,7 @@ import { request } from 'undici';
 import { generateSigningKey, jwksOf, exportPrivateJwk, importPrivateKey, publicJwkOf, writeBundle } from '../../exchange/bundle/index.ts';
 import type { JWK } from 'jose';
 import { loadConfig } from '../../daemon/config/index.ts';
-import { openSatellite, type Satellite } from '../../daemon/satellite.ts';
+import { openSatellite, type Satellite } from '../../daemon/main.ts';
 import { createDevices } from '../../daemon/domain/devices/registration.ts';
 import { createTokens } from '../../daemon/domain/devices/tokens.ts';
 import { keys, type BatchOp } from '../../daemon/store/index.ts';

@@ -25,7 +25,7 @@ import { storedReportKeys } from '../../daemon/domain/reports/ingest.ts';
 import { createTokens } from '../../daemon/domain/devices/tokens.ts';
 import type { DeviceRecord, StoredReport } from '../../daemon/domain/satellite/records.ts';
 import { createLogger } from '../../daemon/log.ts';
-import { openSatellite, type Satellite } from '../../daemon/satellite.ts';
+import { openSatellite, type Satellite } from '../../daemon/main.ts';
 import { keys, type BatchOp } from '../../daemon/store/index.ts';
 import { LevelStore } from '../../daemon/store/level.ts';
 import { fmt, median } from './lib.ts';

@@ -26,7 +26,7 @@ export async function ensureVa(sat: TestSatellite, path: string): Promise<string
     const va: VirtualAccount = { id: newId('va'), name: names[i]!, parentId, tags: {}, createdAt: sat.clock().toISOString() };
     await sat.ctx.writer.run((tx) => {
       tx.put(keys.va(va.id), va);
-      tx.after(() => state.vas.set(va.id, va));
+      tx.after(() => state.putVa(va));
     });
     id = va.id;
     parentId = id;

@@ -5,7 +5,7 @@ import type { Test } from 'tap';
 import { request } from 'undici';
 import { loadConfig } from '../../daemon/config/index.ts';
 import { createLogger } from '../../daemon/log.ts';
-import { openSatellite, type Satellite } from '../../daemon/satellite.ts';
+import { openSatellite, type Satellite } from '../../daemon/main.ts';
 import { tempDir } from './tmp.ts';
 
 export interface TestClock {

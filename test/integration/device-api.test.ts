@@ -15,8 +15,8 @@ async function setRecord(sat: TestSatellite, key: string, patch: (v: any) => any
     const v = patch(await tx.get(key));
     tx.put(key, v);
     tx.after(() => {
-      if (key === keys.account) sat.ctx.state.account = v;
-      else if (key === keys.satellite) sat.ctx.state.satellite = v;
+      if (key === keys.account) sat.ctx.state.setAccount(v);
+      else if (key === keys.satellite) sat.ctx.state.setSatellite(v);
       else if (key.startsWith(keys.devicePrefix)) sat.ctx.state.putDevice(v);
     });
   });

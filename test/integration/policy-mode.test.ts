@@ -201,7 +201,7 @@ t.test('a token-registered UDI is never taken over; deregistered policy devices 
     const s: any = await tx.get(keys.satellite);
     const updated = { ...s, registration: 'lapsed' };
     tx.put(keys.satellite, updated);
-    tx.after(() => (sat.ctx.state.satellite = updated));
+    tx.after(() => sat.ctx.state.setSatellite(updated));
   });
   t.match(await send(sat, await policyDevice(), { udi: udi('L1'), ...report(sat.clock()) }), { status: 503, body: { error: { code: 'SATELLITE_DEREGISTERED' } } });
   t.match(await http('POST', `${sat.device}/v1/usage`, { raw: 'a.b.c', type: 'application/jose' }), { status: 400 });

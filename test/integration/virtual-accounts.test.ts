@@ -177,7 +177,7 @@ t.test('account: name, domain checked as a domain, type only before registration
   await sat.ctx.writer.run(async (tx) => {
     const s = { ...(await tx.get<any>(keys.satellite)), registration: 'registered', lastCloudContact: sat.clock().toISOString() };
     tx.put(keys.satellite, s);
-    tx.after(() => (sat.ctx.state.satellite = s));
+    tx.after(() => sat.ctx.state.setSatellite(s));
   });
   t.match(await c.call('PATCH', '/api/account', { type: 'customer' }), { status: 409, body: { error: { code: 'ACCOUNT_REGISTERED' } } });
   t.match(await c.call('GET', '/api/account'), { body: { registration: 'registered', daysUntilLapse: 365 } });

@@ -162,7 +162,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
             vaId: eventVa(roles),
             details: { userId: user.id, username: user.username, roles: grantsDetail(roles) },
           });
-          tx.after(() => state.users.set(user.id, user));
+          tx.after(() => state.putUser(user));
         },
         { exclusive: true },
       );
@@ -202,7 +202,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
             vaId: eventVa([...u.roles, ...next.roles]),
             details: { userId: id, username: next.username, changes },
           });
-          tx.after(() => state.users.set(id, next));
+          tx.after(() => state.putUser(next));
           return next;
         },
         { exclusive: true },
@@ -221,7 +221,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
           tx.del(keys.username(u.username.toLowerCase()));
           recordEvent(tx, ctx.seq, now, { actor, type: 'user.deleted', vaId: eventVa(u.roles), details: { userId: id, username: u.username } });
           tx.after(() => {
-            state.users.delete(id);
+            state.deleteUser(id);
             deps.sessions.endUser(id);
           });
         },
@@ -249,7 +249,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
           details: { userId: id, username: u.username, self: opts.self },
         });
         tx.after(() => {
-          state.users.set(id, next);
+          state.putUser(next);
           deps.sessions.endUser(id, opts.self ? opts.keepSession : undefined);
         });
         return next;

@@ -99,7 +99,7 @@ export function createAccount(ctx: DomainContext) {
           if (Object.keys(changes).length === 0) return;
           tx.put(keys.account, next);
           recordEvent(tx, ctx.seq, now, { actor, type: 'account.updated', vaId: null, details: { changes } });
-          tx.after(() => (state.account = next));
+          tx.after(() => state.setAccount(next));
         },
         { exclusive: true },
       );

@@ -31,7 +31,7 @@ export function createTags(ctx: DomainContext) {
           if (await tx.get(keys.tagKey(key))) throw new OutpostError('NAME_TAKEN', `The tag key ${JSON.stringify(key)} exists.`);
           tx.put(keys.tagKey(key), record);
           recordEvent(tx, ctx.seq, now, { actor, type: 'tag.created', vaId: null, details: { key } });
-          tx.after(() => state.tagKeys.set(key, record));
+          tx.after(() => state.putTagKey(record));
         },
         { exclusive: true },
       );
@@ -49,7 +49,7 @@ export function createTags(ctx: DomainContext) {
           }
           tx.del(keys.tagKey(key));
           recordEvent(tx, ctx.seq, now, { actor, type: 'tag.deleted', vaId: null, details: { key } });
-          tx.after(() => state.tagKeys.delete(key));
+          tx.after(() => state.deleteTagKey(key));
         },
         { exclusive: true },
       );

@@ -135,7 +135,7 @@ export function createVirtualAccounts(ctx: DomainContext, deps: VirtualAccountDe
           tx.put(keys.va(va.id), va);
           const path = parentId === null ? va.name : `${state.vas.path(parentId)}/${va.name}`;
           recordEvent(tx, ctx.seq, now, { actor, type: 'virtual-account.created', vaId: va.id, details: { path, parentId, tags: va.tags } });
-          tx.after(() => state.vas.set(va.id, va));
+          tx.after(() => state.putVa(va));
         },
         { exclusive: true },
       );
@@ -167,7 +167,7 @@ export function createVirtualAccounts(ctx: DomainContext, deps: VirtualAccountDe
           if (Object.keys(changes).length > 0) {
             tx.put(keys.va(id), next);
             recordEvent(tx, ctx.seq, now, { actor, type: 'virtual-account.updated', vaId: id, details: { changes } });
-            tx.after(() => state.vas.set(id, next));
+            tx.after(() => state.putVa(next));
           }
           return next;
         },
@@ -223,8 +223,8 @@ export function createVirtualAccounts(ctx: DomainContext, deps: VirtualAccountDe
             details: { id, path, removedTokens: dead.map((t) => t.id) },
           });
           tx.after(() => {
-            state.vas.delete(id);
-            for (const t of dead) state.tokens.delete(t.id);
+            state.deleteVa(id);
+            for (const t of dead) state.deleteToken(t.id);
           });
         },
         { exclusive: true },

@@ -23,11 +23,11 @@ const invalid = () => new OutpostError('CREDENTIAL_INVALID', 'The device credent
 
 export class CredentialVerifier {
   readonly #identity: Identity;
-  readonly #devices: Map<string, DeviceRecord>;
+  readonly #devices: ReadonlyMap<string, DeviceRecord>;
   readonly #cache = new Map<string, { deviceId: string; credentialId: string }>();
   readonly #max: number;
 
-  constructor(identity: Identity, devices: Map<string, DeviceRecord>, max = 200_000) {
+  constructor(identity: Identity, devices: ReadonlyMap<string, DeviceRecord>, max = 200_000) {
     this.#identity = identity;
     this.#devices = devices;
     this.#max = max;

@@ -156,7 +156,7 @@ export function createDeviceAdmin(ctx: DomainContext) {
       if (before === undefined && !state.latest.has(after.id)) neverReported.add(after.id);
     },
 
-    /** The ingest hook: a device's latest report changed (a first report among them). */
+    /** The state's report watcher: a device reported (a first report among them). */
     onReported(device: DeviceRecord): void {
       neverReported.delete(device.id);
     },

@@ -228,6 +228,6 @@ export async function ensurePolicyVa(ctx: DomainContext): Promise<void> {
       created.push(va);
       parentId = va.id;
     }
-    tx.after(() => created.forEach((va) => ctx.state.vas.set(va.id, va)));
+    tx.after(() => created.forEach((va) => ctx.state.putVa(va)));
   });
 }

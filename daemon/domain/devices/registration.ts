@@ -104,7 +104,7 @@ export function createDevices(ctx: DomainContext) {
           },
         });
         tx.after(() => {
-          state.tokens.set(token.id, updatedToken);
+          state.putToken(updatedToken);
           state.putDevice(device);
         });
         return { device, forced };

@@ -75,7 +75,7 @@ export function createTokens(ctx: DomainContext) {
           vaId: va.id,
           details: { tokenId: record.id, expiresAt: record.expiresAt, maxUses: record.maxUses },
         });
-        tx.after(() => state.tokens.set(record.id, record));
+        tx.after(() => state.putToken(record));
       });
       return { ...view(record), token: secret };
     },
@@ -102,7 +102,7 @@ export function createTokens(ctx: DomainContext) {
         if (!t.revoked) {
           tx.put(keys.token(id), updated);
           recordEvent(tx, ctx.seq, now, { actor, type: 'token.revoked', vaId: t.vaId, details: { tokenId: id } });
-          tx.after(() => state.tokens.set(id, updated));
+          tx.after(() => state.putToken(updated));
         }
         return view(updated);
       });

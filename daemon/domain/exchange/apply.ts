@@ -149,9 +149,9 @@ export async function applyCloudBundle(
     });
 
     tx.after(() => {
-      state.satellite = satellite;
-      if (account) state.account = account;
-      if (changes.acknowledged > 0) state.reportCounts = counts;
+      state.setSatellite(satellite);
+      if (account) state.setAccount(account);
+      if (changes.acknowledged > 0) state.setReportCounts(counts);
       for (const r of revoked) state.putDevice(r.device);
       deps.book.exchange = exchange;
     });

@@ -39,8 +39,6 @@ export interface IngestAnswer {
 export interface IngestHooks {
   onAccepted?(): void;
   onDuplicate?(): void;
-  /** A device's counted usage changed from `before` to `after` (for pools). */
-  onUsage?(device: DeviceRecord, before: Record<string, number> | undefined, after: Record<string, number>): void;
 }
 
 /**
@@ -108,9 +106,8 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
       : { ...previous, lastReportAt: receivedAt };
     tx.put(keys.latestUsage(device.id), latest);
     tx.after(() => {
-      state.latest.set(device.id, latest);
-      state.reportCounts = newCounts;
-      if (newer) hooks.onUsage?.(device, previous?.usage, latest.usage);
+      state.setReportCounts(newCounts);
+      state.putLatest(device, latest, { newer, before: previous?.usage });
       hooks.onAccepted?.();
     });
     return { status: 202 as const, body: { reportId: report.reportId, receivedAt, duplicate: false } };

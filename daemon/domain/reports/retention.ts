@@ -129,7 +129,7 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
           tx.put(keys.retention, { ...m, reportsThrough: Math.max(m.reportsThrough, through) });
         }
         tx.after(() => {
-          if (batch.length > 0) state.reportCounts = counts;
+          if (batch.length > 0) state.setReportCounts(counts);
         });
       });
       pruned += batch.length;

@@ -35,9 +35,9 @@ export async function bootstrap(ctx: DomainContext, savePassword: (password: str
         recordEvent(tx, ctx.seq, now, { actor: 'system', type: 'virtual-account.created', vaId: va.id, details: { path: 'Default' } });
       }
       tx.after(() => {
-        state.satellite = satellite;
-        state.account = account;
-        if (fresh) state.vas.set(va.id, va);
+        state.setSatellite(satellite);
+        state.setAccount(account);
+        if (fresh) state.putVa(va);
       });
     });
   }
@@ -46,7 +46,7 @@ export async function bootstrap(ctx: DomainContext, savePassword: (password: str
     const satellite = { ...state.satellite, name: config.name };
     await ctx.writer.run((tx) => {
       tx.put(keys.satellite, satellite);
-      tx.after(() => (state.satellite = satellite));
+      tx.after(() => state.setSatellite(satellite));
     });
   }
 
@@ -67,7 +67,7 @@ export async function bootstrap(ctx: DomainContext, savePassword: (password: str
     tx.put(keys.user(user.id), user);
     tx.put(keys.username('admin'), user.id);
     recordEvent(tx, ctx.seq, now, { actor: 'system', type: 'user.created', vaId: null, details: { username: 'admin', initial: true } });
-    tx.after(() => state.users.set(user.id, user));
+    tx.after(() => state.putUser(user));
   });
   return { initialPasswordFile: file };
 }

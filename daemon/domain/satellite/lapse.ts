@@ -95,7 +95,7 @@ export function createLapse(ctx: DomainContext) {
           details: { lastCloudContact: current.lastCloudContact, days: ctx.config.lapse.days, devicesDeregistered: changed.length },
         });
         tx.after(() => {
-          ctx.state.satellite = satellite;
+          ctx.state.setSatellite(satellite);
           for (const d of changed) ctx.state.putDevice(d);
         });
         return { lapsed: true, deregistered: changed.length };

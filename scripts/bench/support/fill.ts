@@ -18,7 +18,7 @@ import { newId } from '../../../daemon/domain/satellite/ids.ts';
 import type { DeviceRecord, LatestUsage, VirtualAccount } from '../../../daemon/domain/satellite/records.ts';
 import type { Line } from '../../../daemon/domain/licenses/core/index.ts';
 import { createLogger } from '../../../daemon/log.ts';
-import { openSatellite, type Satellite } from '../../../daemon/satellite.ts';
+import { openSatellite, type Satellite } from '../../../daemon/main.ts';
 import { keys } from '../../../daemon/store/index.ts';
 
 export { median } from '../lib.ts';
@@ -61,7 +61,7 @@ export async function fill(dataDir: string, shape: FillShape): Promise<{ seconds
       const va: VirtualAccount = { id: newId('va'), name: `VA-${i}`, parentId: state.defaultVa.id, tags: {}, createdAt: now.toISOString() };
       vaIds.push(va.id);
       tx.put(keys.va(va.id), va);
-      tx.after(() => state.vas.set(va.id, va));
+      tx.after(() => state.putVa(va));
     }
   });
   const ents = Array.from({ length: shape.entitlements }, (_, i) => `entitlement-${String(i).padStart(2, '0')}`);
@@ -105,8 +105,8 @@ export async function fill(dataDir: string, shape: FillShape): Promise<{ seconds
         // As registration then a first report would leave them (the pools count the device
         // when it appears with its latest usage).
         tx.after(() => {
-          state.latest.set(device.id, latest);
           state.putDevice(device);
+          state.putLatest(device, latest, { newer: true, before: undefined });
         });
       }
     });

@@ -117,7 +117,7 @@ export async function openLicensing(ctx: DomainContext) {
   const loaded = await loadLicenseRecords(ctx.store);
   const book = new LicenseBook(loaded, ctx.seq);
   // Device usage is counted from the state's own records (no copy per device in the index):
-  // every later change reaches the index through onUsage and onDeviceChange.
+  // every later change reaches the index through onUsage and onDeviceChange (State.watch).
   for (const d of state.devices.values()) {
     const va = countedIn(d);
     const usage = state.latest.get(d.id)?.usage;
@@ -340,8 +340,8 @@ export async function openLicensing(ctx: DomainContext) {
     alertSource: (now: Date): Alert[] => licenseAlerts(now),
 
     /**
-     * A device's latest usage changed from `before` to `after` (the ingest hook, called once the
-     * report is durable and `state.latest` holds `after`): counted where the device counts now.
+     * A device's latest usage changed from `before` to `after` (the state's usage watcher, called
+     * once the report is durable and `state.latest` holds `after`): counted where the device counts now.
      */
     onUsage(device: DeviceRecord, before: Record<string, number> | undefined, after: Record<string, number>): void {
       const va = countedIn(state.devices.get(device.id) ?? device);

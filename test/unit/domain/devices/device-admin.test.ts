@@ -7,9 +7,9 @@ import { State } from '../../../../daemon/domain/satellite/state.ts';
 
 function fixture() {
   const state = new State();
-  state.vas.set('va_a', { id: 'va_a', name: 'Default', parentId: null, tags: {}, createdAt: '' });
+  state.putVa({ id: 'va_a', name: 'Default', parentId: null, tags: {}, createdAt: '' });
   const admin = createDeviceAdmin({ state } as unknown as DomainContext);
-  state.watchDevices(admin.onDeviceChange);
+  state.watch({ device: admin.onDeviceChange, reported: admin.onReported });
   let seed = 99;
   const rnd = (n: number) => ((seed = (seed * 48271) % 2147483647), seed % n);
   for (let i = 0; i < 300; i++) {
@@ -18,8 +18,7 @@ function fixture() {
     if (rnd(5) !== 0) {
       // Few distinct times, so ties on the key are common and the id decides.
       const at = new Date(Date.UTC(2026, 0, 1 + rnd(10))).toISOString();
-      state.latest.set(id, { reportId: 'r', windowEnd: at, usage: {}, lastReportAt: at });
-      admin.onReported(state.devices.get(id)!);
+      state.putLatest(state.devices.get(id)!, { reportId: 'r', windowEnd: at, usage: {}, lastReportAt: at }, { newer: true, before: undefined });
     }
   }
   return { state, admin };

@@ -1,0 +1,267 @@
+// The process: config → listeners → store → services → apps → control socket → jobs, then
+// signals and exit codes. `openSatellite` assembles one satellite and never exits the process;
+// `serve` (the `outpost serve` verb) runs one until SIGTERM or SIGINT. Services are built in
+// services.ts, routes in http/routes/index.ts, jobs in jobs/index.ts.
+import { readFileSync } from 'node:fs';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import type http from 'node:http';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, socketPathOf, type FrozenConfig } from './config/index.ts';
+import { systemClock, type Clock } from './domain/satellite/clock.ts';
+import type { DomainContext } from './domain/satellite/context.ts';
+import type { EntitlementSink, ExportSources } from './domain/exchange/index.ts';
+import type { Exchange } from './exchange/exchange.ts';
+import type { Listeners } from './domain/satellite/status.ts';
+import type { Lapse } from './domain/satellite/lapse.ts';
+import type { ReportIdFilter } from './domain/reports/report-ids.ts';
+import { loadIdentity } from './files/identity-file.ts';
+import { REPORT_IDS_FILE, restoreReportIds, saveReportIds } from './files/report-ids-file.ts';
+import { createApps } from './http/apps.ts';
+import type { Health } from './http/health.ts';
+import type { RouteInfo } from './http/route-list.ts';
+import { createSchedule, jobTable, type Schedule } from './jobs/index.ts';
+import type { RetentionJob } from './jobs/retention.ts';
+import type { SyncJob } from './jobs/sync.ts';
+import { bindSocket, bindTcp, closeServer, StartError } from './listeners.ts';
+import { createLogger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { buildServices, openContext, type Services } from './services.ts';
+import { Writer } from './store/index.ts';
+import { LevelStore, StoreLockedError } from './store/level.ts';
+
+export const SOCKET_PATH_MAX = 100;
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface Satellite {
+  listeners: Listeners;
+  socketPath: string;
+  ctx: DomainContext;
+  /** What each listener serves (the admin listener's routes are the control socket's too). */
+  routes: { admin: RouteInfo[]; device: RouteInfo[] };
+  exchange: Exchange;
+  lapse: Lapse;
+  syncJob: SyncJob;
+  retentionJob: RetentionJob;
+  reportIds: ReportIdFilter;
+  schedule: Schedule;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  log: Logger;
+  clock?: Clock;
+  /** Where an imported entitlement snapshot goes (the license workspace's); default: kept whole. */
+  entitlementSink?: EntitlementSink;
+  /** Transfers and reservations to export (the license workspace's); default: none. */
+  exportSources?: ExportSources;
+  /** Environment for HTTPS_PROXY and NO_PROXY; default: process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Promise<Satellite> {
+  const { log } = opts;
+  const socketPath = socketPathOf(config);
+  if (Buffer.byteLength(socketPath) > SOCKET_PATH_MAX) {
+    throw new StartError(`controlSocket: the path ${socketPath} is longer than ${SOCKET_PATH_MAX} bytes; set a shorter controlSocket or dataDir`);
+  }
+  const health: Health = { state: 'opening' };
+  // Shutdown: servers stop accepting and finish in-flight requests (together), then the rest closes in reverse.
+  const servers: Array<() => Promise<void>> = [];
+  const opened: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    const report = (err: unknown) => log.error({ err }, 'error while closing');
+    await Promise.all(servers.map((fn) => fn().catch(report)));
+    for (const fn of opened.reverse()) await fn().catch(report);
+  };
+  try {
+    // Listeners first: a port in use stops the start before anything is written.
+    const device = await bindTcp('device', config.device.listen, config.device.tls);
+    servers.push(() => closeServer(device.server, 8000));
+    const admin = await bindTcp('admin', config.admin.listen, config.admin.tls);
+    servers.push(() => closeServer(admin.server, 8000));
+    const { store, metrics, reportIdsRestored, s } = await openServices(config, opts, { device: device.url, admin: admin.url }, opened);
+    const { jobs, beforeServing, afterStart } = jobTable(s, log);
+    const schedule = createSchedule(jobs, log);
+    opened.push(async () => {
+      s.syncJob.stop();
+      s.retentionJob.stop();
+      await schedule.stop();
+      await s.exchange.settled();
+    });
+    for (const job of beforeServing) await job.run();
+
+    const apps = createApps(s, { log, metrics, health, version: VERSION, nextRun: (job) => schedule.nextRun(job) });
+    // The database lock is held: a leftover socket is ours to remove.
+    await rm(socketPath, { force: true });
+    const socket: http.Server = await bindSocket(socketPath, apps.socket.callback());
+    await chmod(socketPath, 0o600);
+    servers.push(async () => {
+      await closeServer(socket, 8000);
+      await rm(socketPath, { force: true });
+    });
+    device.setHandler(apps.device.callback());
+    admin.setHandler(apps.admin.callback());
+    health.state = 'ok';
+    if (device.url.startsWith('http:') && !isLoopback(config.device.listen)) {
+      log.warn('the device listener serves plain HTTP on a non-loopback address: credentials travel in the clear; configure device.tls');
+    }
+    log.info(`device listener on ${device.url}`);
+    log.info(`admin listener on ${admin.url}`);
+    log.info(`control socket on ${socketPath}`);
+    schedule.start();
+    // What came due while the satellite was down, in the background: a large prune yields to
+    // device traffic chunk by chunk, and shutdown stops it between two writes.
+    for (const job of afterStart) void schedule.runJob(job);
+    fillReportIds(s.reportIds, reportIdsRestored, store, log);
+    return {
+      listeners: { device: device.url, admin: admin.url },
+      socketPath,
+      ctx: s.ctx,
+      routes: { admin: apps.admin.routeList, device: apps.device.routeList },
+      exchange: s.exchange,
+      lapse: s.lapse,
+      syncJob: s.syncJob,
+      retentionJob: s.retentionJob,
+      reportIds: s.reportIds,
+      schedule,
+      services: s,
+      close: async () => {
+        health.state = 'closing';
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** The store, the identity, the writer and every service; what it opens is closed through `opened`. */
+async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: Listeners, opened: Array<() => Promise<void>>) {
+  const { log } = opts;
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(config.dataDir, 0o700);
+  const store = new LevelStore(path.join(config.dataDir, 'db'));
+  try {
+    await store.open();
+  } catch (err) {
+    if (err instanceof StoreLockedError) throw new StartError(`dataDir: ${config.dataDir} is in use by another running Outpost`);
+    throw err;
+  }
+  opened.push(() => store.close());
+  const { identity, created } = await loadIdentity(config.dataDir);
+  if (created) log.info({ satelliteId: identity.id }, 'created the satellite identity');
+
+  let metricsRef: Metrics | null = null;
+  const writer = new Writer(store, {
+    queueLimit: config.device.queueLimit,
+    stats: { onBatch: (size, seconds) => (metricsRef?.batchSize.observe(size), metricsRef?.batchSeconds.observe(seconds)) },
+  });
+  opened.push(() => writer.close());
+  let ctxRef: DomainContext | null = null;
+  const metrics = (metricsRef = createMetrics({
+    devices: () => ctxRef?.state.countDevices() ?? { registered: 0, deregistered: 0 },
+    queueDepth: () => writer.depth,
+  }));
+  const core = { config, log, clock: opts.clock ?? systemClock, store, writer, identity, metrics, listeners, env: opts.env ?? process.env, entitlementSink: opts.entitlementSink, exportSources: opts.exportSources };
+  const { ctx, initialPasswordFile } = await openContext(core);
+  ctxRef = ctx;
+  if (initialPasswordFile) {
+    log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
+  }
+  const s = await buildServices(core, ctx);
+  // Duplicate detection's filter: taken back from a graceful shutdown, or filled in the
+  // background once the satellite serves. Saved after the writer's last batch.
+  const file = path.join(config.dataDir, REPORT_IDS_FILE);
+  const cover = () => ({ satelliteId: identity.id, reportSeq: ctx.seq.current('report') });
+  const reportIdsRestored = await restoreReportIds(s.reportIds, file, cover());
+  opened.push(async () => {
+    await s.reportIds.stop();
+    await writer.close(); // the last batch first: the file covers exactly what is durable
+    await saveReportIds(s.reportIds, file, cover());
+  });
+  return { store, metrics, reportIdsRestored, s };
+}
+
+function fillReportIds(reportIds: ReportIdFilter, restored: boolean, store: LevelStore, log: Logger): void {
+  if (restored) {
+    log.info('report id filter ready (saved at the last shutdown)');
+    return;
+  }
+  const filling = performance.now();
+  void reportIds.load(store).then(
+    (n) => n !== null && log.info({ reports: n, ms: Math.round(performance.now() - filling) }, 'report id filter ready'),
+    (err: unknown) => log.warn({ err }, 'report id filter not filled; duplicate detection reads the store for every report'),
+  );
+}
+
+function isLoopback(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** `outpost serve`: runs the daemon until SIGTERM or SIGINT, then shuts down within 10 s; answers the exit code. */
+export async function serve(args: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({ args, options: { config: { type: 'string' }, 'data-dir': { type: 'string' } }, strict: true }).values;
+  } catch (err) {
+    process.stderr.write(`outpost: ${(err as Error).message}\n`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig({ file: values.config ?? null, overrides: values['data-dir'] ? { dataDir: values['data-dir'] } : {} });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`outpost: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = createLogger(config.log.level);
+  let satellite;
+  try {
+    satellite = await openSatellite(config, { log });
+  } catch (err) {
+    if (err instanceof StartError) {
+      log.fatal(err.message);
+      process.stderr.write(`outpost: ${err.message}\n`);
+      return 1;
+    }
+    log.fatal({ err }, 'start-up failed');
+    process.stderr.write(`outpost: start-up failed: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      const force = setTimeout(() => {
+        log.error('shutdown took longer than 10 s; exiting');
+        resolve(1);
+      }, 10_000);
+      force.unref();
+      satellite.close().then(
+        () => {
+          clearTimeout(force);
+          log.info('stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          clearTimeout(force);
+          log.error({ err }, 'error during shutdown');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,178 @@
+// The composition root's first half: builds every service of the satellite from the opened
+// store, in dependency order, and says what each one is. Nothing here listens or schedules;
+// daemon/main.ts does that with what this returns (routes: http/routes/index.ts, jobs: jobs/index.ts).
+import type { Logger } from 'pino';
+import type { FrozenConfig } from './config/index.ts';
+import { collectAlerts, type Alert, type AlertSource, type AlertView } from './domain/alerts/alerts.ts';
+import { createAccount, type Account } from './domain/accounts/account.ts';
+import { createTags, type Tags } from './domain/accounts/tags.ts';
+import { createVirtualAccounts, type VirtualAccounts } from './domain/accounts/virtual-accounts.ts';
+import { createAuth, type Auth } from './domain/access/auth.ts';
+import { createLoginThrottle, type LoginThrottle } from './domain/access/login-throttle.ts';
+import { createAccess, type Access } from './domain/access/roles.ts';
+import { createSessions, type Sessions } from './domain/access/sessions.ts';
+import { createUsers, type Users } from './domain/access/users.ts';
+import { CredentialVerifier } from './domain/devices/credentials.ts';
+import { createDeviceAdmin, type DeviceAdmin } from './domain/devices/device-admin.ts';
+import { createPolicyMode, ensurePolicyVa, type PolicyMode } from './domain/devices/policy.ts';
+import { createDevices, type Devices } from './domain/devices/registration.ts';
+import { createTokens, type Tokens } from './domain/devices/tokens.ts';
+import type { EntitlementSink, ExportSources } from './domain/exchange/index.ts';
+import { createReportTables, type ReportTables } from './domain/licenses/report-tables.ts';
+import { openLicensing, type Licensing } from './domain/licenses/workspace/index.ts';
+import { AckLedger } from './domain/reports/acks.ts';
+import { createIngest, type Ingest } from './domain/reports/ingest.ts';
+import { ReportIdFilter } from './domain/reports/report-ids.ts';
+import { createRetention } from './domain/reports/retention.ts';
+import { bootstrap } from './domain/satellite/bootstrap.ts';
+import type { Clock } from './domain/satellite/clock.ts';
+import type { DomainContext } from './domain/satellite/context.ts';
+import { createEventLog, type EventLog } from './domain/satellite/event-log.ts';
+import type { Identity } from './domain/satellite/identity.ts';
+import { createLapse, type Lapse } from './domain/satellite/lapse.ts';
+import { Sequences } from './domain/satellite/sequences.ts';
+import { State } from './domain/satellite/state.ts';
+import { createStatus, type Listeners, type StatusReader } from './domain/satellite/status.ts';
+import { createExchange, type Exchange } from './exchange/exchange.ts';
+import { writeInitialPassword } from './files/initial-password.ts';
+import { createRetentionJob, type RetentionJob } from './jobs/retention.ts';
+import { createSyncJob, type SyncJob } from './jobs/sync.ts';
+import { registerLicenseGauges, type Metrics } from './metrics.ts';
+import type { Store, Writer } from './store/index.ts';
+
+/** What the services are built from: opened by daemon/main.ts. */
+export interface Core {
+  config: FrozenConfig;
+  log: Logger;
+  clock: Clock;
+  store: Store;
+  writer: Writer;
+  identity: Identity;
+  metrics: Metrics;
+  listeners: Listeners;
+  /** For HTTPS_PROXY and NO_PROXY. */
+  env: NodeJS.ProcessEnv;
+  /** Where an imported entitlement snapshot goes; default: the license workspace's. */
+  entitlementSink?: EntitlementSink;
+  /** Transfers and reservations to export; default: the license workspace's. */
+  exportSources?: ExportSources;
+}
+
+/** Every service of the satellite, as the routes, the jobs and the tests use them. */
+export interface Services {
+  ctx: DomainContext;
+  /** Acknowledged report ranges, shared by ingest (GET /v1/acks), the exchange and retention. */
+  ledger: AckLedger;
+  /** Duplicate detection's filter of stored report ids (filled in the background after start). */
+  reportIds: ReportIdFilter;
+  access: Access;
+  sessions: Sessions;
+  throttle: LoginThrottle;
+  users: Users;
+  auth: Auth;
+  account: Account;
+  vas: VirtualAccounts;
+  tags: Tags;
+  eventLog: EventLog;
+  status: StatusReader;
+  tokens: Tokens;
+  devices: Devices;
+  deviceAdmin: DeviceAdmin;
+  verifier: CredentialVerifier;
+  ingest: Ingest;
+  policyMode: PolicyMode;
+  licensing: Licensing;
+  reportTables: ReportTables;
+  exchange: Exchange;
+  lapse: Lapse;
+  syncJob: SyncJob;
+  retentionJob: RetentionJob;
+  /** Every alert of SPEC §7: the license workspace's, the exchange's (sync) and the lapse rule's. */
+  alertSources: AlertSource[];
+}
+
+/** The in-memory state loaded and the first start's records made; `initialPasswordFile` when one was written. */
+export async function openContext(core: Core): Promise<{ ctx: DomainContext; initialPasswordFile: string | null }> {
+  const { config, store, writer, clock, identity } = core;
+  const ctx: DomainContext = { config, store, writer, clock, identity, seq: await Sequences.load(store), state: await State.load(store) };
+  const { initialPasswordFile } = await bootstrap(ctx, (password) => writeInitialPassword(config.dataDir, password));
+  return { ctx, initialPasswordFile };
+}
+
+export async function buildServices(core: Core, ctx: DomainContext): Promise<Services> {
+  const { config, log, clock, metrics } = core;
+  const { state } = ctx;
+  const ledger = await AckLedger.load(ctx.store);
+  const reportIds = new ReportIdFilter();
+
+  // The license workspace: lines, holdings, transfers and reservations from their records;
+  // pools built from them and the devices in memory, then kept current by State.watch.
+  const licensing = await openLicensing(ctx);
+  const deviceAdmin = createDeviceAdmin(ctx);
+  state.watch({ device: licensing.onDeviceChange, usage: licensing.onUsage });
+  state.watch({ device: deviceAdmin.onDeviceChange, reported: deviceAdmin.onReported });
+
+  const exchange = await createExchange(ctx, {
+    log,
+    ledger,
+    sink: core.entitlementSink ?? licensing.entitlementSink,
+    sources: core.exportSources ?? licensing.exportSources,
+    env: core.env,
+  });
+  const lapse = createLapse(ctx);
+  const retentionJob = createRetentionJob({
+    retention: createRetention(ctx, { ledger }),
+    clock,
+    log,
+    onPruned: ({ reports, events }) => {
+      metrics.pruned.inc({ kind: 'reports' }, reports);
+      metrics.pruned.inc({ kind: 'events' }, events);
+    },
+  });
+  const ingest = createIngest(ctx, { onAccepted: () => metrics.reportsAccepted.inc(), onDuplicate: () => metrics.reportsDuplicate.inc() }, { ledger, reportIds });
+  const fromView = (a: AlertView): Alert => ({ ...a, vaId: a.virtualAccount?.id ?? null });
+  const alertSources: AlertSource[] = [
+    licensing.alertSource,
+    (now) => exchange.syncAlerts(now).map(fromView),
+    (now) => lapse.alerts(now).map(fromView),
+  ];
+  registerLicenseGauges(metrics.registry, { pools: () => licensing.pools(clock(), null), alerts: () => collectAlerts(alertSources, clock()) });
+
+  // The access model: sessions and the login throttle live in memory (a restart logs everyone out).
+  const sessions = createSessions({ clock, idleMs: config.admin.session.idleMinutes * 60_000, absoluteMs: config.admin.session.absoluteHours * 3_600_000 });
+  const throttle = createLoginThrottle({ clock });
+  const users = createUsers(ctx, { sessions });
+  if (config.device.policyMode.enabled) await ensurePolicyVa(ctx);
+
+  return {
+    ctx,
+    ledger,
+    reportIds,
+    access: createAccess(state),
+    sessions,
+    throttle,
+    users,
+    auth: createAuth(ctx, { sessions, throttle, eventVa: (u) => users.eventVa(u.roles) }),
+    account: createAccount(ctx),
+    vas: createVirtualAccounts(ctx, {
+      hasLicenses: (vaId) => licensing.vaHasLicenses(vaId),
+      forgetLicenses: (tx, vaId) => licensing.stageForgetVirtualAccount(tx, vaId),
+    }),
+    tags: createTags(ctx),
+    eventLog: createEventLog(ctx),
+    status: createStatus(ctx, core.listeners),
+    tokens: createTokens(ctx),
+    devices: createDevices(ctx),
+    deviceAdmin,
+    verifier: new CredentialVerifier(ctx.identity, state.devices),
+    ingest,
+    policyMode: createPolicyMode(ctx, ingest),
+    licensing,
+    reportTables: createReportTables(ctx, licensing),
+    exchange,
+    lapse,
+    syncJob: createSyncJob({ exchange, log }),
+    retentionJob,
+    alertSources,
+  };
+}
