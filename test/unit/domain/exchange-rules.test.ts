@@ -1,7 +1,7 @@
 // The exchange's small rules: the last cloud contact (SPEC §5) and the lapse warning marks.
 import t from 'tap';
 import { cloudContact } from '../../../daemon/domain/exchange/apply.ts';
-import { warnLevels } from '../../../daemon/domain/satellite/lapse.ts';
+import { warnLevels } from '../../../daemon/domain/alerts/lapse-alerts.ts';
 
 t.test('cloudContact: the signed createdAt, never later than now, never earlier than before', async (t) => {
   const now = new Date('2026-06-01T00:00:00.000Z');
