@@ -1,7 +1,7 @@
 // What the exchange needs from the license workspace, as two narrow ports: where an entitlement
 // snapshot goes on import, and where transfers and reservations not yet acknowledged come from
 // on export. The defaults below keep the exchange whole on its own; the workspace plugs in
-// its own at assembly (daemon/satellite.ts).
+// its own at assembly (daemon/services.ts).
 import type { EntitlementRecord, Kind, ManifestOf, ReservationRecord, TransferRecord } from '../../../exchange/bundle/records.ts';
 import type { WriteBundleOptions } from '../../../exchange/bundle/write.ts';
 import type { Tx } from '../../store/index.ts';
