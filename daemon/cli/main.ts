@@ -28,12 +28,20 @@ const USAGE = `usage: outpost <verb> [options]
   sync                                   run a network sync now
   backup --out DIR                       a consistent copy of the database and the key
 
-options for every verb: --config FILE, --data-dir DIR, --json`;
+  --version                              print the version and the store format
+
+options for every verb: --config FILE, --data-dir DIR, --json; "outpost VERB --help" for one verb`;
 
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     const [verb, ...rest] = argv;
+    if (verb === '--version' || verb === '-V' || verb === 'version') {
+      const { VERSION } = await import('../version.ts');
+      const { STORE_FORMAT } = await import('../store/format.ts');
+      process.stdout.write(json ? JSON.stringify({ version: VERSION, storeFormat: STORE_FORMAT }) + '\n' : `outpost ${VERSION} (store format ${STORE_FORMAT})\n`);
+      return 0;
+    }
     if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
       process.stdout.write(USAGE + '\n');
       return verb ? 0 : 2;
