@@ -6,6 +6,7 @@ import type { ControlClient } from './client.ts';
 import type { Out } from './output.ts';
 import { exportVerb } from './export.ts';
 import { importVerb } from './import.ts';
+import { account, alerts, devices, events, licenses } from './listing.ts';
 import { register } from './register.ts';
 import { status } from './status.ts';
 import { sync } from './sync.ts';
@@ -27,6 +28,11 @@ export interface Verb {
 
 export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> = {
   status,
+  account,
+  licenses,
+  devices,
+  alerts,
+  events,
   backup,
   register,
   export: exportVerb,
