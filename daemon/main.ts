@@ -2,7 +2,6 @@
 // signals and exit codes. `openSatellite` assembles one satellite and never exits the process;
 // `serve` (the `outpost serve` verb) runs one until SIGTERM or SIGINT. Services are built in
 // services.ts, routes in http/routes/index.ts, jobs in jobs/index.ts.
-import { readFileSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
@@ -28,11 +27,11 @@ import { bindSocket, bindTcp, closeServer, StartError } from './listeners.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { buildServices, openContext, type Services } from './services.ts';
+import { VERSION } from './version.ts';
 import { Writer } from './store/index.ts';
 import { LevelStore, StoreLockedError } from './store/level.ts';
 
 export const SOCKET_PATH_MAX = 100;
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface Satellite {
   listeners: Listeners;
