@@ -46,6 +46,11 @@ A consistent copy of the database and the satellite key into a new directory, ta
 daemon keeps serving; start a daemon with it as data dir to restore.`,
 };
 
+HELP.restore = `usage: outpost restore --from DIR [--data-dir DIR]
+Puts a backup (from "outpost backup" or a scheduled one) in place as the data dir of a stopped
+Outpost; a running one is refused. A database already there is moved aside to
+<dataDir>/replaced-<time>/. Then start Outpost.`;
+
 export const COMMON = 'options for every verb: --config FILE, --data-dir DIR, --json';
 
 /** The help of `verb` (a subverb's is its verb's), or undefined for an unknown verb. */

@@ -35,6 +35,7 @@ const USAGE = `usage: outpost <verb> [options]
   import FILE                            apply a cloud response or registration response
   sync                                   run a network sync now
   backup --out DIR                       a consistent copy of the database and the key
+  restore --from DIR                     put a backup in place as the data dir (daemon stopped)
 
   --version                              print the version and the store format
 

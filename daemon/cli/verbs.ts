@@ -8,6 +8,7 @@ import { exportVerb } from './export.ts';
 import { importVerb } from './import.ts';
 import { account, alerts, devices, events, licenses } from './listing.ts';
 import { register } from './register.ts';
+import { restore } from './restore.ts';
 import { status } from './status.ts';
 import { sync } from './sync.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
@@ -34,6 +35,7 @@ export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> =
   alerts,
   events,
   backup,
+  restore,
   register,
   export: exportVerb,
   import: importVerb,
