@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
+import { loud } from './e2e/browser.ts';
 import { makeCertificates } from './exchange.ts';
 import { tempDir } from './tmp.ts';
 
@@ -59,8 +60,13 @@ export interface Slapd {
 /** True when slapd can run here; under CI=true its absence fails `t`. */
 export function haveSlapd(t: Test): boolean {
   if (existsSync(SLAPD) && existsSync(LDAPADD)) return true;
-  if (process.env.CI === 'true') t.fail(`${SLAPD} (Debian slapd) and ${LDAPADD} (ldap-utils) are required under CI`);
-  else t.skip(`${SLAPD} or ${LDAPADD} is not installed (apt-get install slapd ldap-utils)`);
+  const why = `${SLAPD} or ${LDAPADD} is missing: the directory tests cannot run (apt-get install -y slapd ldap-utils)`;
+  if (process.env.CI === 'true') {
+    t.fail(`${why} — and CI=true requires them`);
+  } else {
+    loud([`SKIPPING DIRECTORY TESTS: ${why}.`, 'Under CI=true this is a failure.']);
+    t.pass(why, { skip: why });
+  }
   return false;
 }
 
