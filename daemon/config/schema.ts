@@ -33,7 +33,7 @@ const roleMap = z
       group: z.string().min(1).max(1024),
       role: z.enum(['sa-admin', 'sa-approver', 'sa-user', 'va-admin', 'va-user', 'viewer']),
       virtualAccount: z.string().min(1).max(1024).optional(),
-    }),
+    }).refine((m) => (m.virtualAccount === undefined) === ['sa-admin', 'sa-approver', 'sa-user', 'viewer'].includes(m.role) || (m.role === 'viewer'), 'va-admin and va-user need a virtualAccount; sa-admin, sa-approver and sa-user take none'),
   )
   .max(256);
 
