@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, type Entry } from 'ldapts';
 import { OutpostError } from '../errors.ts';
-import { userFilter } from '../domain/sign-in/filter.ts';
+import { userFilter } from '../domain/access/ldap-filter.ts';
 
 export interface LdapOptions {
   url: string;

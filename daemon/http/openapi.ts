@@ -3,7 +3,7 @@
 // schemas the routes validate with; a test fails when a served route is missing here.
 import { z } from 'zod';
 import { patchAccountBody } from '../domain/accounts/account.ts';
-import { loginBody } from '../domain/access/auth.ts';
+import { loginBody } from '../domain/access/sign-in.ts';
 import { registerBody } from '../domain/devices/registration.ts';
 import { reportPayload } from '../domain/reports/ingest.ts';
 import { createTagBody } from '../domain/accounts/tags.ts';

@@ -2,8 +2,8 @@
 // entry, an empty password never bound, TLS trust, and a directory that is down or too slow.
 import t from 'tap';
 import { createLdapDirectory, type LdapOptions } from '../../../daemon/directory/ldap.ts';
-import { escapeFilterValue, userFilter } from '../../../daemon/domain/sign-in/filter.ts';
-import { rolesFromGroups } from '../../../daemon/domain/sign-in/role-map.ts';
+import { escapeFilterValue, userFilter } from '../../../daemon/domain/access/ldap-filter.ts';
+import { rolesFromGroups } from '../../../daemon/domain/access/role-map.ts';
 import { freePort, group, haveSlapd, LDAP_USERS, PEOPLE, SERVICE_DN, startSlapd, type Slapd } from '../../helpers/ldap.ts';
 
 t.test('escapeFilterValue() escapes what RFC 4515 names, and userFilter() fills every {username}', async (t) => {

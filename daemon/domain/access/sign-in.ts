@@ -7,16 +7,16 @@ import { z } from 'zod';
 import { OutpostError } from '../../errors.ts';
 import { keys } from '../../store/keys.ts';
 import type { Tx } from '../../store/index.ts';
-import { LIMITED_USE } from '../account.ts';
-import type { DomainContext } from '../context.ts';
-import { recordEvent } from '../events.ts';
-import { newId } from '../ids.ts';
-import type { LoginThrottle } from '../login-throttle.ts';
-import { DUMMY_HASH, verifyPassword } from '../passwords.ts';
-import type { RoleGrant, UserRecord, UserSource } from '../types.ts';
-import { parseBody, text } from '../validate.ts';
+import { LIMITED_USE } from '../accounts/account.ts';
+import type { DomainContext } from '../satellite/context.ts';
+import { recordEvent } from '../satellite/events.ts';
+import { newId } from '../satellite/ids.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import { DUMMY_HASH, verifyPassword } from './passwords.ts';
+import type { RoleGrant, UserRecord, UserSource } from '../satellite/records.ts';
+import { parseBody, text } from '../satellite/validate.ts';
 import { rolesFromGroups, type RoleMapEntry } from './role-map.ts';
-import type { StoredSession, StoredSessions } from './stored-sessions.ts';
+import type { StoredSession, StoredSessions } from './sessions.ts';
 
 export const loginBody = z.strictObject({
   username: text(1, 256),
@@ -144,7 +144,7 @@ export function createSignIn(ctx: DomainContext, deps: SignInDeps) {
           });
         }
         const final = user;
-        tx.after(() => state.users.set(final.id, final));
+        tx.after(() => state.putUser(final));
         const { id, session } = startSession(tx, final, client, source);
         return { user: final, id, session };
       },

@@ -2,7 +2,7 @@
 // current roles allow, action by action and VA by VA (SPEC §11). An intersection of actions, not a
 // comparison of role names: a token holding `sa-user` made by a `va-admin` of Lab may do license
 // work in Lab only, and nothing once the creator loses the role.
-import type { RoleGrant } from '../types.ts';
+import type { RoleGrant } from '../satellite/records.ts';
 
 /** Is `vaId` the VA `ancestor` or nested below it? (the VA tree's question) */
 export type Within = (vaId: string, ancestor: string) => boolean;

@@ -6,15 +6,15 @@
 import { z } from 'zod';
 import { OutpostError } from '../../errors.ts';
 import { keys } from '../../store/keys.ts';
-import type { Access } from '../access.ts';
-import { ROLE_ACTIONS, ROLES, ACCOUNT_ROLES, VA_ROLES } from '../access.ts';
-import { DAY_MS } from '../clock.ts';
-import type { Actor, DomainContext } from '../context.ts';
-import { recordEvent } from '../events.ts';
-import { newId, sha256 } from '../ids.ts';
-import type { LoginThrottle } from '../login-throttle.ts';
-import type { ApiTokenRecord, Role, RoleGrant, UserRecord } from '../types.ts';
-import { parseBody, text } from '../validate.ts';
+import type { Access } from './roles.ts';
+import { ROLE_ACTIONS, ROLES, ACCOUNT_ROLES, VA_ROLES } from './roles.ts';
+import { DAY_MS } from '../satellite/clock.ts';
+import type { Actor, DomainContext } from '../satellite/context.ts';
+import { recordEvent } from '../satellite/events.ts';
+import { newId, sha256 } from '../satellite/ids.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import type { ApiTokenRecord, Role, RoleGrant, UserRecord } from '../satellite/records.ts';
+import { parseBody, text } from '../satellite/validate.ts';
 import { randomBytes } from 'node:crypto';
 
 export const API_TOKEN_PREFIX = 'oat_';

@@ -1,7 +1,7 @@
 // A directory or SSO user's roles come from its groups, through auth.*.roleMap, at every login
 // (SPEC §11). Directory groups are DNs, compared regardless of case and spacing after commas;
 // SSO group claims are compared exactly.
-import type { RoleGrant, Role } from '../types.ts';
+import type { RoleGrant, Role } from '../satellite/records.ts';
 
 export interface RoleMapEntry {
   readonly group: string;

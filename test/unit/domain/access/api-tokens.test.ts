@@ -2,16 +2,18 @@
 // secrets stored only hashed, every authentication failure one event, lastUsedAt coalesced.
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { createAccess } from '../../../daemon/domain/access.ts';
-import { createApiTokens, meet } from '../../../daemon/domain/api-tokens/index.ts';
-import type { DomainContext } from '../../../daemon/domain/context.ts';
-import { createLoginThrottle } from '../../../daemon/domain/login-throttle.ts';
-import { Sequences } from '../../../daemon/domain/sequences.ts';
-import { State } from '../../../daemon/domain/state.ts';
-import type { EventRecord, RoleGrant, UserRecord } from '../../../daemon/domain/types.ts';
-import { keys, LevelStore, Writer } from '../../../daemon/store/index.ts';
-import { testClock } from '../../helpers/satellite.ts';
-import { tempDir } from '../../helpers/tmp.ts';
+import { createAccess } from '../../../../daemon/domain/access/roles.ts';
+import { createApiTokens } from '../../../../daemon/domain/access/api-tokens.ts';
+import { meet } from '../../../../daemon/domain/access/api-token-rights.ts';
+import type { DomainContext } from '../../../../daemon/domain/satellite/context.ts';
+import { createLoginThrottle } from '../../../../daemon/domain/access/login-throttle.ts';
+import { Sequences } from '../../../../daemon/domain/satellite/sequences.ts';
+import { State } from '../../../../daemon/domain/satellite/state.ts';
+import type { EventRecord, RoleGrant, UserRecord } from '../../../../daemon/domain/satellite/records.ts';
+import { keys, Writer } from '../../../../daemon/store/index.ts';
+import { LevelStore } from '../../../../daemon/store/level.ts';
+import { testClock } from '../../../helpers/satellite.ts';
+import { tempDir } from '../../../helpers/tmp.ts';
 
 const va = (id: string, name: string, parentId: string | null) => ({ id, name, parentId, tags: {}, createdAt: '' });
 const user = (id: string, username: string, roles: RoleGrant[], source?: 'ldap'): UserRecord => ({
@@ -33,16 +35,16 @@ async function fixture(t: Test, location = path.join(tempDir(t), 'db')) {
     await store.close();
   });
   const state = new State();
-  state.vas.set('va_def', va('va_def', 'Default', null));
-  state.vas.set('va_lab', va('va_lab', 'Lab', 'va_def'));
-  state.vas.set('va_sub', va('va_sub', 'Sub', 'va_lab'));
-  state.vas.set('va_ops', va('va_ops', 'Ops', 'va_def'));
+  state.putVa(va('va_def', 'Default', null));
+  state.putVa(va('va_lab', 'Lab', 'va_def'));
+  state.putVa(va('va_sub', 'Sub', 'va_lab'));
+  state.putVa(va('va_ops', 'Ops', 'va_def'));
   const admin = user('usr_admin', 'admin', [{ role: 'sa-admin', vaId: null }]);
   const labAdmin = user('usr_lab', 'lab-admin', [{ role: 'va-admin', vaId: 'va_lab' }]);
   const dir = user('usr_dir', 'dir-user', [{ role: 'sa-admin', vaId: null }], 'ldap');
   for (const v of state.vas.values()) await store.batch([{ type: 'put', key: keys.va(v.id), value: v }]);
   for (const u of [admin, labAdmin, dir]) {
-    state.users.set(u.id, u);
+    state.putUser(u);
     await store.batch([{ type: 'put', key: keys.user(u.id), value: u }]);
   }
   const clock = testClock();
@@ -117,7 +119,7 @@ t.test('authenticate(): expired, revoked, unknown, malformed and orphaned tokens
   t.notOk(JSON.stringify(failed).includes(a.token.slice(4)), 'no secret in events');
 
   const c = await f.tokens.create({ name: 'c', roles: [{ role: 'viewer' }], expiresInDays: 5 }, f.admin, 'admin');
-  f.state.users.delete('usr_admin');
+  f.state.deleteUser('usr_admin');
   await t.rejects(f.tokens.authenticate(c.token, '10.0.0.2'), { code: 'UNAUTHENTICATED' }, 'a deleted creator makes the token 401');
   t.equal((await count()).at(-1)!.details.reason, 'creator-deleted');
 });
