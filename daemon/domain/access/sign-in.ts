@@ -163,7 +163,7 @@ export function createSignIn(ctx: DomainContext, deps: SignInDeps) {
       const attempt = deps.throttle.begin(name, client.address);
       if ('retryAfter' in attempt) throw throttled(attempt.retryAfter);
       let outcome: 'ok' | 'failed' | 'aborted' = 'aborted';
-      let reason = 'wrong-password';
+      let reason = 'login';
       let source: UserSource = 'local';
       let user: UserRecord | undefined;
       try {
@@ -274,6 +274,12 @@ export function createSignIn(ctx: DomainContext, deps: SignInDeps) {
         const ended = deps.sessions.endInTx(tx, id);
         if (ended && user) recordEvent(tx, ctx.seq, now, { actor: user.username, type: 'user.logout', vaId: deps.eventVa(user), details: {} });
       });
+    },
+
+    /** Ends the session a client came with when it logs in again (no fixation); no event, as no one logged out. */
+    async discard(id: string): Promise<void> {
+      if (!deps.sessions.peek(id)) return;
+      await ctx.writer.run((tx) => void deps.sessions.endInTx(tx, id));
     },
 
     /** "Sign out everywhere": ends every session of `user` (the caller's own too) with one event. */

@@ -39,7 +39,7 @@ export function loginRoutes(deps: LoginDeps) {
       const body = await readJson(ctx, ADMIN_BODY_LIMIT);
       const { user, id } = await deps.signIn.login(body, { address: ctx.request.ip, agent: ctx.get('User-Agent') });
       // No fixation: whatever session the client came with ends; the new one has a new id.
-      if (presented) await deps.signIn.logout(presented);
+      if (presented) await deps.signIn.discard(presented);
       setSessionCookie(ctx, id);
       ctx.body = meView(deps.state, user);
     });

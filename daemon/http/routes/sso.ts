@@ -43,7 +43,7 @@ export function ssoRoutes(deps: { signIn: SignIn; enabled: boolean; publicOrigin
       const { id } = await deps.signIn.ssoFinish(callback, cookie, { address: ctx.request.ip, agent: ctx.get('User-Agent') });
       // No fixation: a session the browser came with ends.
       const presented = ctx.cookies.get(SESSION_COOKIE);
-      if (presented) await deps.signIn.logout(presented);
+      if (presented) await deps.signIn.discard(presented);
       setSessionCookie(ctx, id);
       ctx.redirect('/');
     });
