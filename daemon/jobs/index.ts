@@ -22,6 +22,8 @@ export const CRON = {
   licenseAlerts: '20 4 * * *',
   /** After the license jobs; also run at start-up, in the background. */
   retention: '35 4 * * *',
+  /** API tokens' lastUsedAt and sessions' lastSeen, kept in memory between runs, and expired sessions removed. */
+  identityFlush: '* * * * *',
 } as const;
 
 /** The license workspace's daily jobs. */
@@ -51,6 +53,14 @@ export function jobTable(s: Services, log: Logger): JobTable {
       lapse,
       ...licenseJobs({ ctx, licensing: s.licensing }),
       retention,
+      {
+        name: 'identity-flush',
+        cron: CRON.identityFlush,
+        run: async () => {
+          await s.apiTokens.flushLastUsed();
+          await s.sessions.flush();
+        },
+      },
     ],
     beforeServing: [lapse],
     afterStart: [retention],
