@@ -13,6 +13,8 @@ export interface MeView {
   username: string;
   roles: Array<{ role: string; virtualAccount: { id: string; path: string } | null }>;
   mustChangePassword: boolean;
+  /** Where the user comes from (SPEC §11): the dashboard offers a password change and API tokens to local users only. */
+  source: 'local' | 'ldap' | 'oidc';
 }
 
 export function meView(state: State, u: UserRecord): MeView {
@@ -21,6 +23,7 @@ export function meView(state: State, u: UserRecord): MeView {
     username: u.username,
     roles: u.roles.map((g) => ({ role: g.role, virtualAccount: g.vaId === null ? null : state.vaRef(g.vaId) })),
     mustChangePassword: u.mustChangePassword,
+    source: u.source ?? 'local',
   };
 }
 
@@ -59,7 +62,7 @@ export function meRoutes(deps: { state: State }) {
   return (router: AdminRouter) => {
     router.get('/api/me', (ctx) => {
       const p = ctx.state.principal;
-      ctx.body = p.kind === 'local' ? { id: null, username: 'local', roles: [], mustChangePassword: false } : meView(deps.state, p.user);
+      ctx.body = p.kind === 'local' ? { id: null, username: 'local', roles: [], mustChangePassword: false, source: 'local' } : meView(deps.state, p.user);
     });
   };
 }
