@@ -225,7 +225,9 @@ export function createSignIn(ctx: DomainContext, deps: SignInDeps) {
     /** GET /api/sso/callback: the provider's answer, checked; a session for the user it names. */
     async ssoFinish(callbackUrl: URL, cookie: string | undefined, client: ClientInfo): Promise<SignedIn> {
       if (!deps.oidc) throw new OutpostError('NOT_FOUND', 'Single sign-on is not configured.');
-      const attempt = deps.throttle.begin(`sso@${client.address}`, client.address);
+      // No username is known before the answer is checked: an SSO callback counts toward the
+      // client address's limit (20) only, under a key of its own that no other attempt shares.
+      const attempt = deps.throttle.begin(`sso#${newId('att')}`, client.address);
       if ('retryAfter' in attempt) throw throttled(attempt.retryAfter);
       let actor = 'sso';
       let reason = '';

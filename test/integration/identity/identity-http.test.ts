@@ -243,4 +243,12 @@ t.test('single sign-on against oidc-provider', async (t) => {
     const names = (await control(sat.socketPath, 'GET', '/api/users')).body.items.map((u: any) => u.username);
     t.notOk(names.includes('nobody') || names.includes('ben'));
   });
+
+  await t.test('SSO users count toward the limited-use cap of 3 users', async (t) => {
+    t.equal((await control(sat.socketPath, 'PATCH', '/api/account', { type: 'limited-use' })).status, 200);
+    t.equal((await control(sat.socketPath, 'GET', '/api/users')).body.items.length, 3, 'admin, someone and ann');
+    t.match(await ssoLogin('sub-ben'), { status: 409, body: { error: { code: 'LIMIT_REACHED' } } });
+    t.equal((await control(sat.socketPath, 'GET', '/api/users')).body.items.length, 3, 'no user made');
+    t.equal((await ssoLogin('sub-ann')).status, 302, 'an existing SSO user still signs in');
+  });
 });
