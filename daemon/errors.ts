@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   DEVICE_DEREGISTERED: 403,
   DEVICE_REVOKED: 403,
   POLICY_REFUSED: 403,
+  NO_ROLE: 403,
   VA_PROTECTED: 409,
   NOT_FOUND: 404,
   DEVICE_REGISTERED: 409,
@@ -56,12 +57,14 @@ export const ERROR_STATUS = {
   CLOUD_TIMEOUT: 504,
   SATELLITE_DEREGISTERED: 503,
   UNAVAILABLE: 503,
+  // The configured LDAP directory (auth.ldap) or OpenID provider (auth.oidc) could not be reached.
+  DIRECTORY_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** 5xx refusals whose message is about the situation, not the satellite's insides. */
-const EXPOSED_5XX: ReadonlySet<ErrorCode> = new Set(['SATELLITE_DEREGISTERED', 'UNAVAILABLE', 'CLOUD_UNREACHABLE', 'CLOUD_ERROR', 'CLOUD_TIMEOUT']);
+const EXPOSED_5XX: ReadonlySet<ErrorCode> = new Set(['SATELLITE_DEREGISTERED', 'UNAVAILABLE', 'DIRECTORY_UNAVAILABLE', 'CLOUD_UNREACHABLE', 'CLOUD_ERROR', 'CLOUD_TIMEOUT']);
 
 /** A refusal with a stable code; `expose` says whether its message may reach a client. */
 export class OutpostError extends Error {

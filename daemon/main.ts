@@ -91,6 +91,9 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
       s.retentionJob.stop();
       await schedule.stop();
       await s.exchange.settled();
+      // What the identity flush job had not written yet (API tokens' lastUsedAt, sessions' lastSeen).
+      await s.apiTokens.flushLastUsed();
+      await s.sessions.flush();
     });
     for (const job of beforeServing) await job.run();
 

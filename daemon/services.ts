@@ -7,10 +7,13 @@ import { collectAlerts, type Alert, type AlertSource, type AlertView } from './d
 import { createAccount, type Account } from './domain/accounts/account.ts';
 import { createTags, type Tags } from './domain/accounts/tags.ts';
 import { createVirtualAccounts, type VirtualAccounts } from './domain/accounts/virtual-accounts.ts';
-import { createAuth, type Auth } from './domain/access/auth.ts';
+import { createApiTokens, type ApiTokens } from './domain/access/api-tokens.ts';
 import { createLoginThrottle, type LoginThrottle } from './domain/access/login-throttle.ts';
 import { createAccess, type Access } from './domain/access/roles.ts';
-import { createSessions, type Sessions } from './domain/access/sessions.ts';
+import { createStoredSessions, type StoredSessions } from './domain/access/sessions.ts';
+import { createSignIn, type SignIn } from './domain/access/sign-in.ts';
+import { createLdapDirectory } from './directory/ldap.ts';
+import { createSso, SsoRefused } from './directory/oidc.ts';
 import { createUsers, type Users } from './domain/access/users.ts';
 import { CredentialVerifier } from './domain/devices/credentials.ts';
 import { createDeviceAdmin, type DeviceAdmin } from './domain/devices/device-admin.ts';
@@ -66,10 +69,13 @@ export interface Services {
   /** Duplicate detection's filter of stored report ids (filled in the background after start). */
   reportIds: ReportIdFilter;
   access: Access;
-  sessions: Sessions;
+  /** Admin sessions, kept in the store (SPEC §11). */
+  sessions: StoredSessions;
   throttle: LoginThrottle;
   users: Users;
-  auth: Auth;
+  /** Local, directory (auth.ldap) and single sign-on (auth.oidc) logins. */
+  signIn: SignIn;
+  apiTokens: ApiTokens;
   account: Account;
   vas: VirtualAccounts;
   tags: Tags;
@@ -138,21 +144,49 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   ];
   registerLicenseGauges(metrics.registry, { pools: () => licensing.pools(clock(), null), alerts: () => collectAlerts(alertSources, clock()) });
 
-  // The access model: sessions and the login throttle live in memory (a restart logs everyone out).
-  const sessions = createSessions({ clock, idleMs: config.admin.session.idleMinutes * 60_000, absoluteMs: config.admin.session.absoluteHours * 3_600_000 });
+  // The access model: sessions in the store (a restart logs no one out), the login throttle in memory.
+  const sessions = createStoredSessions({
+    store: ctx.store,
+    writer: ctx.writer,
+    // SPEC §11 measures expiry against the later of the wall clock and the store's high-water
+    // mark of time; until the store keeps one, the clock alone (this is the one place to change).
+    now: () => clock().getTime(),
+    idleMs: config.admin.session.idleMinutes * 60_000,
+    absoluteMs: config.admin.session.absoluteHours * 3_600_000,
+  });
+  await sessions.open();
   const throttle = createLoginThrottle({ clock });
   const users = createUsers(ctx, { sessions });
+  const access = createAccess(state);
+  const apiTokens = createApiTokens(ctx, { access, throttle });
+  await apiTokens.open();
+  const { ldap, oidc } = config.auth;
+  const signIn = createSignIn(ctx, {
+    sessions,
+    throttle,
+    eventVa: (u) => users.eventVa(u.roles),
+    ldap: ldap === null ? null : { directory: createLdapDirectory(ldap), roleMap: ldap.roleMap },
+    oidc:
+      oidc === null
+        ? null
+        : {
+            sso: createSso(oidc, { redirectUri: `${new URL(config.admin.publicOrigin!).origin}/api/sso/callback`, now: () => clock().getTime() }),
+            roleMap: oidc.roleMap,
+            isRefusal: (err): err is SsoRefused => err instanceof SsoRefused,
+          },
+  });
   if (config.device.policyMode.enabled) await ensurePolicyVa(ctx);
 
   return {
     ctx,
     ledger,
     reportIds,
-    access: createAccess(state),
+    access,
     sessions,
     throttle,
     users,
-    auth: createAuth(ctx, { sessions, throttle, eventVa: (u) => users.eventVa(u.roles) }),
+    signIn,
+    apiTokens,
     account: createAccount(ctx),
     vas: createVirtualAccounts(ctx, {
       hasLicenses: (vaId) => licensing.vaHasLicenses(vaId),

@@ -26,6 +26,9 @@ const USAGE = `usage: outpost <verb> [options]
                                          the audit log, newest first
   token create --va PATH [--days N] [--uses N] [--description TEXT]
   token list | token revoke ID
+  api-token create --user USERNAME --name NAME --roles ROLE[@VA][,…] --days N
+                                         an API token acting for USERNAME, within its rights
+  api-token list | api-token revoke ID
   user add USERNAME --role ROLE [--va PATH] [--password-file FILE]
   user list | user passwd USERNAME [--password-file FILE]
                                          passwords from a prompt, --password-file, or stdin's first line

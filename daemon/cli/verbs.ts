@@ -1,6 +1,7 @@
 // The table of verbs that talk to the running daemon, one file per verb's body.
 import type { ParseArgsConfig } from 'node:util';
 import type { FrozenConfig } from '../config/index.ts';
+import { apiTokenCreate, apiTokenList, apiTokenRevoke } from './api-token.ts';
 import { backup } from './backup.ts';
 import type { ControlClient } from './client.ts';
 import type { Out } from './output.ts';
@@ -43,6 +44,10 @@ export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> =
   token: {
     run: async () => {},
     subverbs: { create: tokenCreate, list: tokenList, revoke: tokenRevoke },
+  },
+  'api-token': {
+    run: async () => {},
+    subverbs: { create: apiTokenCreate, list: apiTokenList, revoke: apiTokenRevoke },
   },
   user: {
     run: async () => {},

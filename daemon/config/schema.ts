@@ -25,6 +25,72 @@ const url = z.string().refine((s) => {
   }
 }, 'expected an http(s) URL');
 
+
+/** A directory group or SSO group claim value mapped to a role, optionally in one VA (its id or path). */
+const roleMap = z
+  .array(
+    z.strictObject({
+      group: z.string().min(1).max(1024),
+      role: z.enum(['sa-admin', 'sa-approver', 'sa-user', 'va-admin', 'va-user', 'viewer']),
+      virtualAccount: z.string().min(1).max(1024).optional(),
+    }).refine((m) => (m.virtualAccount === undefined) === ['sa-admin', 'sa-approver', 'sa-user', 'viewer'].includes(m.role) || (m.role === 'viewer'), 'va-admin and va-user need a virtualAccount; sa-admin, sa-approver and sa-user take none'),
+  )
+  .max(256);
+
+const loopbackHost = (host: string) => host === 'localhost' || host === '[::1]' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+
+/** SPEC §11: directory login. `ldap://` to a host other than loopback needs StartTLS. */
+export const ldapSchema = z
+  .strictObject({
+    url: z.string().refine((s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === 'ldap:' || u.protocol === 'ldaps:') && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, 'expected an ldap:// or ldaps:// URL, e.g. "ldaps://ldap.example.com"'),
+    startTls: z.boolean().default(false),
+    caFile: z.string().min(1).nullable().default(null),
+    bindDn: z.string().min(1).max(1024).nullable().default(null),
+    bindPasswordFile: z.string().min(1).nullable().default(null),
+    userBase: z.string().min(1).max(1024),
+    userFilter: z
+      .string()
+      .max(1024)
+      .refine((s) => s.includes('{username}'), 'must contain {username}')
+      .default('(uid={username})'),
+    groupAttribute: z.string().min(1).max(128).default('memberOf'),
+    roleMap: roleMap.default([]),
+    /** Seconds to connect, and for each answer. */
+    timeoutSeconds: z.int().min(1).max(120).default(10),
+  })
+  .refine((l) => (l.bindDn === null) === (l.bindPasswordFile === null), 'set both bindDn and bindPasswordFile, or neither')
+  .refine((l) => {
+    const u = new URL(l.url);
+    return u.protocol === 'ldaps:' || l.startTls || loopbackHost(u.hostname);
+  }, 'ldap:// to a host other than loopback requires startTls: true (or use ldaps://)')
+  .refine((l) => !(l.startTls && new URL(l.url).protocol === 'ldaps:'), 'startTls is for ldap:// URLs; ldaps:// is TLS already');
+
+/** SPEC §11: single sign-on. The issuer must be https:// except on loopback. */
+export const oidcSchema = z
+  .strictObject({
+    issuer: url,
+    clientId: z.string().min(1).max(1024),
+    clientSecretFile: z.string().min(1).nullable().default(null),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).min(1).max(32).default(['openid', 'profile', 'email']),
+    usernameClaim: z.string().min(1).max(128).default('preferred_username'),
+    groupsClaim: z.string().min(1).max(128).default('groups'),
+    roleMap: roleMap.default([]),
+    /** Seconds for each request to the provider. */
+    timeoutSeconds: z.int().min(1).max(120).default(10),
+  })
+  .refine((o) => o.scopes.includes('openid'), { message: 'scopes must include "openid"', path: ['scopes'] })
+  .refine((o) => {
+    const u = new URL(o.issuer);
+    return u.protocol === 'https:' || loopbackHost(u.hostname);
+  }, { message: 'the issuer must be https:// (http:// only on loopback)', path: ['issuer'] });
+
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./data'),
   name: z.string().min(1).max(128).nullable().default(null),
@@ -57,6 +123,12 @@ export const configSchema = z.strictObject({
           absoluteHours: z.int().min(1).max(168).default(12),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      ldap: ldapSchema.nullable().default(null),
+      oidc: oidcSchema.nullable().default(null),
     })
     .prefault({}),
   log: z
@@ -106,6 +178,9 @@ export const configSchema = z.strictObject({
       keep: z.int().min(1).max(1000).default(7),
     })
     .prefault({}),
+}).refine((c) => c.auth.oidc === null || c.admin.publicOrigin !== null, {
+  message: 'auth.oidc needs admin.publicOrigin (the redirect URI is <publicOrigin>/api/sso/callback)',
+  path: ['auth', 'oidc'],
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -10,7 +10,7 @@ import type { Services } from '../services.ts';
 import { createAdminApp, type AdminApp } from './admin-app.ts';
 import { createDeviceApp } from './device-app.ts';
 import type { Health } from './health.ts';
-import { adminRoutes, loginRoute } from './routes/index.ts';
+import { adminRoutes, loginRoute, ssoRoute } from './routes/index.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { uiRoutes } from './routes/ui.ts';
 import type { RouteInfo } from './route-list.ts';
@@ -46,9 +46,9 @@ export function createApps(s: Services, deps: { log: Logger; metrics: Metrics; h
     log,
     metrics,
     health,
-    principal: sessionPrincipal({ sessions: s.sessions, state, publicOrigin: config.admin.publicOrigin }),
+    principal: sessionPrincipal({ sessions: s.sessions, apiTokens: s.apiTokens, state, publicOrigin: config.admin.publicOrigin }),
     // The dashboard is built on its first request (esbuild, in memory) and served from memory.
-    publicRoutes: [openApi, loginRoute(s), uiRoutes({ dashboard: lazyDashboard() })],
+    publicRoutes: [openApi, loginRoute(s), ssoRoute(s), uiRoutes({ dashboard: lazyDashboard() })],
     routes,
   });
   const local: Principal = { kind: 'local' };

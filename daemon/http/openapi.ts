@@ -3,7 +3,8 @@
 // schemas the routes validate with; a test fails when a served route is missing here.
 import { z } from 'zod';
 import { patchAccountBody } from '../domain/accounts/account.ts';
-import { loginBody } from '../domain/access/auth.ts';
+import { loginBody } from '../domain/access/sign-in.ts';
+import { createApiTokenBody } from '../domain/access/api-tokens.ts';
 import { registerBody } from '../domain/devices/registration.ts';
 import { reportPayload } from '../domain/reports/ingest.ts';
 import { createTagBody } from '../domain/accounts/tags.ts';
@@ -116,6 +117,37 @@ export function openApiDocument(version: string): Schema {
     '/api/logout': {
       post: op({ summary: 'Log out: ends the session and clears the cookie', tag: 'sessions', auth: 'none', ok: { status: 204, description: 'Logged out' }, errors: ['ORIGIN_MISMATCH'] }),
     },
+    '/api/sso': {
+      get: op({ summary: 'Whether single sign-on is configured (the login page shows "Sign in with SSO")', tag: 'sessions', auth: 'none', ok: { status: 200, schema: { type: 'object', properties: { enabled: { type: 'boolean' } } } } }),
+    },
+    '/api/sso/login': {
+      get: op({ summary: 'Start single sign-on: redirects to the provider and sets the single-use attempt cookie (HttpOnly, SameSite=Lax)', tag: 'sessions', auth: 'none', ok: { status: 302, description: 'To the provider' }, errors: ['NOT_FOUND', 'DIRECTORY_UNAVAILABLE'] }),
+    },
+    '/api/sso/callback': {
+      get: op({
+        summary: 'The provider\'s redirect back: checks state, nonce and the ID token, sets the session cookie, redirects to the dashboard',
+        tag: 'sessions',
+        auth: 'none',
+        query: [['code', 'from the provider'], ['state', 'from the provider']],
+        ok: { status: 302, description: 'To the dashboard' },
+        errors: ['UNAUTHENTICATED', 'NO_ROLE', 'NAME_TAKEN', 'LIMIT_REACHED', 'LOGIN_THROTTLED', 'NOT_FOUND', 'INVALID_REQUEST', 'DIRECTORY_UNAVAILABLE'],
+      }),
+    },
+    '/api/api-tokens': {
+      get: LIST('ApiToken', 'The caller\'s API tokens (an sa-admin, and the control socket, see all)', 'api-tokens'),
+      post: op({
+        summary: 'Create an API token within the caller\'s own rights (on the control socket: for `?user=USERNAME`); the answer carries its secret as `token`, this once',
+        tag: 'api-tokens',
+        auth: 'session',
+        query: [['user', 'control socket only: the user the token acts for']],
+        body: fromZod(createApiTokenBody),
+        ok: { status: 201, schema: ref('ApiTokenCreated') },
+        errors: ['FORBIDDEN', 'NOT_FOUND', 'ORIGIN_MISMATCH'],
+      }),
+    },
+    '/api/api-tokens/{id}': {
+      delete: op({ summary: 'Revoke an API token (one\'s own; an sa-admin, any)', tag: 'api-tokens', auth: 'session', params: ['id'], ok: { status: 204, description: 'Revoked' }, errors: ['FORBIDDEN', 'NOT_FOUND', 'ORIGIN_MISMATCH'] }),
+    },
     '/api/me': {
       get: op({ summary: 'Who is logged in (answers even while the password must be changed)', tag: 'sessions', auth: 'session', ok: { status: 200, schema: ref('Me') } }),
     },
@@ -192,6 +224,10 @@ export function openApiDocument(version: string): Schema {
         ok: { status: 200, schema: ref('User') },
         errors: ['FORBIDDEN', 'NOT_FOUND', 'LOGIN_THROTTLED', 'ORIGIN_MISMATCH'],
       }),
+    },
+    '/api/users/{id}/sessions': {
+      get: op({ summary: 'A user\'s live sessions (one\'s own, or a user one may see); `current` marks the caller\'s', tag: 'users', auth: 'session', params: ['id'], ok: { status: 200, schema: page('Session') }, errors: ['FORBIDDEN', 'NOT_FOUND'] }),
+      delete: op({ summary: 'Sign out everywhere: ends every session of the user (one\'s own, or a user one may manage)', tag: 'users', auth: 'session', params: ['id'], ok: { status: 204, description: 'Ended' }, errors: ['FORBIDDEN', 'NOT_FOUND', 'ORIGIN_MISMATCH'] }),
     },
     '/api/tokens': {
       get: LIST('Token', 'Registration tokens in the caller\'s VAs', 'tokens'),
@@ -356,10 +392,13 @@ export function openApiDocument(version: string): Schema {
         TagKey: { type: 'object', properties: { key: str, createdAt: iso } },
         VirtualAccount: { type: 'object', required: ['id', 'name', 'path', 'parentId', 'tags'], properties: { id: str, name: str, path: str, parentId: nullable(str), tags: { type: 'object', additionalProperties: str } } },
         Grant: { type: 'object', properties: { role: { enum: ['sa-admin', 'sa-approver', 'sa-user', 'va-admin', 'va-user', 'viewer'] }, virtualAccount: nullable(vaRef) } },
-        User: { type: 'object', required: ['id', 'username', 'roles', 'mustChangePassword', 'createdAt'], properties: { id: str, username: str, roles: { type: 'array', items: ref('Grant') }, mustChangePassword: { type: 'boolean' }, createdAt: iso } },
+        User: { type: 'object', required: ['id', 'username', 'roles', 'mustChangePassword', 'createdAt', 'source'], properties: { id: str, username: str, roles: { type: 'array', items: ref('Grant') }, mustChangePassword: { type: 'boolean' }, createdAt: iso, source: { type: 'string', enum: ['local', 'ldap', 'oidc'] } } },
         Me: { type: 'object', required: ['id', 'username', 'roles', 'mustChangePassword'], properties: { id: nullable(str), username: str, roles: { type: 'array', items: ref('Grant') }, mustChangePassword: { type: 'boolean' } } },
         Token: { type: 'object', properties: { id: str, virtualAccount: vaRef, description: str, createdAt: iso, expiresAt: iso, maxUses: nullable(int), uses: int, revoked: { type: 'boolean' } } },
         TokenCreated: { allOf: [ref('Token'), { type: 'object', properties: { token: str } }] },
+        ApiToken: { type: 'object', required: ['id', 'name', 'roles', 'expiresAt', 'createdBy', 'lastUsedAt'], properties: { id: str, name: str, roles: { type: 'array', items: ref('Grant') }, expiresAt: iso, createdBy: str, createdAt: iso, lastUsedAt: nullable(iso) } },
+        ApiTokenCreated: { allOf: [ref('ApiToken'), { type: 'object', properties: { token: str } }] },
+        Session: { type: 'object', properties: { id: str, createdAt: iso, lastSeenAt: iso, address: str, agent: str, current: { type: 'boolean' } } },
         Event: { type: 'object', required: ['id', 'at', 'actor', 'type', 'virtualAccount', 'details'], properties: { id: str, at: iso, actor: str, type: str, virtualAccount: nullable(vaRef), details: { type: 'object' } } },
         Device: {
           type: 'object',

@@ -3,7 +3,8 @@
 // origin, and a user who must change their password may do nothing else first.
 import type { Context } from 'koa';
 import type { Principal } from '../domain/access/roles.ts';
-import type { Sessions } from '../domain/access/sessions.ts';
+import type { ApiTokens } from '../domain/access/api-tokens.ts';
+import type { StoredSessions } from '../domain/access/sessions.ts';
 import type { State } from '../domain/satellite/state.ts';
 import { OutpostError } from '../errors.ts';
 
@@ -46,14 +47,24 @@ export function setSessionCookie(ctx: Context, id: string | null): void {
 }
 
 export interface SessionAuthDeps {
-  sessions: Sessions;
+  sessions: StoredSessions;
+  apiTokens: ApiTokens;
   state: State;
   publicOrigin: string | null;
 }
 
-/** The admin listener's `principal`: 401 without a live session, then the origin and password guards. */
+/**
+ * The admin listener's `principal`. `Authorization: Bearer oat_…` is an API token: cookies on that
+ * request are ignored and no Origin check applies (a script is no browser that a page can steer).
+ * Otherwise a session cookie: 401 without a live session, then the origin and password guards.
+ */
 export function sessionPrincipal(deps: SessionAuthDeps) {
   return async (ctx: Context): Promise<Principal> => {
+    const authorization = ctx.get('Authorization');
+    if (authorization) {
+      const m = /^Bearer +(\S{1,512})$/i.exec(authorization);
+      return deps.apiTokens.authenticate(m ? m[1]! : '', ctx.request.ip);
+    }
     const id = ctx.cookies.get(SESSION_COOKIE);
     const session = id ? deps.sessions.find(id) : null;
     const user = session ? deps.state.users.get(session.userId) : undefined;

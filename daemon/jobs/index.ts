@@ -23,6 +23,8 @@ export const CRON = {
   licenseAlerts: '20 4 * * *',
   /** After the license jobs; also run at start-up, in the background. */
   retention: '35 4 * * *',
+  /** API tokens' lastUsedAt and sessions' lastSeen, kept in memory between runs, and expired sessions removed. */
+  identityFlush: '* * * * *',
 } as const;
 
 /** The license workspace's daily jobs. */
@@ -54,6 +56,14 @@ export function jobTable(s: Services, log: Logger): JobTable {
       retention,
       // Scheduled backups, when configured (`backup.schedule`, local time).
       ...(ctx.config.backup.schedule ? [{ name: 'backup', cron: ctx.config.backup.schedule, run: backupJob(ctx, log) }] : []),
+      {
+        name: 'identity-flush',
+        cron: CRON.identityFlush,
+        run: async () => {
+          await s.apiTokens.flushLastUsed();
+          await s.sessions.flush();
+        },
+      },
     ],
     beforeServing: [lapse],
     afterStart: [retention],

@@ -37,6 +37,18 @@ export const keys = {
   /** Secret hash → token id. */
   tokenHash: (hash: string) => `tokh${SEP}${hash}`,
 
+  /** API tokens (SPEC §11) by id, and the secret's SHA-256 → token id. */
+  apiToken: (id: string) => `atok${SEP}${id}`,
+  apiTokenPrefix: `atok${SEP}`,
+  apiTokenHash: (hash: string) => `atokh${SEP}${hash}`,
+
+  /** Admin sessions by the SHA-256 of their id (SPEC §11: a restart logs no one out). */
+  session: (hash: string) => `sess${SEP}${hash}`,
+  sessionPrefix: `sess${SEP}`,
+
+  /** A user from a directory or an OpenID provider: `ldap`, NUL, lower-cased username, or `oidc`, NUL, iss, NUL, sub → user id. */
+  externalUser: (source: 'ldap' | 'oidc', ...parts: string[]) => `xusr${SEP}${source}\u0000${parts.join('\u0000')}`,
+
   user: (id: string) => `user${SEP}${id}`,
   userPrefix: `user${SEP}`,
   /** Lower-cased username → user id: usernames are unique regardless of case. */

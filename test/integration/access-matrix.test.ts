@@ -6,6 +6,7 @@ import t from 'tap';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { encodeRequestCode } from '../../daemon/domain/licenses/core/index.ts';
 import { ACCOUNT_WIDE, ACTIONS, ROLE_ACTIONS, ROLES, type Action } from '../../daemon/domain/access/roles.ts';
+import { TOKEN_NEVER } from '../../daemon/domain/access/api-token-rights.ts';
 import type { DeviceRecord, Role } from '../../daemon/domain/satellite/records.ts';
 import { keys } from '../../daemon/store/index.ts';
 import { startSatellite, type Answer, type TestSatellite } from '../helpers/satellite.ts';
@@ -37,6 +38,8 @@ interface Row {
   run(c: AdminClient, w: World, scope: Scope): Promise<Answer>;
   /** For lists: is the object of `scope` in the answer? */
   holds?(a: Answer, w: World, scope: Scope): boolean;
+  /** What an API token answers here when its action does not decide it (open rows about oneself); default: as its role. */
+  asToken?: number;
 }
 
 const ALL: Role[] = [...ROLES];
@@ -71,6 +74,23 @@ async function policyDeviceIn(w: World, s: Scope): Promise<string> {
   });
   return id;
 }
+/** The caller's own grants, as a body names them. */
+const ownRoles = (me: any) => me.roles.map((g: any) => ({ role: g.role, ...(g.virtualAccount ? { virtualAccountId: g.virtualAccount.id } : {}) }));
+
+/** A client that authenticates with an API token (Authorization: Bearer), never a cookie. */
+class TokenClient extends AdminClient {
+  constructor(base: string, readonly secret: string) {
+    super(base);
+    this.origin = null;
+  }
+  override async call<T = any>(method: string, url: string, body?: unknown, opts: { headers?: Record<string, string>; raw?: string; type?: string } = {}): Promise<Answer<T>> {
+    return super.call<T>(method, url, body, { ...opts, headers: { authorization: `Bearer ${this.secret}`, ...opts.headers } });
+  }
+  override async login(): Promise<Answer> {
+    return { status: 200, headers: {}, body: null };
+  }
+}
+
 const ids = (a: Answer) => (a.body.items ?? []).map((i: any) => i.id ?? i.key);
 
 const LICENSED = 'matrix-entitlement';
@@ -216,6 +236,7 @@ const ROWS: Row[] = [
     kind: 'open',
     may: ALL,
     ok: 200,
+    asToken: 403,
     run: async (c) => {
       const me = (await c.call('GET', '/api/me')).body.id;
       const there = await c.call('POST', `/api/users/${me}/password`, { currentPassword: PASSWORD, newPassword: `${PASSWORD}!` });
@@ -322,9 +343,54 @@ const ROWS: Row[] = [
   { route: 'POST /api/sync/import', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 409, run: (c) => c.call('POST', '/api/sync/import', undefined, { raw: 'not a zip', type: 'application/zip' }) },
   { route: 'POST /api/registration', action: 'sync.register', kind: 'account', may: ['sa-admin'], ok: 200, run: (c) => c.call('POST', '/api/registration', { token: 'reg-token-0123456789', offline: true }) },
 
+  // API tokens (SPEC §11): one's own, within one's roles; a token makes, lists and revokes none.
+  { route: 'GET /api/api-tokens', action: 'none', kind: 'open', may: ALL, ok: 200, asToken: 403, run: (c) => c.call('GET', '/api/api-tokens') },
+  {
+    route: 'POST /api/api-tokens',
+    action: 'none',
+    kind: 'open',
+    may: ALL,
+    ok: 201,
+    asToken: 403,
+    run: async (c) => c.call('POST', '/api/api-tokens', { name: 'matrix', roles: ownRoles((await c.call('GET', '/api/me')).body), expiresInDays: 1 }),
+  },
+  {
+    route: 'DELETE /api/api-tokens/:id',
+    action: 'none',
+    kind: 'open',
+    may: ALL,
+    ok: 204,
+    asToken: 403,
+    run: async (c, w) => {
+      const me = (await c.call('GET', '/api/me')).body;
+      const mine = await sock(w, 'POST', `/api/api-tokens?user=${encodeURIComponent(me.username)}`, { name: 'matrix', roles: ownRoles(me), expiresInDays: 1 });
+      return c.call('DELETE', `/api/api-tokens/${mine.body.id}`);
+    },
+  },
+  // One's own sessions; "sign out everywhere" logs the caller out, so it logs in again.
+  { route: 'GET /api/users/:id/sessions', action: 'none', kind: 'open', may: ALL, ok: 200, asToken: 403, run: async (c) => c.call('GET', `/api/users/${(await c.call('GET', '/api/me')).body.id}/sessions`) },
+  {
+    route: 'DELETE /api/users/:id/sessions',
+    action: 'none',
+    kind: 'open',
+    may: ALL,
+    ok: 204,
+    asToken: 403,
+    run: async (c) => {
+      const me = (await c.call('GET', '/api/me')).body;
+      const ended = await c.call('DELETE', `/api/users/${me.id}/sessions`);
+      if (ended.status === 204) await c.login(me.username, PASSWORD);
+      return ended;
+    },
+  },
+  // Single sign-on is off here: its entry points say so.
+  { route: 'GET /api/sso', action: 'none', kind: 'open', may: ALL, ok: 200, asToken: 200, run: (c) => c.call('GET', '/api/sso') },
+  { route: 'GET /api/sso/login', action: 'none', kind: 'open', may: ALL, ok: 404, asToken: 404, run: (c) => c.call('GET', '/api/sso/login') },
+  { route: 'GET /api/sso/callback', action: 'none', kind: 'open', may: ALL, ok: 404, asToken: 404, run: (c) => c.call('GET', '/api/sso/callback?code=x&state=y') },
+
   // Sessions and documents.
   { route: 'GET /api/me', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', '/api/me') },
-  { route: 'POST /api/login', action: 'none', kind: 'open', may: ALL, ok: 200, run: async (c) => c.login((await c.call('GET', '/api/me')).body.username, PASSWORD) },
+  { route: 'POST /api/login', action: 'none', kind: 'open', may: ALL, ok: 200, asToken: 200, run: async (c) => (c instanceof TokenClient ? { status: 200, headers: {}, body: null } : c.login((await c.call('GET', '/api/me')).body.username, PASSWORD)) },
   { route: 'POST /api/logout', action: 'none', kind: 'open', may: ALL, ok: 204, run: (c) => new AdminClient(c.base).call('POST', '/api/logout') },
   { route: 'GET /api/openapi.json', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', '/api/openapi.json') },
   ...['/', '/index.html', '/app.js', '/app.css', '/favicon.svg'].map(
@@ -341,17 +407,21 @@ interface Caller {
   name: string;
   role: Role;
   vaScoped: boolean;
+  /** An API token holding the role, made by a user holding the same role. */
+  token?: boolean;
 }
-const CALLERS: Caller[] = [
+const USERS: Caller[] = [
   ...ROLES.map((role) => ({ name: role, role, vaScoped: role === 'va-admin' || role === 'va-user' })),
   { name: 'viewer@va', role: 'viewer', vaScoped: true },
 ];
+const CALLERS: Caller[] = [...USERS, ...USERS.map((c) => ({ ...c, name: `token:${c.name}`, token: true }))];
 
 function expected(row: Row, caller: Caller, scope: Scope): { status: number; holds?: boolean } {
-  const has = row.may.includes(caller.role);
+  // A token never manages users or passwords, whatever its roles (TOKEN_NEVER).
+  const has = row.may.includes(caller.role) && !(caller.token && TOKEN_NEVER.has(row.action));
   switch (row.kind) {
     case 'open':
-      return { status: row.ok };
+      return { status: caller.token && row.asToken !== undefined ? row.asToken : row.ok };
     case 'account':
       return { status: has && (!caller.vaScoped || ACCOUNT_WIDE.has(row.action as Action)) ? row.ok : 403 };
     case 'object':
@@ -402,9 +472,13 @@ t.test('every role × every route, in scope and out of scope, through HTTP', asy
   for (const r of rows) t.ok(served.has(r), `row ${r} names a served route`);
 
   const clients = new Map<string, AdminClient>();
-  for (const caller of CALLERS) {
+  for (const caller of USERS) {
     const grant = caller.vaScoped ? { role: caller.role, virtualAccountId: vaIn.id } : { role: caller.role };
-    clients.set(caller.name, (await userClient(sat, `as-${caller.name.replace('@', '-')}`, [grant])).client);
+    const username = `as-${caller.name.replace('@', '-')}`;
+    clients.set(caller.name, (await userClient(sat, username, [grant])).client);
+    // The same rights through an API token its user makes (bounded by that user's roles).
+    const tok = await made(control(sat.socketPath, 'POST', `/api/api-tokens?user=${username}`, { name: 'matrix', roles: [grant], expiresInDays: 30 }));
+    clients.set(`token:${caller.name}`, new TokenClient(sat.admin, tok.token));
   }
 
   for (const row of ROWS) {

@@ -8,6 +8,7 @@ import { errorBox, loading, notice, toast } from './components/notice.ts';
 import { h, mount } from './dom.ts';
 import type { PageContext, PageDef } from './page.ts';
 import { passwordForm, renderForcedPasswordChange, renderLogin } from './pages/login.ts';
+import { sessionsDialog } from './pages/sessions.ts';
 import { PAGES } from './routes.ts';
 import { Session } from './session.ts';
 import type { Me, Status } from './types.ts';
@@ -115,6 +116,8 @@ export class App {
     const satName = h('span', { class: 'sat-name' });
     const changePw = h('button', { type: 'button', class: 'link' }, 'Change password');
     const logout = h('button', { type: 'button', class: 'link', 'data-testid': 'logout' }, 'Log out');
+    const sessionsBtn = h('button', { type: 'button', class: 'link', 'data-testid': 'my-sessions' }, 'Sessions');
+    sessionsBtn.addEventListener('click', () => void sessionsDialog({ id: s.me.id, username: s.me.username }, { self: true, onEnded: () => this.showLogin('You signed out everywhere.') }));
     changePw.addEventListener('click', () => {
       const dlg = openDialog('Change your password', [
         passwordForm(s.me, {
@@ -134,7 +137,7 @@ export class App {
         { class: 'topbar' },
         h('a', { class: 'brand', href: '#/overview' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '▲'), 'Outpost'),
         satName,
-        h('div', { class: 'user' }, h('span', { class: 'who', title: s.roleSummary }, s.me.username, h('span', { class: 'roles' }, ` · ${s.roleSummary}`)), changePw, logout),
+        h('div', { class: 'user' }, h('span', { class: 'who', title: s.roleSummary }, s.me.username, h('span', { class: 'roles' }, ` · ${s.roleSummary}`)), sessionsBtn, s.me.source === 'local' ? changePw : null, logout),
       ),
       banner,
       h('div', { class: 'layout' }, nav, main),

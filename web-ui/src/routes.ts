@@ -1,5 +1,6 @@
 // The pages, in navigation order, with the action that makes each one visible.
 import type { PageDef } from './page.ts';
+import { renderApiTokens } from './pages/api-tokens.ts';
 import { renderDevices } from './pages/devices.ts';
 import { renderEvents } from './pages/events.ts';
 import { renderLicenses } from './pages/licenses.ts';
@@ -22,4 +23,5 @@ export const PAGES: PageDef[] = [
   { path: 'sync', title: 'Sync', needs: 'sync.read', render: renderSync },
   { path: 'users', title: 'Users and roles', needs: 'users.read', render: renderUsers },
   { path: 'events', title: 'Event log', needs: 'events.read', render: renderEvents },
+  { path: 'api-tokens', title: 'API tokens', needs: 'account.read', render: renderApiTokens },
 ];

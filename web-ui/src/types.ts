@@ -16,6 +16,8 @@ export type { ImportResult, SyncResult, SyncStatus } from '../../daemon/exchange
 export type { LicenseCount } from '../../daemon/domain/licenses/core/types.ts';
 export type { PoolJson as Pool, ReservationJson as Reservation, TransferExport as Transfer } from '../../daemon/domain/licenses/workspace/index.ts';
 export type { TokenView as Token } from '../../daemon/domain/devices/tokens.ts';
+export type { ApiTokenView as ApiToken } from '../../daemon/domain/access/api-tokens.ts';
+export type { SessionView } from '../../daemon/domain/access/sessions.ts';
 export type { Role } from '../../daemon/domain/satellite/records.ts';
 export type { UserView as User } from '../../daemon/domain/access/users.ts';
 export type { VaView as VirtualAccount } from '../../daemon/domain/accounts/virtual-accounts.ts';

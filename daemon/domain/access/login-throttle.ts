@@ -23,6 +23,8 @@ interface Entry {
 export interface Attempt {
   /** Ends the attempt; answers until when this failure locked the username or address, if it did. */
   done(success: boolean): { lockedUntil: number | null };
+  /** Ends the attempt counting nothing (the check could not be made: a directory that is down). */
+  abandon(): void;
 }
 
 export const THROTTLE_DEFAULTS = { windowMs: 15 * 60_000, lockMs: 15 * 60_000, perUser: 5, perAddress: 20 } as const;
@@ -80,6 +82,12 @@ export function createLoginThrottle(opts: ThrottleOptions) {
       addr.pending++;
       let ended = false;
       return {
+        abandon() {
+          if (ended) return;
+          ended = true;
+          user.pending--;
+          addr.pending--;
+        },
         done(success: boolean) {
           if (ended) return { lockedUntil: null };
           ended = true;

@@ -2,7 +2,8 @@
 // VA-scoped roles cover their VA and every VA nested below it.
 import { OutpostError } from '../../errors.ts';
 import type { State } from '../satellite/state.ts';
-import type { Role, RoleGrant, UserRecord } from '../satellite/records.ts';
+import type { ApiTokenRecord, Role, RoleGrant, UserRecord } from '../satellite/records.ts';
+import { meet, TOKEN_NEVER } from './api-token-rights.ts';
 
 export const ACTIONS = [
   'account.read',
@@ -60,9 +61,13 @@ export const ROLES = Object.keys(ROLE_ACTIONS) as Role[];
 export const ACCOUNT_ROLES: ReadonlySet<Role> = new Set(['sa-admin', 'sa-approver', 'sa-user']);
 export const VA_ROLES: ReadonlySet<Role> = new Set(['va-admin', 'va-user']);
 
-export type Principal = { kind: 'local' } | { kind: 'user'; user: UserRecord };
+/**
+ * Who asks: the control socket (every right), a user of a session, or an API token — which may do
+ * what both its roles and its creator's current roles allow (api-token-rights.ts), never more.
+ */
+export type Principal = { kind: 'local' } | { kind: 'user'; user: UserRecord } | { kind: 'token'; token: ApiTokenRecord; user: UserRecord };
 
-export const actorOf = (p: Principal): string => (p.kind === 'local' ? 'local' : p.user.username);
+export const actorOf = (p: Principal): string => (p.kind === 'local' ? 'local' : p.kind === 'token' ? `api-token:${p.token.id}` : p.user.username);
 
 /** Is `vaId` the grant's VA or nested below it? */
 export function covers(state: State, grantVaId: string | null, vaId: string): boolean {
@@ -73,8 +78,16 @@ const notFound = () => new OutpostError('NOT_FOUND', 'No such resource.');
 const forbidden = () => new OutpostError('FORBIDDEN', 'Your role does not allow this.');
 
 export function createAccess(state: State) {
-  const grants = (p: Principal): RoleGrant[] => (p.kind === 'local' ? [] : p.user.roles);
-  const holding = (p: Principal, action: Action): RoleGrant[] => grants(p).filter((g) => ROLE_ACTIONS[g.role].has(action));
+  const within = (vaId: string, ancestor: string) => state.vas.within(vaId, ancestor);
+  /** The scopes a principal reaches at all (a token: where its grants meet its creator's). */
+  const grants = (p: Principal): RoleGrant[] => (p.kind === 'local' ? [] : p.kind === 'token' ? meet(p.token.roles, p.user.roles, within) : p.user.roles);
+  const holding = (p: Principal, action: Action): RoleGrant[] => {
+    if (p.kind === 'local') return [];
+    const has = (g: RoleGrant) => ROLE_ACTIONS[g.role].has(action);
+    if (p.kind === 'user') return p.user.roles.filter(has);
+    // A token: an intersection of actions, VA by VA, with what its creator may do now.
+    return TOKEN_NEVER.has(action) ? [] : meet(p.token.roles.filter(has), p.user.roles.filter(has), within);
+  };
 
   /** May `p` do `action` at all (somewhere)? */
   function mayAtAll(p: Principal, action: Action): boolean {

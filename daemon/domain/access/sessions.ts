@@ -1,75 +1,162 @@
-// Admin sessions, held in memory: a restart logs everyone out. The id is 256 random bits that
-// the client holds; only its SHA-256 is kept, so a dump of the process's sessions lets no one in.
-// A session ends after `idleMs` without use or `absoluteMs` after login, whichever comes first.
+// Admin sessions kept in the store (SPEC §11), so a restart logs no one out. The id is 256 random
+// bits that only the client holds; the store and memory keep its SHA-256. A session ends after
+// `idleMs` without use or `absoluteMs` after login, measured against `now()` — the later of the
+// wall clock and the store's high-water mark of time, so setting the clock back revives none.
+// Starting and ending sessions go through the writer, ending ones in the same batch as the change
+// that ends them (a password set, a role change, a deletion); `lastSeen` is kept in memory and
+// written by `flush()` in one batch, not one write per request.
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../satellite/clock.ts';
+import { OutpostError } from '../../errors.ts';
+import type { Store, Tx, Writer } from '../../store/index.ts';
+import { keys } from '../../store/keys.ts';
 import { sha256 } from '../satellite/ids.ts';
 
-export interface Session {
+export interface StoredSession {
   /** SHA-256 of the id. */
   hash: string;
   userId: string;
   createdAt: number;
   lastSeen: number;
+  /** The client address and user agent at login, to tell one's sessions apart. */
+  address: string;
+  agent: string;
 }
 
-export interface SessionOptions {
-  clock: Clock;
+export interface SessionView {
+  /** A short public handle (a prefix of the hash, never the id). */
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  address: string;
+  agent: string;
+  current: boolean;
+}
+
+export interface StoredSessionOptions {
+  store: Store;
+  writer: Writer;
+  /** Milliseconds: the later of the wall clock and the store's high-water mark of time. */
+  now: () => number;
   idleMs: number;
   absoluteMs: number;
   /** Sessions one user may hold; a new login beyond it ends that user's oldest. */
   perUser?: number;
 }
 
-export function createSessions(opts: SessionOptions) {
+export function createStoredSessions(opts: StoredSessionOptions) {
   const perUser = opts.perUser ?? 16;
-  const byHash = new Map<string, Session>();
+  const byHash = new Map<string, StoredSession>();
+  /** Sessions used since the last flush. */
+  const seen = new Set<string>();
 
-  const expired = (s: Session, now: number) => now - s.lastSeen >= opts.idleMs || now - s.createdAt >= opts.absoluteMs;
+  const expired = (s: StoredSession, now: number) => now - s.lastSeen >= opts.idleMs || now - s.createdAt >= opts.absoluteMs;
+  const ofUser = (userId: string) => [...byHash.values()].filter((s) => s.userId === userId);
 
-  const sweep = (now: number) => {
-    for (const [h, s] of byHash) if (expired(s, now)) byHash.delete(h);
+  /** Stages the end of `sessions` in `tx`; memory follows once the batch is durable. */
+  const endInTx = (tx: Tx, sessions: StoredSession[]) => {
+    for (const s of sessions) tx.del(keys.session(s.hash));
+    tx.after(() => {
+      for (const s of sessions) {
+        byHash.delete(s.hash);
+        seen.delete(s.hash);
+      }
+    });
+    // Gone from lookups at once, too: a request racing the batch must not pass on an ended session.
+    for (const s of sessions) byHash.delete(s.hash);
   };
 
   return {
-    /** Starts a session for `userId`; answers the id to hand to the client (never stored). */
-    start(userId: string): { id: string; session: Session } {
-      const now = opts.clock().getTime();
-      sweep(now);
-      const mine = [...byHash.values()].filter((s) => s.userId === userId).sort((a, b) => a.createdAt - b.createdAt);
-      for (const s of mine.slice(0, Math.max(0, mine.length - perUser + 1))) byHash.delete(s.hash);
+    /** Reads the sessions from the store, dropping the expired ones; call once before serving. */
+    async open(): Promise<void> {
+      const now = opts.now();
+      const dead: StoredSession[] = [];
+      for await (const [, s] of opts.store.iterate<StoredSession>({ gte: keys.sessionPrefix, lt: keys.sessionPrefix + '\uffff' })) {
+        if (expired(s, now)) dead.push(s);
+        else byHash.set(s.hash, s);
+      }
+      if (dead.length) await opts.writer.run((tx) => endInTx(tx, dead));
+    },
+
+    /**
+     * Stages a new session for `userId` in `tx` (with the login's event, by the caller); ends that
+     * user's oldest beyond `perUser`. Answers the id to hand to the client (never stored).
+     */
+    startInTx(tx: Tx, userId: string, meta: { address: string; agent: string }): { id: string; session: StoredSession } {
+      const now = opts.now();
+      const mine = ofUser(userId).sort((a, b) => a.createdAt - b.createdAt);
+      const over = mine.length - perUser + 1;
+      if (over > 0) endInTx(tx, mine.slice(0, over));
       const id = randomBytes(32).toString('base64url');
-      const session: Session = { hash: sha256(id), userId, createdAt: now, lastSeen: now };
-      byHash.set(session.hash, session);
+      const session: StoredSession = { hash: sha256(id), userId, createdAt: now, lastSeen: now, address: meta.address.slice(0, 64), agent: meta.agent.slice(0, 200) };
+      tx.put(keys.session(session.hash), session);
+      tx.after(() => byHash.set(session.hash, session));
       return { id, session };
     },
 
     /** The live session for a client's id, marked as used now; null when unknown or expired. */
-    find(id: string): Session | null {
+    find(id: string): StoredSession | null {
       if (id.length === 0 || id.length > 128) return null;
-      const hash = sha256(id);
-      const s = byHash.get(hash);
+      const s = byHash.get(sha256(id));
       if (!s) return null;
-      const now = opts.clock().getTime();
-      if (expired(s, now)) {
-        byHash.delete(hash);
-        return null;
-      }
+      const now = opts.now();
+      if (expired(s, now)) return null; // removed by the next sweep
       s.lastSeen = now;
+      seen.add(s.hash);
       return s;
     },
 
-    /** Ends the session a client's id names, if any; answers it. */
-    end(id: string): Session | null {
-      const hash = sha256(id);
-      const s = byHash.get(hash) ?? null;
-      byHash.delete(hash);
+    /** The session a client's id names, live or not (for logout). */
+    peek(id: string): StoredSession | null {
+      return id.length > 0 && id.length <= 128 ? (byHash.get(sha256(id)) ?? null) : null;
+    },
+
+    /** Stages the end of the session a client's id names, if any; answers it. */
+    endInTx(tx: Tx, id: string): StoredSession | null {
+      const s = this.peek(id);
+      if (s) endInTx(tx, [s]);
       return s;
     },
 
-    /** Ends every session of `userId` but `keepHash` (the caller's own, after a password change). */
-    endUser(userId: string, keepHash?: string): void {
-      for (const [h, s] of byHash) if (s.userId === userId && h !== keepHash) byHash.delete(h);
+    /** Stages the end of every session of `userId` but `keepHash` (the caller's own, after changing one's password). */
+    endUserInTx(tx: Tx, userId: string, keepHash?: string): number {
+      const ending = ofUser(userId).filter((s) => s.hash !== keepHash);
+      if (ending.length) endInTx(tx, ending);
+      return ending.length;
+    },
+
+    /** Ends every session of `userId` but `keepHash`, in a batch of its own (no event: the caller writes one). */
+    async endUser(userId: string, keepHash?: string): Promise<number> {
+      return opts.writer.run((tx) => this.endUserInTx(tx, userId, keepHash));
+    },
+
+    /** The user's live sessions, newest first; `currentHash` marks the caller's own. */
+    list(userId: string, currentHash?: string): SessionView[] {
+      const now = opts.now();
+      return ofUser(userId)
+        .filter((s) => !expired(s, now))
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .map((s) => ({
+          id: s.hash.slice(0, 12),
+          createdAt: new Date(s.createdAt).toISOString(),
+          lastSeenAt: new Date(s.lastSeen).toISOString(),
+          address: s.address,
+          agent: s.agent,
+          current: s.hash === currentHash,
+        }));
+    },
+
+    /** Writes the `lastSeen` of sessions used since the last flush and removes expired ones, in one batch. */
+    async flush(): Promise<{ written: number; ended: number }> {
+      const now = opts.now();
+      const dead = [...byHash.values()].filter((s) => expired(s, now));
+      const touched = [...seen].map((h) => byHash.get(h)).filter((s): s is StoredSession => s !== undefined && !expired(s, now));
+      seen.clear();
+      if (dead.length === 0 && touched.length === 0) return { written: 0, ended: 0 };
+      await opts.writer.run(async (tx) => {
+        for (const s of touched) if (await tx.get(keys.session(s.hash))) tx.put(keys.session(s.hash), { ...s });
+        if (dead.length) endInTx(tx, dead);
+      });
+      return { written: touched.length, ended: dead.length };
     },
 
     get size(): number {
@@ -78,4 +165,7 @@ export function createSessions(opts: SessionOptions) {
   };
 }
 
-export type Sessions = ReturnType<typeof createSessions>;
+export type StoredSessions = ReturnType<typeof createStoredSessions>;
+
+/** A session id that names no live session. */
+export const noSession = () => new OutpostError('UNAUTHENTICATED', 'Log in first.');

@@ -11,8 +11,8 @@ import type { Actor, DomainContext } from '../satellite/context.ts';
 import { recordEvent } from '../satellite/events.ts';
 import { newId } from '../satellite/ids.ts';
 import { hashPassword } from './passwords.ts';
-import type { Sessions } from './sessions.ts';
-import type { Role, RoleGrant, UserRecord } from '../satellite/records.ts';
+import type { StoredSessions } from './sessions.ts';
+import type { Role, RoleGrant, UserRecord, UserSource } from '../satellite/records.ts';
 import { parseBody } from '../satellite/validate.ts';
 
 export const PASSWORD_MIN = 12;
@@ -52,12 +52,14 @@ export interface UserView {
   roles: Array<{ role: Role; virtualAccount: { id: string; path: string } | null }>;
   mustChangePassword: boolean;
   createdAt: string;
+  /** Where the user comes from (SPEC §11): its password and roles are set here only for `local`. */
+  source: UserSource;
 }
 
 /** Checks a caller's rights: throws unless it may manage a user holding `roles`. */
 export type AuthorizeUser = (roles: RoleGrant[]) => void;
 
-export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
+export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions }) {
   const { state } = ctx;
 
   const view = (u: UserRecord): UserView => ({
@@ -66,6 +68,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
     roles: u.roles.map((g) => ({ role: g.role, virtualAccount: g.vaId === null ? null : state.vaRef(g.vaId) })),
     mustChangePassword: u.mustChangePassword,
     createdAt: u.createdAt,
+    source: u.source ?? 'local',
   });
 
   /** Resolves and checks grants: VA roles name a VA, account roles do not; duplicates fold. */
@@ -181,6 +184,9 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
           if (!u) throw new OutpostError('NOT_FOUND', `No user ${JSON.stringify(id)}.`);
           const next: UserRecord = { ...u };
           const changes: Record<string, { from: unknown; to: unknown }> = {};
+          if (roles && (u.source ?? 'local') !== 'local') {
+            throw new OutpostError('FORBIDDEN', `${u.username} comes from ${u.source === 'ldap' ? 'the directory' : 'single sign-on'}: its groups decide its roles.`);
+          }
           if (input.username !== undefined && input.username !== u.username) {
             await assertNameFree(tx, input.username, u.id);
             next.username = input.username;
@@ -193,6 +199,8 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
             if (!isAdmin({ ...u, roles })) assertNotLastAdmin(u);
             next.roles = roles;
             changes.roles = { from: grantsDetail(u.roles), to: grantsDetail(roles) };
+            // A role change ends every session of the user (SPEC §11), in this batch.
+            deps.sessions.endUserInTx(tx, id);
           }
           if (Object.keys(changes).length === 0) return u;
           tx.put(keys.user(id), next);
@@ -219,11 +227,11 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
           assertNotLastAdmin(u);
           tx.del(keys.user(id));
           tx.del(keys.username(u.username.toLowerCase()));
+          if (u.externalId && 'sub' in u.externalId) tx.del(keys.externalUser('oidc', u.externalId.iss, u.externalId.sub));
+          if (u.source === 'ldap') tx.del(keys.externalUser('ldap', u.username.toLowerCase()));
+          deps.sessions.endUserInTx(tx, id);
           recordEvent(tx, ctx.seq, now, { actor, type: 'user.deleted', vaId: eventVa(u.roles), details: { userId: id, username: u.username } });
-          tx.after(() => {
-            state.deleteUser(id);
-            deps.sessions.endUser(id);
-          });
+          tx.after(() => state.deleteUser(id));
         },
         { exclusive: true },
       );
@@ -240,6 +248,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
       const next = await ctx.writer.run(async (tx) => {
         const u = await tx.get<UserRecord>(keys.user(id));
         if (!u) throw new OutpostError('NOT_FOUND', `No user ${JSON.stringify(id)}.`);
+        if ((u.source ?? 'local') !== 'local') throw new OutpostError('FORBIDDEN', `${u.username}'s password is kept by its directory or provider.`);
         const next: UserRecord = { ...u, passwordHash, mustChangePassword: !opts.self };
         tx.put(keys.user(id), next);
         recordEvent(tx, ctx.seq, now, {
@@ -248,10 +257,8 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
           vaId: eventVa(u.roles),
           details: { userId: id, username: u.username, self: opts.self },
         });
-        tx.after(() => {
-          state.putUser(next);
-          deps.sessions.endUser(id, opts.self ? opts.keepSession : undefined);
-        });
+        deps.sessions.endUserInTx(tx, id, opts.self ? opts.keepSession : undefined);
+        tx.after(() => state.putUser(next));
         return next;
       });
       return view(next);

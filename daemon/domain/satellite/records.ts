@@ -104,10 +104,17 @@ export interface RoleGrant {
 
 export type Role = 'sa-admin' | 'sa-approver' | 'sa-user' | 'va-admin' | 'va-user' | 'viewer';
 
+/** Where a user comes from (SPEC §11): made here, or created at first login from a directory or an OpenID provider. */
+export type UserSource = 'local' | 'ldap' | 'oidc';
+
 export interface UserRecord {
   id: string;
   username: string;
   roles: RoleGrant[];
+  /** Absent on records written before users from elsewhere existed: local. */
+  source?: UserSource;
+  /** For an SSO user, the (issuer, subject) that identifies it; for a directory user, its entry's DN at the last login. */
+  externalId?: { iss: string; sub: string } | { dn: string };
   /** scrypt$N$r$p$salt$hash */
   passwordHash: string;
   mustChangePassword: boolean;
@@ -121,4 +128,17 @@ export interface EventRecord {
   type: string;
   vaId: string | null;
   details: Record<string, unknown>;
+}
+
+/** An API token (SPEC §11): its secret is stored only as its SHA-256. */
+export interface ApiTokenRecord {
+  id: string;
+  name: string;
+  hash: string;
+  roles: RoleGrant[];
+  /** The creating user's id: the token never does more than that user may do now. */
+  userId: string;
+  createdAt: string;
+  expiresAt: string;
+  lastUsedAt: string | null;
 }

@@ -5,6 +5,8 @@ import type Router from '@koa/router';
 import type { Services } from '../../services.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { accountRoutes } from './account.ts';
+import { apiTokenRoutes } from './api-tokens.ts';
+import { ssoRoutes } from './sso.ts';
 import { alertRoutes } from './alerts.ts';
 import { backupRoutes } from './backup.ts';
 import { deviceKeyRoutes } from './device-keys.ts';
@@ -33,7 +35,8 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     accountRoutes({ account: s.account, access }),
     virtualAccountRoutes({ vas: s.vas, access, state }),
     tagRoutes({ tags: s.tags, access }),
-    userRoutes({ users: s.users, auth: s.auth, access }),
+    userRoutes({ users: s.users, signIn: s.signIn, sessions: s.sessions, access }),
+    apiTokenRoutes({ apiTokens: s.apiTokens, state }),
     eventRoutes({ events: s.eventLog, access, state }),
     tokenRoutes({ tokens: s.tokens, access }),
     statusRoutes({ status: s.status, access }),
@@ -51,5 +54,11 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
 
 /** Login and logout: public on the admin listener (the control socket needs no session). */
 export function loginRoute(s: Services): (router: Router) => void {
-  return loginRoutes({ state: s.ctx.state, auth: s.auth, sessions: s.sessions, publicOrigin: s.ctx.config.admin.publicOrigin });
+  return loginRoutes({ state: s.ctx.state, signIn: s.signIn, publicOrigin: s.ctx.config.admin.publicOrigin });
+}
+
+/** Single sign-on: public on the admin listener (SPEC §11). */
+export function ssoRoute(s: Services): (router: Router) => void {
+  const { config } = s.ctx;
+  return ssoRoutes({ signIn: s.signIn, enabled: config.auth.oidc !== null, publicOrigin: config.admin.publicOrigin });
 }

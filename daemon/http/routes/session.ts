@@ -1,8 +1,7 @@
 // POST /api/login and /api/logout (no session needed: mounted as public routes on the admin
 // listener) and GET /api/me (under a session, or the control socket).
 import type Router from '@koa/router';
-import type { Auth } from '../../domain/access/auth.ts';
-import type { Sessions } from '../../domain/access/sessions.ts';
+import type { SignIn } from '../../domain/access/sign-in.ts';
 import type { State } from '../../domain/satellite/state.ts';
 import type { UserRecord } from '../../domain/satellite/records.ts';
 import type { AdminRouter } from '../admin-app.ts';
@@ -14,6 +13,8 @@ export interface MeView {
   username: string;
   roles: Array<{ role: string; virtualAccount: { id: string; path: string } | null }>;
   mustChangePassword: boolean;
+  /** Where the user comes from (SPEC §11): the dashboard offers a password change and API tokens to local users only. */
+  source: 'local' | 'ldap' | 'oidc';
 }
 
 export function meView(state: State, u: UserRecord): MeView {
@@ -22,13 +23,13 @@ export function meView(state: State, u: UserRecord): MeView {
     username: u.username,
     roles: u.roles.map((g) => ({ role: g.role, virtualAccount: g.vaId === null ? null : state.vaRef(g.vaId) })),
     mustChangePassword: u.mustChangePassword,
+    source: u.source ?? 'local',
   };
 }
 
 export interface LoginDeps {
   state: State;
-  auth: Auth;
-  sessions: Sessions;
+  signIn: SignIn;
   publicOrigin: string | null;
 }
 
@@ -39,9 +40,9 @@ export function loginRoutes(deps: LoginDeps) {
       const presented = ctx.cookies.get(SESSION_COOKIE);
       checkOrigin(ctx, deps.publicOrigin, Boolean(presented));
       const body = await readJson(ctx, ADMIN_BODY_LIMIT);
-      const { user, id } = await deps.auth.login(body, ctx.request.ip);
+      const { user, id } = await deps.signIn.login(body, { address: ctx.request.ip, agent: ctx.get('User-Agent') });
       // No fixation: whatever session the client came with ends; the new one has a new id.
-      if (presented) deps.sessions.end(presented);
+      if (presented) await deps.signIn.discard(presented);
       setSessionCookie(ctx, id);
       ctx.body = meView(deps.state, user);
     });
@@ -49,7 +50,7 @@ export function loginRoutes(deps: LoginDeps) {
     router.post('/api/logout', async (ctx) => {
       const presented = ctx.cookies.get(SESSION_COOKIE);
       checkOrigin(ctx, deps.publicOrigin, Boolean(presented));
-      if (presented) await deps.auth.logout(presented);
+      if (presented) await deps.signIn.logout(presented);
       setSessionCookie(ctx, null);
       ctx.status = 204;
     });
@@ -61,7 +62,7 @@ export function meRoutes(deps: { state: State }) {
   return (router: AdminRouter) => {
     router.get('/api/me', (ctx) => {
       const p = ctx.state.principal;
-      ctx.body = p.kind === 'local' ? { id: null, username: 'local', roles: [], mustChangePassword: false } : meView(deps.state, p.user);
+      ctx.body = p.kind === 'local' ? { id: null, username: 'local', roles: [], mustChangePassword: false, source: 'local' } : meView(deps.state, p.user);
     });
   };
 }

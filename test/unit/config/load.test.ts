@@ -58,6 +58,13 @@ t.test('a bad config names the key by its dotted path', async (t) => {
     ['admin:\n  tls: { cert: /a.pem }\n', /"admin\.tls" is invalid.*both/],
     ['log: { level: loud }\n', /"log\.level" is invalid/],
     ['device:\n  maxReportAgeDays: 1.5\n', /"device\.maxReportAgeDays" is invalid/],
+    ['auth:\n  ldap: { url: "ldap://ldap.example.com", userBase: "dc=x" }\n', /"auth\.ldap" is invalid.*startTls/],
+    ['auth:\n  ldap: { url: "ldap://127.0.0.1:389", userBase: "dc=x", bindDn: "cn=a" }\n', /"auth\.ldap" is invalid.*bindPasswordFile/],
+    ['auth:\n  ldap: { url: "http://x", userBase: "dc=x" }\n', /"auth\.ldap\.url" is invalid/],
+    ['auth:\n  ldap: { url: "ldaps://x", userBase: "dc=x", userFilter: "(uid=x)" }\n', /"auth\.ldap\.userFilter" is invalid.*\{username\}/],
+    ['auth:\n  ldap: { url: "ldaps://x", userBase: "dc=x", roleMap: [{ group: g, role: va-user }] }\n', /"auth\.ldap\.roleMap\.0" is invalid.*virtualAccount/],
+    ['admin: { publicOrigin: "https://o.example" }\nauth:\n  oidc: { issuer: "http://sso.example.com", clientId: c }\n', /"auth\.oidc\.issuer" is invalid.*https/],
+    ['auth:\n  oidc: { issuer: "https://sso.example.com", clientId: c }\n', /"auth\.oidc" is invalid.*publicOrigin/],
     ['- a list\n', /must hold a mapping/],
     ['a: [unclosed\n', /not valid YAML/],
   ];

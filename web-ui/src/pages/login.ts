@@ -1,5 +1,5 @@
 // The login page and the password change (forced at first login, or chosen from the menu).
-import { ApiError, post } from '../api.ts';
+import { ApiError, get, post } from '../api.ts';
 import { field, form, input } from '../components/form.ts';
 import { notice } from '../components/notice.ts';
 import { h, mount, type Child } from '../dom.ts';
@@ -28,12 +28,22 @@ export function renderLogin(root: HTMLElement, opts: { message?: string; onLogge
       opts.onLoggedIn();
     },
   });
+  // Single sign-on, when configured: a plain navigation, since the provider's pages are not ours.
+  const sso = h('div', { class: 'sso-slot' });
+  void get<{ enabled: boolean }>('/api/sso')
+    .then((r) => {
+      if (r.enabled) mount(sso, h('p', null, h('a', { class: 'button secondary', href: '/api/sso/login', 'data-testid': 'sso-login' }, 'Sign in with SSO')));
+    })
+    .catch(() => {
+      // no SSO button; the password form still works
+    });
   mountCard(
     root,
     h('h1', null, 'Outpost'),
     h('p', { class: 'muted' }, 'Smart-licensing satellite — log in to the dashboard.'),
     opts.message ? notice('info', opts.message) : null,
     f,
+    sso,
     h('p', { class: 'hint' }, 'First start: the user is admin, and its one-time password is in the file initial-admin-password in the data directory.'),
   );
   username.focus();

@@ -16,6 +16,7 @@ import type { PageContext } from '../page.ts';
 import type { Session } from '../session.ts';
 import type { Grant, Page, Role, User, VirtualAccount } from '../types.ts';
 import { MIN_PASSWORD } from './login.ts';
+import { sessionsDialog } from './sessions.ts';
 
 export const ROLE_HELP: Record<Role, string> = {
   'sa-admin': 'Everything, account-wide.',
@@ -62,7 +63,7 @@ export async function renderUsers(ctx: PageContext): Promise<void> {
         columns: [
           { label: 'Username', cell: (u) => [h('strong', null, u.username), u.id === session.me.id ? h('span', { class: 'muted' }, ' (you)') : null] },
           { label: 'Roles', cell: (u) => h('span', { class: 'grants' }, ...u.roles.map((g) => h('span', { class: 'tag' }, grantText(g)))) },
-          { label: 'Password', cell: (u) => (u.mustChangePassword ? badge('must change at next login', 'warn') : badge('set by the user', 'muted')) },
+          { label: 'Password', cell: (u) => (u.source !== 'local' ? badge(u.source === 'ldap' ? 'from the directory' : 'single sign-on', 'muted') : u.mustChangePassword ? badge('must change at next login', 'warn') : badge('set by the user', 'muted')) },
           { label: 'Created', cell: (u) => h('span', { title: when(u.createdAt) }, relative(u.createdAt)) },
           ...(canWrite
             ? [
@@ -73,8 +74,9 @@ export async function renderUsers(ctx: PageContext): Promise<void> {
                       ? h(
                           'span',
                           { class: 'row-actions' },
-                          h('button', { type: 'button', class: 'small', 'data-write': 'true', 'aria-label': `Edit the roles of ${u.username}`, onclick: () => userDialog(session, vas, u, () => void loadList()) }, 'Roles…'),
-                          h('button', { type: 'button', class: 'small', 'data-write': 'true', 'aria-label': `Set the password of ${u.username}`, onclick: () => passwordDialog(u, () => void loadList()) }, 'Set password…'),
+                          u.source === 'local' ? h('button', { type: 'button', class: 'small', 'data-write': 'true', 'aria-label': `Edit the roles of ${u.username}`, onclick: () => userDialog(session, vas, u, () => void loadList()) }, 'Roles…') : null,
+                          u.source === 'local' ? h('button', { type: 'button', class: 'small', 'data-write': 'true', 'aria-label': `Set the password of ${u.username}`, onclick: () => passwordDialog(u, () => void loadList()) }, 'Set password…') : null,
+                          h('button', { type: 'button', class: 'small', 'aria-label': `Sessions of ${u.username}`, onclick: () => void sessionsDialog(u, { self: false }) }, 'Sessions…'),
                           h(
                             'button',
                             {
