@@ -37,7 +37,7 @@ export function createMailer(s: SmtpSettings): Mailer {
     requireTLS: s.security === 'starttls',
     ignoreTLS: s.security === 'none',
     auth: s.username === null ? undefined : { user: s.username, pass: password ?? '' },
-    tls: { ca, minVersion: 'TLSv1.2', servername: s.host },
+    tls: { ca, minVersion: 'TLSv1.2' },
     connectionTimeout: ms,
     greetingTimeout: ms,
     socketTimeout: ms,
