@@ -183,6 +183,9 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
     await writer.close(); // the last batch first: the file covers exactly what is durable
     await saveReportIds(s.reportIds, file, cover());
   });
+  // The senders stop before the writer closes (reverse order), so what they sent is recorded.
+  await s.notifications.open();
+  opened.push(() => s.notifications.close());
   return { store, metrics, reportIdsRestored, s };
 }
 

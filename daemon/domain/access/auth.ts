@@ -51,7 +51,7 @@ export function createAuth(ctx: DomainContext, deps: AuthDeps) {
       if (!ok) {
         const now = ctx.clock();
         await ctx.writer.run((tx) => {
-          recordEvent(tx, ctx.seq, now, {
+          recordEvent(tx, ctx, now, {
             actor: name,
             type: 'user.login_failed',
             vaId: user ? deps.eventVa(user) : null,
@@ -72,7 +72,7 @@ export function createAuth(ctx: DomainContext, deps: AuthDeps) {
       const { id, session } = deps.sessions.start(user.id);
       const now = ctx.clock();
       await ctx.writer.run((tx) => {
-        recordEvent(tx, ctx.seq, now, { actor: user.username, type: 'user.login', vaId: deps.eventVa(user), details: { address } });
+        recordEvent(tx, ctx, now, { actor: user.username, type: 'user.login', vaId: deps.eventVa(user), details: { address } });
       });
       return { user, id, session };
     },
@@ -84,7 +84,7 @@ export function createAuth(ctx: DomainContext, deps: AuthDeps) {
       if (!user) return;
       const now = ctx.clock();
       await ctx.writer.run((tx) => {
-        recordEvent(tx, ctx.seq, now, { actor: user.username, type: 'user.logout', vaId: deps.eventVa(user), details: {} });
+        recordEvent(tx, ctx, now, { actor: user.username, type: 'user.logout', vaId: deps.eventVa(user), details: {} });
       });
     },
 

@@ -14,6 +14,7 @@ import { hashPassword } from './passwords.ts';
 import type { Sessions } from './sessions.ts';
 import type { Role, RoleGrant, UserRecord } from '../satellite/records.ts';
 import { parseBody } from '../satellite/validate.ts';
+import { DEFAULT_PREFS, emailAddress, prefsPatch, type NotificationPrefs } from '../notify/audience.ts';
 
 export const PASSWORD_MIN = 12;
 
@@ -36,10 +37,20 @@ export const createUserBody = z.strictObject({
   roles: z.array(grantBody).min(1).max(32),
 });
 
+/** A user's notification settings (SPEC §10): an address and what to send to it. */
+const notifyFields = {
+  email: emailAddress.nullable().optional(),
+  notifications: prefsPatch.optional(),
+};
+
 export const patchUserBody = z.strictObject({
   username: username.optional(),
   roles: z.array(grantBody).min(1).max(32).optional(),
+  ...notifyFields,
 });
+
+/** PATCH /api/me: what users set for themselves. */
+export const patchMeBody = z.strictObject(notifyFields);
 
 export const passwordBody = z.strictObject({
   currentPassword: z.string().max(1024).optional(),
@@ -52,10 +63,38 @@ export interface UserView {
   roles: Array<{ role: Role; virtualAccount: { id: string; path: string } | null }>;
   mustChangePassword: boolean;
   createdAt: string;
+  email: string | null;
+  notifications: NotificationPrefs;
 }
+
+/** A user's notification settings, with the defaults for a record that has none. */
+export const prefsOf = (u: UserRecord): { email: string | null; notifications: NotificationPrefs } => ({
+  email: u.email ?? null,
+  notifications: { ...DEFAULT_PREFS, ...u.notifications },
+});
 
 /** Checks a caller's rights: throws unless it may manage a user holding `roles`. */
 export type AuthorizeUser = (roles: RoleGrant[]) => void;
+
+/** Sets `email` and `notifications` from a PATCH body on `next`, noting what changed. */
+function applyNotifySettings(
+  next: UserRecord,
+  input: { email?: string | null | undefined; notifications?: Partial<NotificationPrefs> | undefined },
+  changes: Record<string, { from: unknown; to: unknown }>,
+): void {
+  const before = prefsOf(next);
+  if (input.email !== undefined && input.email !== before.email) {
+    next.email = input.email;
+    changes.email = { from: before.email, to: input.email };
+  }
+  if (input.notifications !== undefined) {
+    const to = { ...before.notifications, ...input.notifications };
+    if (to.alerts !== before.notifications.alerts || to.summary !== before.notifications.summary) {
+      next.notifications = to;
+      changes.notifications = { from: before.notifications, to };
+    }
+  }
+}
 
 export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
   const { state } = ctx;
@@ -66,6 +105,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
     roles: u.roles.map((g) => ({ role: g.role, virtualAccount: g.vaId === null ? null : state.vaRef(g.vaId) })),
     mustChangePassword: u.mustChangePassword,
     createdAt: u.createdAt,
+    ...prefsOf(u),
   });
 
   /** Resolves and checks grants: VA roles name a VA, account roles do not; duplicates fold. */
@@ -156,7 +196,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
           await assertVasExist(tx, roles);
           tx.put(keys.user(user.id), user);
           tx.put(keys.username(user.username.toLowerCase()), user.id);
-          recordEvent(tx, ctx.seq, now, {
+          recordEvent(tx, ctx, now, {
             actor,
             type: 'user.created',
             vaId: eventVa(roles),
@@ -167,6 +207,25 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
         { exclusive: true },
       );
       return view(user);
+    },
+
+    /** PATCH /api/me: a user's own address and notification settings. */
+    async updateOwn(id: string, body: unknown, actor: Actor): Promise<UserView> {
+      const input = parseBody(patchMeBody, body);
+      const now = ctx.clock();
+      const next = await ctx.writer.run(async (tx) => {
+        const u = await tx.get<UserRecord>(keys.user(id));
+        if (!u) throw new OutpostError('NOT_FOUND', `No user ${JSON.stringify(id)}.`);
+        const next: UserRecord = { ...u };
+        const changes: Record<string, { from: unknown; to: unknown }> = {};
+        applyNotifySettings(next, input, changes);
+        if (Object.keys(changes).length === 0) return u;
+        tx.put(keys.user(id), next);
+        recordEvent(tx, ctx, now, { actor, type: 'user.updated', vaId: eventVa(next.roles), details: { userId: id, username: next.username, changes } });
+        tx.after(() => state.putUser(next));
+        return next;
+      });
+      return view(next);
     },
 
     /** PATCH: rename and/or replace the roles. `authorize` is asked for the new roles too. */
@@ -194,9 +253,10 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
             next.roles = roles;
             changes.roles = { from: grantsDetail(u.roles), to: grantsDetail(roles) };
           }
+          applyNotifySettings(next, input, changes);
           if (Object.keys(changes).length === 0) return u;
           tx.put(keys.user(id), next);
-          recordEvent(tx, ctx.seq, now, {
+          recordEvent(tx, ctx, now, {
             actor,
             type: 'user.updated',
             vaId: eventVa([...u.roles, ...next.roles]),
@@ -219,7 +279,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
           assertNotLastAdmin(u);
           tx.del(keys.user(id));
           tx.del(keys.username(u.username.toLowerCase()));
-          recordEvent(tx, ctx.seq, now, { actor, type: 'user.deleted', vaId: eventVa(u.roles), details: { userId: id, username: u.username } });
+          recordEvent(tx, ctx, now, { actor, type: 'user.deleted', vaId: eventVa(u.roles), details: { userId: id, username: u.username } });
           tx.after(() => {
             state.deleteUser(id);
             deps.sessions.endUser(id);
@@ -242,7 +302,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: Sessions }) {
         if (!u) throw new OutpostError('NOT_FOUND', `No user ${JSON.stringify(id)}.`);
         const next: UserRecord = { ...u, passwordHash, mustChangePassword: !opts.self };
         tx.put(keys.user(id), next);
-        recordEvent(tx, ctx.seq, now, {
+        recordEvent(tx, ctx, now, {
           actor,
           type: 'user.password_changed',
           vaId: eventVa(u.roles),

@@ -6,12 +6,13 @@ import path from 'node:path';
 import pino from 'pino';
 import t from 'tap';
 import { Outbox, type Delivery, type EventBody, type Recipient } from '../../../daemon/domain/notify/index.ts';
-import { Sequences } from '../../../daemon/domain/sequences.ts';
+import { Sequences } from '../../../daemon/domain/satellite/sequences.ts';
 import { Dispatcher, type Drivers } from '../../../daemon/notify/dispatcher.ts';
 import { createMailer } from '../../../daemon/notify/smtp.ts';
 import { createSyslogSender, parseSyslogTarget } from '../../../daemon/notify/syslog.ts';
 import { createWebhookSender } from '../../../daemon/notify/webhook.ts';
-import { LevelStore, Writer, keys, prefixRange } from '../../../daemon/store/index.ts';
+import { Writer, keys, prefixRange } from '../../../daemon/store/index.ts';
+import { LevelStore } from '../../../daemon/store/level.ts';
 import { makeCertificates, startRsyslog, startSmtp, startWebhookReceiver, until } from '../../helpers/notify.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
