@@ -98,6 +98,8 @@ export const keys = {
   reservationOutbox: (seq: number) => `out!rsv${SEP}${seqKey(seq)}`,
   reservationOutboxPrefix: `out!rsv${SEP}`,
 
+  /** Alerts other than license alerts standing at the last check (jobs/alert-check.ts). */
+  standingAlerts: 'meta!alerts',
   /** Notification deliveries (SPEC §10), in the order queued: every one, whatever its state. */
   delivery: (seq: number) => `ntf${SEP}${seqKey(seq)}`,
   deliveryPrefix: `ntf${SEP}`,
