@@ -43,7 +43,7 @@ t.test('notifications in the satellite', async (t) => {
   t.test('users set their address and settings; bad ones are refused', async (t) => {
     const bad = await c.call('PATCH', '/api/me', { email: 'a@example.com\r\nBcc: x@example.com' });
     t.equal(bad.status, 400);
-    t.equal(bad.body.error, 'INVALID_REQUEST');
+    t.equal(bad.body.error.code, 'INVALID_REQUEST');
     t.equal((await c.call('PATCH', '/api/me', { email: 'a@example.com, b@example.com' })).status, 400);
     t.equal((await c.call('PATCH', '/api/me', { notifications: { alerts: 'loud' } })).status, 400);
     const ok = await c.call('PATCH', '/api/me', { email: 'admin@example.com', notifications: { alerts: 'warning', summary: true } });
