@@ -3,6 +3,7 @@ import type { PageDef } from './page.ts';
 import { renderDevices } from './pages/devices.ts';
 import { renderEvents } from './pages/events.ts';
 import { renderLicenses } from './pages/licenses.ts';
+import { renderNotifications } from './pages/notifications.ts';
 import { renderOverview } from './pages/overview.ts';
 import { renderReports } from './pages/reports.ts';
 import { renderReservations } from './pages/reservations.ts';
@@ -22,4 +23,5 @@ export const PAGES: PageDef[] = [
   { path: 'sync', title: 'Sync', needs: 'sync.read', render: renderSync },
   { path: 'users', title: 'Users and roles', needs: 'users.read', render: renderUsers },
   { path: 'events', title: 'Event log', needs: 'events.read', render: renderEvents },
+  { path: 'notifications', title: 'Notifications', needs: 'account.read', render: renderNotifications },
 ];
