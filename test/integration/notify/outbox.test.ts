@@ -47,7 +47,7 @@ t.test('outbox', async (t) => {
   const plan = { syslog: true, email: true, webhooks: [{ url: hook.url, events: ['alert.*', 'device.*'] }] };
 
   /** One satellite life: store, writer, outbox, dispatcher; `start` false leaves the senders off. */
-  async function life(start = true) {
+  async function life(tt: typeof t, start = true) {
     const store = new LevelStore(path.join(dir, 'db'));
     await store.open();
     const writer = new Writer(store, { queueLimit: 1000 });
@@ -55,7 +55,7 @@ t.test('outbox', async (t) => {
     const drivers: Drivers = {
       mailer: createMailer({ host: '127.0.0.1', port: smtp.port, security: 'starttls', username: null, passwordFile: null, caFile: certs.ca, from: 'outpost@example.com', timeoutSeconds: 2 }),
       syslog: { sender: createSyslogSender(parseSyslogTarget(`tcp://127.0.0.1:${rs.tcpPort}`), { caFile: null, timeoutSeconds: 2 }), options: { facility: 'local0', appName: 'outpost', enterpriseId: 32473, hostname: 'sat-1', procId: '-' } },
-      webhooks: new Map([[hook.url, createWebhookSender({ url: hook.url, secretFile, caFile: certs.ca, allowPrivate: true, timeoutSeconds: 1 })]]),
+      webhooks: new Map([[hook.url, createWebhookSender({ url: hook.url, secretFile, caFile: certs.ca, allowPrivate: true, timeoutSeconds: 5 })]]),
     };
     let dispatcher: Dispatcher | null = null;
     const outbox = new Outbox(seq, plan, (d) => dispatcher?.queued(d));
@@ -84,12 +84,12 @@ t.test('outbox', async (t) => {
       await writer.close();
       await store.close();
     };
-    t.teardown(end);
+    tt.teardown(end);
     return { store, writer, dispatcher, outbox, stage, records, end };
   }
 
   t.test('events go to syslog and the matching webhook, and are recorded delivered', async (t) => {
-    const l = await life();
+    const l = await life(t);
     await l.stage([ev(1), ev(2), ev(3, { type: 'user.login', virtualAccount: null })]);
     await until(() => l.dispatcher.pendingCount() === 0, 'the outbox to drain');
     const recs = await l.records();
@@ -106,7 +106,7 @@ t.test('outbox', async (t) => {
   t.test('a failing webhook is retried later with the same delivery id, then given up after 24 h', async (t) => {
     hook.requests.length = 0;
     hook.state.mode = 'error';
-    const l = await life();
+    const l = await life(t);
     await l.stage([ev(10)]);
     await until(() => hook.requests.length === 1, 'the first attempt');
     const mine = (x: Delivery) => x.channel === 'webhook' && x.payload.kind === 'event' && x.payload.event.id === ev(10).id;
@@ -140,15 +140,15 @@ t.test('outbox', async (t) => {
   t.test('deliveries queued before a restart are sent after it, once', async (t) => {
     hook.requests.length = 0;
     const before = rs.lines().length;
-    const a = await life(false);
+    const a = await life(t, false);
     await a.stage([ev(20), ev(21)]);
     await a.end(); // stopped before sending: they wait in the store
     t.equal(hook.requests.length, 0);
-    const b = await life();
+    const b = await life(t);
     await until(() => b.dispatcher.pendingCount() === 0 && hook.requests.length === 2, 'both after the restart');
     await until(() => rs.lines().length === before + 2, 'syslog too');
     await b.end();
-    const c = await life();
+    const c = await life(t);
     await new Promise((r) => setTimeout(r, 300));
     t.equal(hook.requests.length, 2, 'a second restart sends nothing again');
     t.equal(rs.lines().length, before + 2);
@@ -158,7 +158,7 @@ t.test('outbox', async (t) => {
   t.test('alert emails: raised or rising only, to users whose level and roles admit it, at the address they have when sent', async (t) => {
     const alert = (n: number, type: string, severity: string, va: { id: string; path: string } | null, previousSeverity?: string) =>
       ev(n, { type, actor: 'system', virtualAccount: va, details: { alert: 'insufficient', severity, entitlement: 'x', message: `Short of x (${n})`, previousSeverity } });
-    const a = await life(false);
+    const a = await life(t, false);
     await a.stage([
       alert(30, 'alert.raised', 'warning', { id: 'va_d', path: 'Default' }),
       alert(31, 'alert.changed', 'critical', { id: 'va_eng', path: 'Default/Eng' }, 'warning'),
@@ -169,7 +169,7 @@ t.test('outbox', async (t) => {
     // Changed while queued: the email goes to the new address.
     users.get('u_all')!.email = 'new-all@example.com';
     smtp.mails.length = 0;
-    const b = await life();
+    const b = await life(t);
     await until(() => b.dispatcher.pendingCount() === 0 && smtp.mails.length === 4, 'four emails');
     const got = smtp.mails.map((m) => `${m.to[0]} ${/Short of x \((\d+)\)/.exec(m.raw)?.[1]}`).sort();
     t.same(got, ['crit@example.com 31', 'eng@example.com 31', 'new-all@example.com 30', 'new-all@example.com 31']);
