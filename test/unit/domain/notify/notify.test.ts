@@ -145,3 +145,10 @@ t.test('isPrivateAddress(): private, loopback, link-local, IPv4-mapped', async (
   }
   for (const a of ['8.8.8.8', '1.1.1.1', '2001:4860:4860::8888', '::ffff:8.8.8.8', '172.32.0.1']) t.notOk(isPrivateAddress(a), a);
 });
+
+t.test('docs/events.md lists every event type with a sentence, and no other', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const doc = readFileSync(new URL('../../../../docs/events.md', import.meta.url), 'utf8');
+  const listed = [...doc.matchAll(/^\| `([a-z0-9._-]+)` \|/gm)].map((m) => m[1]);
+  t.same([...listed].sort(), Object.keys(SENTENCES).sort());
+});
