@@ -48,6 +48,8 @@ export interface Notifications {
   test(channel: Channel, to: string | null, p: Principal, actor: string): Promise<DeliveryView[]>;
   /** Deliveries still pending (the bench waits for 0). */
   pending(): number;
+  /** Sends what is due now on every channel (after the clock moved; tests). */
+  kickAll(): void;
 }
 
 export interface NotifyDeps {
@@ -193,6 +195,7 @@ export function createNotifications(deps: NotifyDeps): Notifications {
       return staged.map(deliveryView);
     },
     pending: () => d.pendingCount(),
+    kickAll: () => d.kickAll(),
   };
 }
 
