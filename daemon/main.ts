@@ -183,7 +183,7 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
   ctxRef = ctx;
   if (upgrade) {
     const { from, to, backup } = upgrade;
-    await ctx.writer.run((tx) => void recordEvent(tx, ctx.seq, clock(), { actor: 'system', type: 'store.upgraded', vaId: null, details: { from, to, backup } }));
+    await ctx.writer.run((tx) => void recordEvent(tx, ctx, clock(), { actor: 'system', type: 'store.upgraded', vaId: null, details: { from, to, backup } }));
   }
   if (initialPasswordFile) {
     log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
@@ -199,6 +199,9 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
     await writer.close(); // the last batch first: the file covers exactly what is durable
     await saveReportIds(s.reportIds, file, cover());
   });
+  // The senders stop before the writer closes (reverse order), so what they sent is recorded.
+  await s.notifications.open();
+  opened.push(() => s.notifications.close());
   return { store, metrics, reportIdsRestored, s };
 }
 

@@ -15,6 +15,12 @@ export function createMetrics(sources: { devices: () => { registered: number; de
       labelNames: ['kind'],
       registers: [registry],
     }),
+    notifications: new Counter({
+      name: 'outpost_notifications_total',
+      help: 'Notification attempts by channel and result: delivered, retry (failed, tried again later) or failed (given up).',
+      labelNames: ['channel', 'result'],
+      registers: [registry],
+    }),
     refusals: new Counter({ name: 'outpost_refusals_total', help: 'Requests refused, by error code.', labelNames: ['code'], registers: [registry] }),
     batchSize: new Histogram({
       name: 'outpost_write_batch_size',
@@ -31,6 +37,7 @@ export function createMetrics(sources: { devices: () => { registered: number; de
   };
   // Both series from the start, at 0, so a scrape before the first prune shows them.
   for (const kind of ['reports', 'events']) m.pruned.inc({ kind }, 0);
+  for (const channel of ['email', 'syslog', 'webhook']) for (const result of ['delivered', 'retry', 'failed']) m.notifications.inc({ channel, result }, 0);
   new Gauge({
     name: 'outpost_devices',
     help: 'Devices by state.',

@@ -41,6 +41,7 @@ import { writeInitialPassword } from './files/initial-password.ts';
 import { createRetentionJob, type RetentionJob } from './jobs/retention.ts';
 import { createSyncJob, type SyncJob } from './jobs/sync.ts';
 import { registerLicenseGauges, type Metrics } from './metrics.ts';
+import { createNotifications, type Notifications } from './notify/service.ts';
 import type { Store, Writer } from './store/index.ts';
 
 /** What the services are built from: opened by daemon/main.ts. */
@@ -93,8 +94,10 @@ export interface Services {
   lapse: Lapse;
   syncJob: SyncJob;
   retentionJob: RetentionJob;
-  /** Every alert of SPEC §7: the license workspace's, the exchange's (sync) and the lapse rule's. */
+  /** Every alert of SPEC §7: the license workspace's, the exchange's (sync), the lapse rule's, notifications'. */
   alertSources: AlertSource[];
+  /** The outbox and its senders, the summary, deliveries and tests (SPEC §10); opened by main.ts. */
+  notifications: Notifications;
 }
 
 /** The in-memory state loaded and the first start's records made; `initialPasswordFile` when one was written. */
@@ -177,6 +180,19 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   });
   if (config.device.policyMode.enabled) await ensurePolicyVa(ctx);
 
+  // Notifications (SPEC §10): from here on every event stages its notifications in its own batch.
+  const notifications = createNotifications({
+    ctx,
+    log,
+    access,
+    licensing,
+    alertSources: () => alertSources,
+    syncStatus: () => ({ ...exchange.status(null) }),
+    count: (channel, result) => metrics.notifications.inc({ channel, result }),
+  });
+  ctx.onEvent = notifications.onEvent;
+  alertSources.push(notifications.alertSource);
+
   return {
     ctx,
     ledger,
@@ -208,5 +224,6 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     syncJob: createSyncJob({ exchange, log }),
     retentionJob,
     alertSources,
+    notifications,
   };
 }

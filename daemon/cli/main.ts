@@ -32,6 +32,8 @@ const USAGE = `usage: outpost <verb> [options]
   user add USERNAME --role ROLE [--va PATH] [--password-file FILE]
   user list | user passwd USERNAME [--password-file FILE]
                                          passwords from a prompt, --password-file, or stdin's first line
+  user set USERNAME [--email ADDRESS|none] [--alerts off|critical|warning|info] [--summary on|off]
+  notify deliveries [--limit N] | notify test email|syslog|webhook [--to ADDRESS]
   register --token T                     register with the cloud over the network
   register --token T --offline --out FILE  write a registration request (air-gapped)
   export --out FILE                      write the next satellite report (air-gapped)

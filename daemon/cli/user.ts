@@ -64,3 +64,24 @@ export const userPasswd: Verb = {
     out.result(u, (v) => `set the password of ${v.username}; it must be changed at next login`);
   },
 };
+
+/** `outpost user set USERNAME [--email ADDRESS|none] [--alerts off|critical|warning|info] [--summary on|off]` (SPEC §10). */
+export const userSet: Verb = {
+  options: { email: { type: 'string' }, alerts: { type: 'string' }, summary: { type: 'string' } },
+  async run({ client, out, values, positionals }) {
+    const usage = 'user set USERNAME [--email ADDRESS|none] [--alerts off|critical|warning|info] [--summary on|off]';
+    const username = one(positionals, usage);
+    const body: { email?: string | null; notifications?: { alerts?: string; summary?: boolean } } = {};
+    if (typeof values.email === 'string') body.email = values.email === 'none' ? null : values.email;
+    if (typeof values.alerts === 'string') body.notifications = { ...body.notifications, alerts: values.alerts };
+    if (typeof values.summary === 'string') {
+      if (values.summary !== 'on' && values.summary !== 'off') throw new CliError('INVALID_REQUEST', '--summary takes on or off');
+      body.notifications = { ...body.notifications, summary: values.summary === 'on' };
+    }
+    if (Object.keys(body).length === 0) throw new CliError('INVALID_REQUEST', `usage: outpost ${usage}`);
+    const user = (await allUsers(client)).find((u) => u.username.toLowerCase() === username.toLowerCase());
+    if (!user) throw new CliError('NOT_FOUND', `No user ${JSON.stringify(username)}.`);
+    const u = await client.call<UserView & { email: string | null; notifications: { alerts: string; summary: boolean } }>('PATCH', `/api/users/${encodeURIComponent(user.id)}`, body);
+    out.result(u, (v) => `${v.username}: email ${v.email ?? 'none'}, alerts ${v.notifications.alerts}, summary ${v.notifications.summary ? 'on' : 'off'}`);
+  },
+};

@@ -13,7 +13,8 @@ import { restore } from './restore.ts';
 import { status } from './status.ts';
 import { sync } from './sync.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
-import { userAdd, userList, userPasswd } from './user.ts';
+import { userAdd, userList, userPasswd, userSet } from './user.ts';
+import { notifyDeliveries, notifyTest } from './notify.ts';
 
 export interface VerbContext {
   client: ControlClient;
@@ -51,6 +52,10 @@ export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> =
   },
   user: {
     run: async () => {},
-    subverbs: { add: userAdd, list: userList, passwd: userPasswd },
+    subverbs: { add: userAdd, list: userList, passwd: userPasswd, set: userSet },
+  },
+  notify: {
+    run: async () => {},
+    subverbs: { deliveries: notifyDeliveries, test: notifyTest },
   },
 };

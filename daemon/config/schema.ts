@@ -90,6 +90,76 @@ export const oidcSchema = z
     const u = new URL(o.issuer);
     return u.protocol === 'https:' || loopbackHost(u.hostname);
   }, { message: 'the issuer must be https:// (http:// only on loopback)', path: ['issuer'] });
+const file = z.string().min(1);
+const syslogTarget = z
+  .string()
+  .regex(/^(udp|tcp|tls):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'expected udp://host:514, tcp://host:601 or tls://host:6514');
+/** One address: no CR, LF or comma. */
+const mailbox = z
+  .string()
+  .max(254)
+  .refine((s) => !/[\r\n,]/.test(s), 'one address, without CR, LF or comma')
+  .pipe(z.email());
+const eventPattern = z
+  .string()
+  .regex(/^(\*|[a-z][a-z0-9_-]*)(\.(\*|[a-z][a-z0-9_-]*))*$/, 'expected a dotted event type where * stands for one segment or more, e.g. "alert.*"');
+
+const notify = z
+  .strictObject({
+    email: z
+      .strictObject({
+        smtp: z
+          .strictObject({
+            host: z.string().min(1).nullable().default(null),
+            port: z.int().min(1).max(65535).default(587),
+            security: z.enum(['starttls', 'tls', 'none']).default('starttls'),
+            username: z.string().min(1).nullable().default(null),
+            passwordFile: file.nullable().default(null),
+            caFile: file.nullable().default(null),
+          })
+          .refine((s) => (s.username === null) === (s.passwordFile === null), 'set both username and passwordFile, or neither')
+          .prefault({}),
+        from: mailbox.nullable().default(null),
+      })
+      .refine((e) => (e.smtp.host === null) === (e.from === null), 'set both smtp.host and from, or neither')
+      .prefault({}),
+    syslog: z
+      .strictObject({
+        target: syslogTarget.nullable().default(null),
+        facility: z
+          .enum(['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
+            'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'])
+          .default('local0'),
+        appName: z.string().regex(/^[\x21-\x7e]{1,48}$/, 'expected 1 to 48 printable ASCII characters, no spaces').default('outpost'),
+        enterpriseId: z.int().min(1).max(2 ** 31 - 1).default(32473),
+        caFile: file.nullable().default(null),
+      })
+      .prefault({}),
+    webhooks: z
+      .array(
+        z.strictObject({
+          url,
+          secretFile: file,
+          events: z.array(eventPattern).min(1),
+          caFile: file.nullable().default(null),
+          allowPrivate: z.boolean().default(false),
+        }),
+      )
+      .max(32)
+      .refine((hooks) => new Set(hooks.map((h) => h.url)).size === hooks.length, 'each webhook URL once')
+      .default([]),
+    summary: z
+      .strictObject({
+        schedule: z
+          .string()
+          .refine((s) => cron.validate(s), 'expected a cron expression, e.g. "0 7 * * 1"')
+          .default('0 7 * * 1'),
+      })
+      .prefault({}),
+    /** Seconds to wait for a mail relay, syslog target or webhook to connect and to answer. */
+    timeoutSeconds: z.int().min(1).max(600).default(30),
+  })
+  .prefault({});
 
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./data'),
@@ -159,6 +229,7 @@ export const configSchema = z.strictObject({
       warnDays: z.array(z.int().min(1).max(3650)).max(10).default([90, 30, 7]),
     })
     .prefault({}),
+  notify,
   retention: z
     .strictObject({
       acknowledgedDays: days(36500).default(90),

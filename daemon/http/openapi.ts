@@ -9,7 +9,7 @@ import { registerBody } from '../domain/devices/registration.ts';
 import { reportPayload } from '../domain/reports/ingest.ts';
 import { createTagBody } from '../domain/accounts/tags.ts';
 import { createTokenBody } from '../domain/devices/tokens.ts';
-import { createUserBody, passwordBody, patchUserBody } from '../domain/access/users.ts';
+import { createUserBody, passwordBody, patchMeBody, patchUserBody } from '../domain/access/users.ts';
 import { createVaBody, patchVaBody } from '../domain/accounts/virtual-accounts.ts';
 import { ERROR_STATUS, type ErrorCode } from '../errors.ts';
 
@@ -150,6 +150,30 @@ export function openApiDocument(version: string): Schema {
     },
     '/api/me': {
       get: op({ summary: 'Who is logged in (answers even while the password must be changed)', tag: 'sessions', auth: 'session', ok: { status: 200, schema: ref('Me') } }),
+      patch: op({
+        summary: 'Set one\'s own notification address and settings (SPEC §10)',
+        tag: 'sessions',
+        auth: 'session',
+        body: fromZod(patchMeBody),
+        ok: { status: 200, schema: ref('Me') },
+        errors: ['INVALID_REQUEST', 'ORIGIN_MISMATCH', 'PASSWORD_CHANGE_REQUIRED'],
+      }),
+    },
+    '/api/summary': {
+      get: op({ summary: 'The summary (SPEC §10) of the caller\'s scope: pools, lines ending, silent devices, sync, lapse, alerts', tag: 'notifications', auth: 'session', ok: { status: 200, schema: { type: 'object' } }, errors: ['FORBIDDEN'] }),
+    },
+    '/api/notifications/deliveries': {
+      get: op({ summary: 'Notification deliveries, newest first, with state and last error (sa-admin)', tag: 'notifications', auth: 'session', query: [['limit', '1–1000'], ['cursor', 'from `next`']], ok: { status: 200, schema: { type: 'object' } }, errors: ['FORBIDDEN', 'INVALID_REQUEST'] }),
+    },
+    '/api/notifications/test': {
+      post: op({
+        summary: 'Queue a test notification on a channel (sa-admin)',
+        tag: 'notifications',
+        auth: 'session',
+        body: { type: 'object', required: ['channel'], properties: { channel: { type: 'string', enum: ['email', 'syslog', 'webhook'] }, to: str }, additionalProperties: false },
+        ok: { status: 202, schema: { type: 'object' } },
+        errors: ['FORBIDDEN', 'INVALID_REQUEST', 'NOTIFY_NOT_CONFIGURED'],
+      }),
     },
     '/api/status': {
       get: op({ summary: 'What `outpost status` prints', tag: 'operations', auth: 'session', ok: { status: 200, schema: { type: 'object' } }, errors: ['FORBIDDEN'] }),
@@ -392,8 +416,8 @@ export function openApiDocument(version: string): Schema {
         TagKey: { type: 'object', properties: { key: str, createdAt: iso } },
         VirtualAccount: { type: 'object', required: ['id', 'name', 'path', 'parentId', 'tags'], properties: { id: str, name: str, path: str, parentId: nullable(str), tags: { type: 'object', additionalProperties: str } } },
         Grant: { type: 'object', properties: { role: { enum: ['sa-admin', 'sa-approver', 'sa-user', 'va-admin', 'va-user', 'viewer'] }, virtualAccount: nullable(vaRef) } },
-        User: { type: 'object', required: ['id', 'username', 'roles', 'mustChangePassword', 'createdAt', 'source'], properties: { id: str, username: str, roles: { type: 'array', items: ref('Grant') }, mustChangePassword: { type: 'boolean' }, createdAt: iso, source: { type: 'string', enum: ['local', 'ldap', 'oidc'] } } },
-        Me: { type: 'object', required: ['id', 'username', 'roles', 'mustChangePassword'], properties: { id: nullable(str), username: str, roles: { type: 'array', items: ref('Grant') }, mustChangePassword: { type: 'boolean' } } },
+        User: { type: 'object', required: ['id', 'username', 'roles', 'mustChangePassword', 'createdAt', 'source'], properties: { id: str, username: str, roles: { type: 'array', items: ref('Grant') }, mustChangePassword: { type: 'boolean' }, createdAt: iso, source: { type: 'string', enum: ['local', 'ldap', 'oidc'] }, email: nullable(str), notifications: { type: 'object', properties: { alerts: { type: 'string', enum: ['off', 'critical', 'warning', 'info'] }, summary: { type: 'boolean' } } } } },
+        Me: { type: 'object', required: ['id', 'username', 'roles', 'mustChangePassword'], properties: { id: nullable(str), username: str, roles: { type: 'array', items: ref('Grant') }, mustChangePassword: { type: 'boolean' }, source: { type: 'string', enum: ['local', 'ldap', 'oidc'] }, email: nullable(str), notifications: { type: 'object', properties: { alerts: { type: 'string', enum: ['off', 'critical', 'warning', 'info'] }, summary: { type: 'boolean' } } } } },
         Token: { type: 'object', properties: { id: str, virtualAccount: vaRef, description: str, createdAt: iso, expiresAt: iso, maxUses: nullable(int), uses: int, revoked: { type: 'boolean' } } },
         TokenCreated: { allOf: [ref('Token'), { type: 'object', properties: { token: str } }] },
         ApiToken: { type: 'object', required: ['id', 'name', 'roles', 'expiresAt', 'createdBy', 'lastUsedAt'], properties: { id: str, name: str, roles: { type: 'array', items: ref('Grant') }, expiresAt: iso, createdBy: str, createdAt: iso, lastUsedAt: nullable(iso) } },

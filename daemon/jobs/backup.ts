@@ -36,11 +36,11 @@ export function backupJob(ctx: DomainContext, log: Logger): () => Promise<Backup
       await rm(dest, { recursive: true, force: true }).catch(() => {});
       const message = (err as Error).message;
       log.error({ err, dir: dest }, 'scheduled backup failed');
-      await ctx.writer.run((tx) => void recordEvent(tx, ctx.seq, now, { actor: 'system', type: 'backup.failed', vaId: null, details: { dir: dest, error: message } }));
+      await ctx.writer.run((tx) => void recordEvent(tx, ctx, now, { actor: 'system', type: 'backup.failed', vaId: null, details: { dir: dest, error: message } }));
       throw err;
     }
     log.info(result, `backup of ${result.records} records written to ${result.dir}`);
-    await ctx.writer.run((tx) => void recordEvent(tx, ctx.seq, now, { actor: 'system', type: 'backup.written', vaId: null, details: { ...result } }));
+    await ctx.writer.run((tx) => void recordEvent(tx, ctx, now, { actor: 'system', type: 'backup.written', vaId: null, details: { ...result } }));
     return result;
   };
 }

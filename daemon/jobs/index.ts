@@ -7,6 +7,7 @@ import type { Services } from '../services.ts';
 import { backupJob } from './backup.ts';
 import { lapseJob } from './lapse.ts';
 import { checkLicenseAlerts } from './license-alerts.ts';
+import { checkAlerts } from './alert-check.ts';
 import type { Job } from './schedule.ts';
 import { deregisterSilentDevices } from './silent-devices.ts';
 
@@ -21,6 +22,8 @@ export const CRON = {
   silentDevices: '5 4 * * *',
   /** After the devices: a deregistration changes pools. */
   licenseAlerts: '20 4 * * *',
+  /** Alerts other than license alerts, compared with the stored set (SPEC §7: at least once a minute). */
+  alerts: '* * * * *',
   /** After the license jobs; also run at start-up, in the background. */
   retention: '35 4 * * *',
   /** API tokens' lastUsedAt and sessions' lastSeen, kept in memory between runs, and expired sessions removed. */
@@ -64,6 +67,13 @@ export function jobTable(s: Services, log: Logger): JobTable {
           await s.sessions.flush();
         },
       },
+      {
+        name: 'alerts',
+        cron: CRON.alerts,
+        run: () => checkAlerts(ctx, () => s.alertSources.filter((src) => src !== s.licensing.alertSource), ctx.clock()),
+      },
+      // The summary email (SPEC §10), when email is configured.
+      ...(ctx.config.notify.email.smtp.host ? [{ name: 'notify-summary', cron: ctx.config.notify.summary.schedule, run: () => s.notifications.queueSummary() }] : []),
     ],
     beforeServing: [lapse],
     afterStart: [retention],

@@ -17,7 +17,7 @@ export async function checkLicenseAlerts(ctx: DomainContext, licensing: Licensin
     const previous = new Map(((await tx.get<LicenseAlert[]>(keys.licenseAlerts)) ?? []).map((a) => [identity(a), a]));
     const counts = { raised: 0, cleared: 0, changed: 0 };
     const event = (type: string, a: LicenseAlert, extra: Record<string, unknown> = {}) =>
-      recordEvent(tx, ctx.seq, now, {
+      recordEvent(tx, ctx, now, {
         actor: 'system',
         type,
         vaId: a.vaId,

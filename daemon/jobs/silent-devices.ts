@@ -31,7 +31,7 @@ export async function deregisterSilentDevices(ctx: DomainContext, now: Date): Pr
         if (lastHeard(d, latest) > cutoff) continue;
         const updated: DeviceRecord = { ...d, state: 'deregistered' };
         tx.put(keys.device(id), updated);
-        recordEvent(tx, ctx.seq, now, {
+        recordEvent(tx, ctx, now, {
           actor: 'system',
           type: 'device.deregistered',
           vaId: d.vaId,

@@ -112,6 +112,15 @@ export const keys = {
   reservationOutbox: (seq: number) => `out!rsv${SEP}${seqKey(seq)}`,
   reservationOutboxPrefix: `out!rsv${SEP}`,
 
+  /** Alerts other than license alerts standing at the last check (jobs/alert-check.ts). */
+  standingAlerts: 'meta!alerts',
+  /** Notification deliveries (SPEC §10), in the order queued: every one, whatever its state. */
+  delivery: (seq: number) => `ntf${SEP}${seqKey(seq)}`,
+  deliveryPrefix: `ntf${SEP}`,
+  /** The deliveries still pending, so start-up reads only those (the value is unused). */
+  pendingDelivery: (seq: number) => `ntfp${SEP}${seqKey(seq)}`,
+  pendingDeliveryPrefix: `ntfp${SEP}`,
+
   /** The audit log, in the order written. */
   event: (seq: number) => `evt${SEP}${seqKey(seq)}`,
   eventPrefix: `evt${SEP}`,

@@ -387,8 +387,14 @@ const ROWS: Row[] = [
   { route: 'GET /api/sso', action: 'none', kind: 'open', may: ALL, ok: 200, asToken: 200, run: (c) => c.call('GET', '/api/sso') },
   { route: 'GET /api/sso/login', action: 'none', kind: 'open', may: ALL, ok: 404, asToken: 404, run: (c) => c.call('GET', '/api/sso/login') },
   { route: 'GET /api/sso/callback', action: 'none', kind: 'open', may: ALL, ok: 404, asToken: 404, run: (c) => c.call('GET', '/api/sso/callback?code=x&state=y') },
+  // Notifications (SPEC §10): the summary for every reader, deliveries and tests for sa-admin (no
+  // channel configured here, so a permitted test answers 409 NOTIFY_NOT_CONFIGURED).
+  { route: 'GET /api/summary', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', '/api/summary') },
+  { route: 'GET /api/notifications/deliveries', action: 'notify.manage', kind: 'account', may: ['sa-admin'], ok: 200, run: (c) => c.call('GET', '/api/notifications/deliveries') },
+  { route: 'POST /api/notifications/test', action: 'notify.manage', kind: 'account', may: ['sa-admin'], ok: 409, run: (c) => c.call('POST', '/api/notifications/test', { channel: 'syslog' }) },
 
   // Sessions and documents.
+  { route: 'PATCH /api/me', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('PATCH', '/api/me', { notifications: { summary: true } }) },
   { route: 'GET /api/me', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', '/api/me') },
   { route: 'POST /api/login', action: 'none', kind: 'open', may: ALL, ok: 200, asToken: 200, run: async (c) => (c instanceof TokenClient ? { status: 200, headers: {}, body: null } : c.login((await c.call('GET', '/api/me')).body.username, PASSWORD)) },
   { route: 'POST /api/logout', action: 'none', kind: 'open', may: ALL, ok: 204, run: (c) => new AdminClient(c.base).call('POST', '/api/logout') },

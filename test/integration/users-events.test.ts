@@ -19,7 +19,7 @@ t.test('users: add, list, edit roles and name, delete; the last sa-admin stays',
     status: 201,
     body: { id: /^usr_/, username: 'dana', roles: [{ role: 'va-user', virtualAccount: { id: eng.id, path: 'Default/Eng' } }, { role: 'viewer', virtualAccount: null }], mustChangePassword: true, createdAt: sat.clock().toISOString() },
   });
-  t.same(Object.keys(dana.body).sort(), ['createdAt', 'id', 'mustChangePassword', 'roles', 'source', 'username'], 'never the hash');
+  t.same(Object.keys(dana.body).sort(), ['createdAt', 'email', 'id', 'mustChangePassword', 'notifications', 'roles', 'source', 'username'], 'never the hash');
 
   const list = await c.call('GET', '/api/users');
   t.same(list.body.items.map((u: any) => u.username), ['admin', 'dana']);

@@ -4,6 +4,7 @@ import { renderApiTokens } from './pages/api-tokens.ts';
 import { renderDevices } from './pages/devices.ts';
 import { renderEvents } from './pages/events.ts';
 import { renderLicenses } from './pages/licenses.ts';
+import { renderNotifications } from './pages/notifications.ts';
 import { renderOverview } from './pages/overview.ts';
 import { renderReports } from './pages/reports.ts';
 import { renderReservations } from './pages/reservations.ts';
@@ -24,4 +25,5 @@ export const PAGES: PageDef[] = [
   { path: 'users', title: 'Users and roles', needs: 'users.read', render: renderUsers },
   { path: 'events', title: 'Event log', needs: 'events.read', render: renderEvents },
   { path: 'api-tokens', title: 'API tokens', needs: 'account.read', render: renderApiTokens },
+  { path: 'notifications', title: 'Notifications', needs: 'account.read', render: renderNotifications },
 ];

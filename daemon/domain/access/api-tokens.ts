@@ -122,7 +122,7 @@ export function createApiTokens(ctx: DomainContext, deps: ApiTokenDeps) {
   async function refuse(actor: string, reason: string, address: string, lockedUntil: number | null): Promise<never> {
     const now = ctx.clock();
     await ctx.writer.run((tx) => {
-      recordEvent(tx, ctx.seq, now, {
+      recordEvent(tx, ctx, now, {
         actor,
         type: 'api_token.auth_failed',
         vaId: null,
@@ -175,7 +175,7 @@ export function createApiTokens(ctx: DomainContext, deps: ApiTokenDeps) {
           }
           tx.put(keys.apiToken(record.id), record);
           tx.put(keys.apiTokenHash(record.hash), record.id);
-          recordEvent(tx, ctx.seq, now, {
+          recordEvent(tx, ctx, now, {
             actor,
             type: 'api_token.created',
             vaId: null,
@@ -211,7 +211,7 @@ export function createApiTokens(ctx: DomainContext, deps: ApiTokenDeps) {
           if (!t) throw new OutpostError('NOT_FOUND', `No API token ${JSON.stringify(id)}.`);
           tx.del(keys.apiToken(id));
           tx.del(keys.apiTokenHash(t.hash));
-          recordEvent(tx, ctx.seq, now, { actor, type: 'api_token.revoked', vaId: null, details: { tokenId: id, name: t.name } });
+          recordEvent(tx, ctx, now, { actor, type: 'api_token.revoked', vaId: null, details: { tokenId: id, name: t.name } });
           // Off the lookup before the batch is durable would let a revoked token in after a crash
           // only if the batch was lost, and then the revocation was lost too: forget it afterwards.
           tx.after(() => forget(byId.get(id) ?? t));

@@ -23,6 +23,8 @@ export const ACTIONS = [
   'sync.run',
   /** Registering the satellite with the cloud binds it to an account: sa-admin only. */
   'sync.register',
+  /** Notification deliveries and test sends (SPEC §10): sa-admin only. */
+  'notify.manage',
   'backup',
 ] as const;
 export type Action = (typeof ACTIONS)[number];

@@ -79,7 +79,7 @@ export function createSignIn(ctx: DomainContext, deps: SignInDeps) {
   async function failed(actor: string, client: ClientInfo, reason: string, lockedUntil: number | null, vaId: string | null = null, source?: UserSource): Promise<void> {
     const now = ctx.clock();
     await ctx.writer.run((tx) => {
-      recordEvent(tx, ctx.seq, now, {
+      recordEvent(tx, ctx, now, {
         actor,
         type: 'user.login_failed',
         vaId,
@@ -94,7 +94,7 @@ export function createSignIn(ctx: DomainContext, deps: SignInDeps) {
   /** Stages the login: the session and its event in one batch. */
   const startSession = (tx: Tx, user: UserRecord, client: ClientInfo, source: UserSource) => {
     const started = deps.sessions.startInTx(tx, user.id, client);
-    recordEvent(tx, ctx.seq, ctx.clock(), { actor: user.username, type: 'user.login', vaId: deps.eventVa(user), details: { address: client.address, source } });
+    recordEvent(tx, ctx, ctx.clock(), { actor: user.username, type: 'user.login', vaId: deps.eventVa(user), details: { address: client.address, source } });
     return started;
   };
 
@@ -121,7 +121,7 @@ export function createSignIn(ctx: DomainContext, deps: SignInDeps) {
           tx.put(keys.user(user.id), user);
           tx.put(keys.username(name.toLowerCase()), user.id);
           if (changed) {
-            recordEvent(tx, ctx.seq, now, {
+            recordEvent(tx, ctx, now, {
               actor: name,
               type: 'user.updated',
               vaId: deps.eventVa(user),
@@ -136,7 +136,7 @@ export function createSignIn(ctx: DomainContext, deps: SignInDeps) {
           tx.put(keys.user(user.id), user);
           tx.put(keys.username(name.toLowerCase()), user.id);
           tx.put(xkey, user.id);
-          recordEvent(tx, ctx.seq, now, {
+          recordEvent(tx, ctx, now, {
             actor: name,
             type: 'user.created',
             vaId: deps.eventVa(user),
@@ -274,7 +274,7 @@ export function createSignIn(ctx: DomainContext, deps: SignInDeps) {
       const now = ctx.clock();
       await ctx.writer.run((tx) => {
         const ended = deps.sessions.endInTx(tx, id);
-        if (ended && user) recordEvent(tx, ctx.seq, now, { actor: user.username, type: 'user.logout', vaId: deps.eventVa(user), details: {} });
+        if (ended && user) recordEvent(tx, ctx, now, { actor: user.username, type: 'user.logout', vaId: deps.eventVa(user), details: {} });
       });
     },
 
@@ -289,7 +289,7 @@ export function createSignIn(ctx: DomainContext, deps: SignInDeps) {
       const now = ctx.clock();
       return ctx.writer.run((tx) => {
         const n = deps.sessions.endUserInTx(tx, user.id);
-        recordEvent(tx, ctx.seq, now, { actor, type: 'user.sessions_ended', vaId: deps.eventVa(user), details: { userId: user.id, username: user.username, sessions: n } });
+        recordEvent(tx, ctx, now, { actor, type: 'user.sessions_ended', vaId: deps.eventVa(user), details: { userId: user.id, username: user.username, sessions: n } });
         return n;
       });
     },

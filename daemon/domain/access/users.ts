@@ -14,6 +14,7 @@ import { hashPassword } from './passwords.ts';
 import type { StoredSessions } from './sessions.ts';
 import type { Role, RoleGrant, UserRecord, UserSource } from '../satellite/records.ts';
 import { parseBody } from '../satellite/validate.ts';
+import { DEFAULT_PREFS, emailAddress, prefsPatch, type NotificationPrefs } from '../notify/audience.ts';
 
 export const PASSWORD_MIN = 12;
 
@@ -36,10 +37,20 @@ export const createUserBody = z.strictObject({
   roles: z.array(grantBody).min(1).max(32),
 });
 
+/** A user's notification settings (SPEC §10): an address and what to send to it. */
+const notifyFields = {
+  email: emailAddress.nullable().optional(),
+  notifications: prefsPatch.optional(),
+};
+
 export const patchUserBody = z.strictObject({
   username: username.optional(),
   roles: z.array(grantBody).min(1).max(32).optional(),
+  ...notifyFields,
 });
+
+/** PATCH /api/me: what users set for themselves. */
+export const patchMeBody = z.strictObject(notifyFields);
 
 export const passwordBody = z.strictObject({
   currentPassword: z.string().max(1024).optional(),
@@ -54,10 +65,38 @@ export interface UserView {
   createdAt: string;
   /** Where the user comes from (SPEC §11): its password and roles are set here only for `local`. */
   source: UserSource;
+  email: string | null;
+  notifications: NotificationPrefs;
 }
+
+/** A user's notification settings, with the defaults for a record that has none. */
+export const prefsOf = (u: UserRecord): { email: string | null; notifications: NotificationPrefs } => ({
+  email: u.email ?? null,
+  notifications: { ...DEFAULT_PREFS, ...u.notifications },
+});
 
 /** Checks a caller's rights: throws unless it may manage a user holding `roles`. */
 export type AuthorizeUser = (roles: RoleGrant[]) => void;
+
+/** Sets `email` and `notifications` from a PATCH body on `next`, noting what changed. */
+function applyNotifySettings(
+  next: UserRecord,
+  input: { email?: string | null | undefined; notifications?: Partial<NotificationPrefs> | undefined },
+  changes: Record<string, { from: unknown; to: unknown }>,
+): void {
+  const before = prefsOf(next);
+  if (input.email !== undefined && input.email !== before.email) {
+    next.email = input.email;
+    changes.email = { from: before.email, to: input.email };
+  }
+  if (input.notifications !== undefined) {
+    const to = { ...before.notifications, ...input.notifications };
+    if (to.alerts !== before.notifications.alerts || to.summary !== before.notifications.summary) {
+      next.notifications = to;
+      changes.notifications = { from: before.notifications, to };
+    }
+  }
+}
 
 export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions }) {
   const { state } = ctx;
@@ -69,6 +108,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions
     mustChangePassword: u.mustChangePassword,
     createdAt: u.createdAt,
     source: u.source ?? 'local',
+    ...prefsOf(u),
   });
 
   /** Resolves and checks grants: VA roles name a VA, account roles do not; duplicates fold. */
@@ -159,7 +199,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions
           await assertVasExist(tx, roles);
           tx.put(keys.user(user.id), user);
           tx.put(keys.username(user.username.toLowerCase()), user.id);
-          recordEvent(tx, ctx.seq, now, {
+          recordEvent(tx, ctx, now, {
             actor,
             type: 'user.created',
             vaId: eventVa(roles),
@@ -170,6 +210,25 @@ export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions
         { exclusive: true },
       );
       return view(user);
+    },
+
+    /** PATCH /api/me: a user's own address and notification settings. */
+    async updateOwn(id: string, body: unknown, actor: Actor): Promise<UserView> {
+      const input = parseBody(patchMeBody, body);
+      const now = ctx.clock();
+      const next = await ctx.writer.run(async (tx) => {
+        const u = await tx.get<UserRecord>(keys.user(id));
+        if (!u) throw new OutpostError('NOT_FOUND', `No user ${JSON.stringify(id)}.`);
+        const next: UserRecord = { ...u };
+        const changes: Record<string, { from: unknown; to: unknown }> = {};
+        applyNotifySettings(next, input, changes);
+        if (Object.keys(changes).length === 0) return u;
+        tx.put(keys.user(id), next);
+        recordEvent(tx, ctx, now, { actor, type: 'user.updated', vaId: eventVa(next.roles), details: { userId: id, username: next.username, changes } });
+        tx.after(() => state.putUser(next));
+        return next;
+      });
+      return view(next);
     },
 
     /** PATCH: rename and/or replace the roles. `authorize` is asked for the new roles too. */
@@ -202,9 +261,10 @@ export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions
             // A role change ends every session of the user (SPEC §11), in this batch.
             deps.sessions.endUserInTx(tx, id);
           }
+          applyNotifySettings(next, input, changes);
           if (Object.keys(changes).length === 0) return u;
           tx.put(keys.user(id), next);
-          recordEvent(tx, ctx.seq, now, {
+          recordEvent(tx, ctx, now, {
             actor,
             type: 'user.updated',
             vaId: eventVa([...u.roles, ...next.roles]),
@@ -230,7 +290,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions
           if (u.externalId && 'sub' in u.externalId) tx.del(keys.externalUser('oidc', u.externalId.iss, u.externalId.sub));
           if (u.source === 'ldap') tx.del(keys.externalUser('ldap', u.username.toLowerCase()));
           deps.sessions.endUserInTx(tx, id);
-          recordEvent(tx, ctx.seq, now, { actor, type: 'user.deleted', vaId: eventVa(u.roles), details: { userId: id, username: u.username } });
+          recordEvent(tx, ctx, now, { actor, type: 'user.deleted', vaId: eventVa(u.roles), details: { userId: id, username: u.username } });
           tx.after(() => state.deleteUser(id));
         },
         { exclusive: true },
@@ -251,7 +311,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions
         if ((u.source ?? 'local') !== 'local') throw new OutpostError('FORBIDDEN', `${u.username}'s password is kept by its directory or provider.`);
         const next: UserRecord = { ...u, passwordHash, mustChangePassword: !opts.self };
         tx.put(keys.user(id), next);
-        recordEvent(tx, ctx.seq, now, {
+        recordEvent(tx, ctx, now, {
           actor,
           type: 'user.password_changed',
           vaId: eventVa(u.roles),

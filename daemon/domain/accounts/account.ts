@@ -98,7 +98,7 @@ export function createAccount(ctx: DomainContext) {
           }
           if (Object.keys(changes).length === 0) return;
           tx.put(keys.account, next);
-          recordEvent(tx, ctx.seq, now, { actor, type: 'account.updated', vaId: null, details: { changes } });
+          recordEvent(tx, ctx, now, { actor, type: 'account.updated', vaId: null, details: { changes } });
           tx.after(() => state.setAccount(next));
         },
         { exclusive: true },

@@ -30,7 +30,7 @@ export function createTags(ctx: DomainContext) {
           if (state.account.type === 'limited-use') throw new OutpostError('LIMIT_REACHED', 'A limited-use account cannot use tags.');
           if (await tx.get(keys.tagKey(key))) throw new OutpostError('NAME_TAKEN', `The tag key ${JSON.stringify(key)} exists.`);
           tx.put(keys.tagKey(key), record);
-          recordEvent(tx, ctx.seq, now, { actor, type: 'tag.created', vaId: null, details: { key } });
+          recordEvent(tx, ctx, now, { actor, type: 'tag.created', vaId: null, details: { key } });
           tx.after(() => state.putTagKey(record));
         },
         { exclusive: true },
@@ -48,7 +48,7 @@ export function createTags(ctx: DomainContext) {
             throw new OutpostError('TAG_IN_USE', `The tag key ${JSON.stringify(key)} is used by ${users.length} virtual account${users.length === 1 ? '' : 's'}, e.g. ${state.vas.path(users[0]!.id)}.`);
           }
           tx.del(keys.tagKey(key));
-          recordEvent(tx, ctx.seq, now, { actor, type: 'tag.deleted', vaId: null, details: { key } });
+          recordEvent(tx, ctx, now, { actor, type: 'tag.deleted', vaId: null, details: { key } });
           tx.after(() => state.deleteTagKey(key));
         },
         { exclusive: true },

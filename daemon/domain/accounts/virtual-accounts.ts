@@ -134,7 +134,7 @@ export function createVirtualAccounts(ctx: DomainContext, deps: VirtualAccountDe
           await checkTags(tx, va.tags);
           tx.put(keys.va(va.id), va);
           const path = parentId === null ? va.name : `${state.vas.path(parentId)}/${va.name}`;
-          recordEvent(tx, ctx.seq, now, { actor, type: 'virtual-account.created', vaId: va.id, details: { path, parentId, tags: va.tags } });
+          recordEvent(tx, ctx, now, { actor, type: 'virtual-account.created', vaId: va.id, details: { path, parentId, tags: va.tags } });
           tx.after(() => state.putVa(va));
         },
         { exclusive: true },
@@ -166,7 +166,7 @@ export function createVirtualAccounts(ctx: DomainContext, deps: VirtualAccountDe
           }
           if (Object.keys(changes).length > 0) {
             tx.put(keys.va(id), next);
-            recordEvent(tx, ctx.seq, now, { actor, type: 'virtual-account.updated', vaId: id, details: { changes } });
+            recordEvent(tx, ctx, now, { actor, type: 'virtual-account.updated', vaId: id, details: { changes } });
             tx.after(() => state.putVa(next));
           }
           return next;
@@ -216,7 +216,7 @@ export function createVirtualAccounts(ctx: DomainContext, deps: VirtualAccountDe
             tx.del(keys.token(t.id));
             tx.del(keys.tokenHash(t.hash));
           }
-          recordEvent(tx, ctx.seq, now, {
+          recordEvent(tx, ctx, now, {
             actor,
             type: 'virtual-account.deleted',
             vaId: va.parentId,

@@ -12,6 +12,8 @@ export interface Alert {
   entitlement: string | null;
   since: string;
   message: string;
+  /** What the alert is about beyond its VA and entitlement: a target, a channel, a report (SPEC §7). */
+  subject?: { kind: string; id: string } | null;
 }
 
 export type AlertSource = (now: Date) => Alert[];
@@ -23,6 +25,8 @@ export interface AlertView {
   entitlement: string | null;
   since: string;
   message: string;
+  /** Always present in what the API answers (alertView sets it); optional for sources that have none. */
+  subject?: { kind: string; id: string } | null;
 }
 
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
@@ -49,6 +53,7 @@ export function alertView(state: State, a: Alert): AlertView {
     entitlement: a.entitlement,
     since: a.since,
     message: a.message,
+    subject: a.subject ?? null,
   };
 }
 

@@ -171,7 +171,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
         if (current.vaId === vaId) return current;
         const moved: DeviceRecord = { ...current, vaId };
         tx.put(keys.device(deviceId), moved);
-        recordEvent(tx, ctx.seq, now, {
+        recordEvent(tx, ctx, now, {
           actor,
           type: 'device.moved',
           vaId,
@@ -194,7 +194,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
         if (!current.revoked) return current;
         const reinstated: DeviceRecord = { ...current, revoked: false };
         tx.put(keys.device(deviceId), reinstated);
-        recordEvent(tx, ctx.seq, now, { actor, type: 'device.reinstated', vaId: current.vaId, details: { deviceId, udi: current.udi } });
+        recordEvent(tx, ctx, now, { actor, type: 'device.reinstated', vaId: current.vaId, details: { deviceId, udi: current.udi } });
         tx.after(() => state.putDevice(reinstated));
         return reinstated;
       });

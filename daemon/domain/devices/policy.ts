@@ -158,12 +158,12 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
               keyThumbprint: thumbprint,
             };
             tx.put(keys.udi(pid, sn), device.id);
-            recordEvent(tx, ctx.seq, now, { actor: `device:${device.id}`, type: 'device.registered', vaId, details: { udi: device.udi, via: 'policy', keyThumbprint: thumbprint } });
+            recordEvent(tx, ctx, now, { actor: `device:${device.id}`, type: 'device.registered', vaId, details: { udi: device.udi, via: 'policy', keyThumbprint: thumbprint } });
           } else if (device.state !== 'registered' || !device.keyThumbprint) {
             // Usage is the truth: a deregistered policy device that reports with its pinned key is in use again.
             const again = device.state !== 'registered';
             device = { ...device, state: 'registered', keyThumbprint: thumbprint, ...(envelope.hostname ? { hostname: envelope.hostname } : {}) };
-            recordEvent(tx, ctx.seq, now, {
+            recordEvent(tx, ctx, now, {
               actor: `device:${device.id}`,
               type: again ? 'device.registered' : 'device.key_pinned',
               vaId: device.vaId,
@@ -196,7 +196,7 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
         if (d.via !== 'policy') throw invalid('Only a policy-mode device has a pinned key.');
         const updated: DeviceRecord = { ...d, keyThumbprint: null };
         tx.put(keys.device(d.id), updated);
-        recordEvent(tx, ctx.seq, now, { actor, type: 'device.key_reset', vaId: d.vaId, details: { deviceId: d.id, udi: d.udi, previousThumbprint: d.keyThumbprint ?? null } });
+        recordEvent(tx, ctx, now, { actor, type: 'device.key_reset', vaId: d.vaId, details: { deviceId: d.id, udi: d.udi, previousThumbprint: d.keyThumbprint ?? null } });
         tx.after(() => state.putDevice(updated));
         return updated;
       });
@@ -224,7 +224,7 @@ export async function ensurePolicyVa(ctx: DomainContext): Promise<void> {
       }
       const va: VirtualAccount = { id: newId('va'), name, parentId, tags: {}, createdAt: now.toISOString() };
       tx.put(keys.va(va.id), va);
-      recordEvent(tx, ctx.seq, now, { actor: 'system', type: 'virtual-account.created', vaId: va.id, details: { path: walked, reason: 'policy mode' } });
+      recordEvent(tx, ctx, now, { actor: 'system', type: 'virtual-account.created', vaId: va.id, details: { path: walked, reason: 'policy mode' } });
       created.push(va);
       parentId = va.id;
     }

@@ -93,7 +93,7 @@ export function createDevices(ctx: DomainContext) {
         tx.put(keys.device(device.id), device);
         tx.put(keys.udi(device.udi.pid, device.udi.sn), device.id);
         journalDeviceChange(tx, ctx.seq, state, device, now);
-        recordEvent(tx, ctx.seq, now, {
+        recordEvent(tx, ctx, now, {
           actor: `device:${device.id}`,
           type: forced ? 'device.reregistered' : 'device.registered',
           vaId: device.vaId,
@@ -132,7 +132,7 @@ export function createDevices(ctx: DomainContext) {
         const updated: DeviceRecord = { ...d, state: 'deregistered' };
         tx.put(keys.device(d.id), updated);
         journalDeviceChange(tx, ctx.seq, state, updated, now);
-        recordEvent(tx, ctx.seq, now, {
+        recordEvent(tx, ctx, now, {
           actor,
           type: 'device.deregistered',
           vaId: d.vaId,

@@ -69,7 +69,7 @@ export function createTokens(ctx: DomainContext) {
         if (!(await tx.get(keys.va(va.id)))) throw new OutpostError('NOT_FOUND', `No virtual account ${JSON.stringify(input.virtualAccountId)}.`);
         tx.put(keys.token(record.id), record);
         tx.put(keys.tokenHash(record.hash), record.id);
-        recordEvent(tx, ctx.seq, now, {
+        recordEvent(tx, ctx, now, {
           actor,
           type: 'token.created',
           vaId: va.id,
@@ -101,7 +101,7 @@ export function createTokens(ctx: DomainContext) {
         const updated = { ...t, revoked: true };
         if (!t.revoked) {
           tx.put(keys.token(id), updated);
-          recordEvent(tx, ctx.seq, now, { actor, type: 'token.revoked', vaId: t.vaId, details: { tokenId: id } });
+          recordEvent(tx, ctx, now, { actor, type: 'token.revoked', vaId: t.vaId, details: { tokenId: id } });
           tx.after(() => state.putToken(updated));
         }
         return view(updated);

@@ -134,14 +134,14 @@ export async function applyCloudBundle(
     tx.put(keys.applied(m.sequence), applied);
 
     if (m.kind === 'registration-response') {
-      recordEvent(tx, ctx.seq, now, {
+      recordEvent(tx, ctx, now, {
         actor,
         type: 'satellite.registered',
         vaId: null,
         details: { account: m.account, profile: m.profile, previously: previous.registration, sequence: m.sequence },
       });
     }
-    recordEvent(tx, ctx.seq, now, {
+    recordEvent(tx, ctx, now, {
       actor,
       type: 'exchange.applied',
       vaId: null,
@@ -199,7 +199,7 @@ async function revoke(ctx: DomainContext, tx: Tx, revocations: RevocationRecord[
     const device: DeviceRecord = { ...d, state: 'deregistered', revoked: true };
     tx.put(keys.device(d.id), device);
     if (d.state === 'registered') journalDeviceChange(tx, ctx.seq, ctx.state, device, now);
-    recordEvent(tx, ctx.seq, now, {
+    recordEvent(tx, ctx, now, {
       actor: 'cloud',
       type: 'device.revoked',
       vaId: d.vaId,

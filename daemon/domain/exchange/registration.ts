@@ -35,7 +35,7 @@ export async function writeRegistrationRequest(
   await ctx.writer.run((tx) => {
     const exchange: ExchangeRecord = { ...book.exchange, registrationRequestedAt: now.toISOString() };
     tx.put(keys.exchange, exchange);
-    recordEvent(tx, ctx.seq, now, { actor, type: 'satellite.registration_requested', vaId: null, details: { name: state.satellite.name } });
+    recordEvent(tx, ctx, now, { actor, type: 'satellite.registration_requested', vaId: null, details: { name: state.satellite.name } });
     tx.after(() => (book.exchange = exchange));
   });
 }

@@ -87,7 +87,7 @@ export async function writeSatelliteReport(
   const records = manifest.files.reduce((n, f) => n + f.records, 0);
   await ctx.writer.run((tx) => {
     tx.put(keys.exported(done.sequence), done);
-    recordEvent(tx, ctx.seq, ctx.clock(), { actor, type: 'exchange.exported', vaId: null, details: { sequence: done.sequence, records: counts, more } });
+    recordEvent(tx, ctx, ctx.clock(), { actor, type: 'exchange.exported', vaId: null, details: { sequence: done.sequence, records: counts, more } });
     const exchange = { ...deps.book.exchange, lastExported: Math.max(done.sequence, deps.book.exchange.lastExported ?? 0) };
     tx.put(keys.exchange, exchange);
     tx.after(() => (deps.book.exchange = exchange));

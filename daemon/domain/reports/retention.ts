@@ -220,7 +220,7 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
       const events = signal?.aborted ? 0 : await pruneEvents(now, signal);
       if (reports.pruned > 0 || events > 0) {
         await ctx.writer.run((tx) =>
-          recordEvent(tx, ctx.seq, now, {
+          recordEvent(tx, ctx, now, {
             actor: 'system',
             type: 'retention.pruned',
             vaId: null,

@@ -32,7 +32,7 @@ export async function bootstrap(ctx: DomainContext, savePassword: (password: str
       tx.put(keys.account, account);
       if (fresh) {
         tx.put(keys.va(va.id), va);
-        recordEvent(tx, ctx.seq, now, { actor: 'system', type: 'virtual-account.created', vaId: va.id, details: { path: 'Default' } });
+        recordEvent(tx, ctx, now, { actor: 'system', type: 'virtual-account.created', vaId: va.id, details: { path: 'Default' } });
       }
       tx.after(() => {
         state.setSatellite(satellite);
@@ -66,7 +66,7 @@ export async function bootstrap(ctx: DomainContext, savePassword: (password: str
   await ctx.writer.run((tx) => {
     tx.put(keys.user(user.id), user);
     tx.put(keys.username('admin'), user.id);
-    recordEvent(tx, ctx.seq, now, { actor: 'system', type: 'user.created', vaId: null, details: { username: 'admin', initial: true } });
+    recordEvent(tx, ctx, now, { actor: 'system', type: 'user.created', vaId: null, details: { username: 'admin', initial: true } });
     tx.after(() => state.putUser(user));
   });
   return { initialPasswordFile: file };

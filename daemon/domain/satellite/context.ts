@@ -3,6 +3,7 @@ import type { FrozenConfig } from '../../config/index.ts';
 import type { Store, Writer } from '../../store/index.ts';
 import type { Clock } from './clock.ts';
 import type { Identity } from './identity.ts';
+import type { EventWriting } from './events.ts';
 import type { Sequences } from './sequences.ts';
 import type { State } from './state.ts';
 
@@ -14,6 +15,8 @@ export interface DomainContext {
   state: State;
   clock: Clock;
   identity: Identity;
+  /** Stages what each event calls for in its own transaction (the notifications outbox); set once at start. */
+  onEvent?: EventWriting['onEvent'];
 }
 
 /** Who asks: a user, a device, the control socket, a job or the cloud. */

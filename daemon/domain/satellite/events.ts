@@ -4,6 +4,15 @@ import { keys, seqKey } from '../../store/index.ts';
 import type { Sequences } from './sequences.ts';
 import type { EventRecord } from './records.ts';
 
+/**
+ * What writing an event needs: the sequences, and whoever else stages work in the same
+ * transaction for each event (the notifications outbox, SPEC §10).
+ */
+export interface EventWriting {
+  seq: Sequences;
+  onEvent?: ((tx: Tx, event: EventRecord, now: Date) => void) | undefined;
+}
+
 export interface EventInput {
   actor: string;
   type: string;
@@ -12,8 +21,8 @@ export interface EventInput {
 }
 
 /** Stages one event in `tx`; returns it. */
-export function recordEvent(tx: Tx, seq: Sequences, now: Date, input: EventInput): EventRecord {
-  const n = seq.next(tx, 'event');
+export function recordEvent(tx: Tx, w: EventWriting, now: Date, input: EventInput): EventRecord {
+  const n = w.seq.next(tx, 'event');
   const event: EventRecord = {
     id: `evt_${seqKey(n)}`,
     at: now.toISOString(),
@@ -23,5 +32,6 @@ export function recordEvent(tx: Tx, seq: Sequences, now: Date, input: EventInput
     details: input.details ?? {},
   };
   tx.put(keys.event(n), event);
+  w.onEvent?.(tx, event, now);
   return event;
 }

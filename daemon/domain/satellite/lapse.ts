@@ -37,7 +37,7 @@ export function createLapse(ctx: DomainContext) {
           const device: DeviceRecord = { ...d, state: 'deregistered' };
           tx.put(keys.device(id), device);
           journalDeviceChange(tx, ctx.seq, ctx.state, device, now);
-          recordEvent(tx, ctx.seq, now, {
+          recordEvent(tx, ctx, now, {
             actor,
             type: 'device.deregistered',
             vaId: d.vaId,
@@ -47,7 +47,7 @@ export function createLapse(ctx: DomainContext) {
         }
         const satellite: SatelliteRecord = { ...current, registration: 'lapsed' };
         tx.put(keys.satellite, satellite);
-        recordEvent(tx, ctx.seq, now, {
+        recordEvent(tx, ctx, now, {
           actor,
           type: 'satellite.lapsed',
           vaId: null,

@@ -119,6 +119,9 @@ export interface UserRecord {
   passwordHash: string;
   mustChangePassword: boolean;
   createdAt: string;
+  /** One address for notifications (SPEC §10); absent in records written before it existed. */
+  email?: string | null;
+  notifications?: { alerts: 'off' | 'critical' | 'warning' | 'info'; summary: boolean };
 }
 
 export interface EventRecord {

@@ -16,6 +16,7 @@ import { licenseRoutes } from './licenses.ts';
 import { registrationRoutes } from './registration.ts';
 import { reportRoutes } from './reports.ts';
 import { reservationRoutes } from './reservations.ts';
+import { notificationRoutes } from './notifications.ts';
 import { loginRoutes, meRoutes } from './session.ts';
 import { statusRoutes } from './status.ts';
 import { syncRoutes } from './sync.ts';
@@ -31,7 +32,7 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
   const { access, ctx } = s;
   const { state, clock, config } = ctx;
   return [
-    meRoutes({ state }),
+    meRoutes({ state, users: s.users }),
     accountRoutes({ account: s.account, access }),
     virtualAccountRoutes({ vas: s.vas, access, state }),
     tagRoutes({ tags: s.tags, access }),
@@ -46,6 +47,7 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     registrationRoutes({ exchange: s.exchange, access }),
     licenseRoutes({ licensing: s.licensing, access, state, clock }),
     alertRoutes({ sources: s.alertSources, access, state, clock }),
+    notificationRoutes({ notifications: s.notifications, access }),
     deviceRoutes({ devices: s.devices, deviceAdmin: s.deviceAdmin, access, state }),
     reportRoutes({ tables: s.reportTables, access, state, clock }),
     reservationRoutes({ licensing: s.licensing, access, state }),

@@ -2,6 +2,9 @@
 // listener) and GET /api/me (under a session, or the control socket).
 import type Router from '@koa/router';
 import type { SignIn } from '../../domain/access/sign-in.ts';
+import { prefsOf, type Users } from '../../domain/access/users.ts';
+import type { NotificationPrefs } from '../../domain/notify/index.ts';
+import { OutpostError } from '../../errors.ts';
 import type { State } from '../../domain/satellite/state.ts';
 import type { UserRecord } from '../../domain/satellite/records.ts';
 import type { AdminRouter } from '../admin-app.ts';
@@ -15,6 +18,8 @@ export interface MeView {
   mustChangePassword: boolean;
   /** Where the user comes from (SPEC §11): the dashboard offers a password change and API tokens to local users only. */
   source: 'local' | 'ldap' | 'oidc';
+  email?: string | null;
+  notifications?: NotificationPrefs;
 }
 
 export function meView(state: State, u: UserRecord): MeView {
@@ -24,6 +29,7 @@ export function meView(state: State, u: UserRecord): MeView {
     roles: u.roles.map((g) => ({ role: g.role, virtualAccount: g.vaId === null ? null : state.vaRef(g.vaId) })),
     mustChangePassword: u.mustChangePassword,
     source: u.source ?? 'local',
+    ...prefsOf(u),
   };
 }
 
@@ -57,12 +63,22 @@ export function loginRoutes(deps: LoginDeps) {
   };
 }
 
-/** GET /api/me: who is asking. The control socket answers as `local`, with every right. */
-export function meRoutes(deps: { state: State }) {
+/**
+ * GET /api/me: who is asking. The control socket answers as `local`, with every right.
+ * PATCH /api/me: one's own notification address and settings (SPEC §10).
+ */
+export function meRoutes(deps: { state: State; users: Users }) {
   return (router: AdminRouter) => {
     router.get('/api/me', (ctx) => {
       const p = ctx.state.principal;
       ctx.body = p.kind === 'local' ? { id: null, username: 'local', roles: [], mustChangePassword: false, source: 'local' } : meView(deps.state, p.user);
+    });
+    router.patch('/api/me', async (ctx) => {
+      const p = ctx.state.principal;
+      if (p.kind === 'local') throw new OutpostError('INVALID_REQUEST', 'The control socket is no user; use PATCH /api/users/{id}.');
+      const body = await readJson(ctx, ADMIN_BODY_LIMIT);
+      await deps.users.updateOwn(p.user.id, body, p.user.username);
+      ctx.body = meView(deps.state, deps.state.users.get(p.user.id) ?? p.user);
     });
   };
 }

@@ -128,7 +128,7 @@ export async function openLicensing(ctx: DomainContext) {
   let seen: LicenseAlert[] = (await ctx.store.get<LicenseAlert[]>(keys.licenseAlerts)) ?? [];
 
   const stageEvents = (tx: Tx, now: Date, actor: Actor, events: LicenseEvent[]) => {
-    for (const e of events) recordEvent(tx, ctx.seq, now, { actor, type: e.type, vaId: e.vaId, details: e.details });
+    for (const e of events) recordEvent(tx, ctx, now, { actor, type: e.type, vaId: e.vaId, details: e.details });
   };
 
   const poolJson = (p: PoolView): PoolJson => ({
@@ -357,6 +357,15 @@ export async function openLicensing(ctx: DomainContext) {
       if (usage === undefined) return;
       if (was !== null) book.index.countUsage(was, usage, -1);
       if (now !== null) book.index.countUsage(now, usage, 1);
+    },
+
+    /** What each VA holds of each line, with the line's SKU and end (the summary's ending lines). */
+    holdings(): Array<{ vaId: string; lineId: string; sku: string; entitlement: string; quantity: number; endsAt: string | null }> {
+      const lines = new Map(book.state.lines.map((l) => [l.lineId, l]));
+      return book.state.holdings.flatMap((h) => {
+        const l = lines.get(h.lineId);
+        return l ? [{ vaId: h.vaId, lineId: h.lineId, sku: l.sku, entitlement: l.entitlement, quantity: h.quantity, endsAt: l.endsAt }] : [];
+      });
     },
 
     /** Whether a VA holds licenses or an active reservation, as committed (for display). */
