@@ -36,6 +36,7 @@ export const ERROR_STATUS = {
   TOKEN_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  HOST_NOT_ALLOWED: 421,
   LOGIN_THROTTLED: 429,
   BUSY: 429,
   // SPEC §5 bundle refusals (exchange/bundle/errors.ts), answered by the admin API's import.
@@ -56,12 +57,13 @@ export const ERROR_STATUS = {
   CLOUD_TIMEOUT: 504,
   SATELLITE_DEREGISTERED: 503,
   UNAVAILABLE: 503,
+  STORAGE_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** 5xx refusals whose message is about the situation, not the satellite's insides. */
-const EXPOSED_5XX: ReadonlySet<ErrorCode> = new Set(['SATELLITE_DEREGISTERED', 'UNAVAILABLE', 'CLOUD_UNREACHABLE', 'CLOUD_ERROR', 'CLOUD_TIMEOUT']);
+const EXPOSED_5XX: ReadonlySet<ErrorCode> = new Set(['SATELLITE_DEREGISTERED', 'UNAVAILABLE', 'STORAGE_UNAVAILABLE', 'CLOUD_UNREACHABLE', 'CLOUD_ERROR', 'CLOUD_TIMEOUT']);
 
 /** A refusal with a stable code; `expose` says whether its message may reach a client. */
 export class OutpostError extends Error {
