@@ -134,6 +134,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const alertSources: AlertSource[] = [
     licensing.alertSource,
     (now) => exchange.syncAlerts(now).map(fromView),
+    () => exchange.quarantine.alerts().map(fromView),
     (now) => lapse.alerts(now).map(fromView),
   ];
   registerLicenseGauges(metrics.registry, { pools: () => licensing.pools(clock(), null), alerts: () => collectAlerts(alertSources, clock()) });

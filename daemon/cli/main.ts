@@ -27,6 +27,8 @@ const USAGE = `usage: outpost <verb> [options]
   import FILE                            apply a cloud response or registration response
   sync                                   run a network sync now
   backup --out DIR                       a consistent copy of the database and the key
+  quarantine list | quarantine remove REPORT_ID
+                                         reports an export set aside (the bundle refuses them)
 
 options for every verb: --config FILE, --data-dir DIR, --json`;
 

@@ -6,6 +6,7 @@ import type { ControlClient } from './client.ts';
 import type { Out } from './output.ts';
 import { exportVerb } from './export.ts';
 import { importVerb } from './import.ts';
+import { quarantineList, quarantineRemove } from './quarantine.ts';
 import { register } from './register.ts';
 import { status } from './status.ts';
 import { sync } from './sync.ts';
@@ -35,6 +36,10 @@ export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> =
   token: {
     run: async () => {},
     subverbs: { create: tokenCreate, list: tokenList, revoke: tokenRevoke },
+  },
+  quarantine: {
+    run: async () => {},
+    subverbs: { list: quarantineList, remove: quarantineRemove },
   },
   user: {
     run: async () => {},
