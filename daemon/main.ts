@@ -93,7 +93,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     });
     for (const job of beforeServing) await job.run();
 
-    const apps = createApps(s, { log, metrics, health, version: VERSION, nextRun: (job) => schedule.nextRun(job) });
+    const apps = createApps(s, { log, metrics, health, version: VERSION, nextRun: (job) => schedule.nextRun(job), adminUrl: admin.url });
     // The database lock is held: a leftover socket is ours to remove.
     await rm(socketPath, { force: true });
     const socket: http.Server = await bindSocket(socketPath, apps.socket.callback());

@@ -9,13 +9,17 @@ import { errorBody } from '../errors.ts';
 /** The host part of a Host header or URL authority, lower-case, without port, brackets or a final dot. */
 export function hostOf(value: string): string {
   let h = value.trim().toLowerCase();
-  if (h.startsWith('[')) {
-    const end = h.indexOf(']');
-    h = end === -1 ? h : h.slice(1, end);
-  } else {
+  // Anything after the host must be a port: `localhost:80@evil` is not localhost.
+  const bracketed = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(h);
+  if (bracketed) h = bracketed[1]!;
+  else if (h.startsWith('[')) return h;
+  else {
     const colon = h.lastIndexOf(':');
     // One colon is host:port; more is a bare IPv6 address (only in config, not in a Host header).
-    if (colon !== -1 && h.indexOf(':') === colon) h = h.slice(0, colon);
+    if (colon !== -1 && h.indexOf(':') === colon) {
+      if (!/^\d{1,5}$/.test(h.slice(colon + 1))) return h;
+      h = h.slice(0, colon);
+    }
   }
   return h.endsWith('.') ? h.slice(0, -1) : h;
 }

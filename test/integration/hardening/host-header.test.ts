@@ -32,7 +32,8 @@ t.test('a foreign Host is 421 on every path, logins included, and counts toward 
     t.equal(res.status, 421, path);
     t.same(res.body.error?.code, 'HOST_NOT_ALLOWED', path);
   }
-  t.equal((await raw(sat.admin, 'GET', '/healthz', null)).status, 421, 'no Host at all');
+  // Node refuses a request without Host itself (400) before any handler: refused all the same.
+  t.ok([400, 421].includes((await raw(sat.admin, 'GET', '/healthz', null)).status), 'no Host at all');
   for (let i = 0; i < 8; i++) {
     const res = await raw(sat.admin, 'POST', '/api/login', `rebind.attacker.example:${port}`, { username: 'admin', password: 'wrong password here' });
     t.equal(res.status, 421);
