@@ -223,6 +223,9 @@ export async function serve(args: string[]): Promise<number> {
     throw err;
   }
   const log = createLogger(config.log.level);
+  // Node prints its process warnings as plain text on stderr; the daemon's lines stay JSON.
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error & { code?: string }) => log.warn({ warning: w.name, code: w.code }, w.message));
   let satellite;
   try {
     satellite = await openSatellite(config, { log });

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../domain/access/roles.ts';
 import type { Metrics } from '../metrics.ts';
 import { hostCheck } from './allowed-hosts.ts';
+import { logAppErrors } from './app-errors.ts';
 import { errorMiddleware } from './errors.ts';
 import { healthRoute, type Health } from './health.ts';
 import { listRoutes, type RouteInfo } from './route-list.ts';
@@ -38,6 +39,7 @@ export type AdminApp = Koa & { routeList: RouteInfo[] };
 export function createAdminApp(deps: AdminAppDeps): AdminApp {
   const app = new Koa();
   app.proxy = false;
+  logAppErrors(app, deps.log);
   const open = new Router();
   healthRoute(open, deps.health);
   open.get('/metrics', async (ctx) => {
