@@ -34,11 +34,14 @@ import { Sequences } from './domain/satellite/sequences.ts';
 import { State } from './domain/satellite/state.ts';
 import { createStatus, type Listeners, type StatusReader } from './domain/satellite/status.ts';
 import { createExchange, type Exchange } from './exchange/exchange.ts';
-import { writeInitialPassword } from './files/initial-password.ts';
+import { removeInitialPassword, writeInitialPassword } from './files/initial-password.ts';
 import { createRetentionJob, type RetentionJob } from './jobs/retention.ts';
 import { createSyncJob, type SyncJob } from './jobs/sync.ts';
 import { registerLicenseGauges, type Metrics } from './metrics.ts';
 import type { Store, Writer } from './store/index.ts';
+
+/** The user the first start creates, with its password in <dataDir>/initial-admin-password. */
+const INITIAL_ADMIN = 'admin';
 
 /** What the services are built from: opened by daemon/main.ts. */
 export interface Core {
@@ -142,7 +145,17 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   // The access model: sessions and the login throttle live in memory (a restart logs everyone out).
   const sessions = createSessions({ clock, idleMs: config.admin.session.idleMinutes * 60_000, absoluteMs: config.admin.session.absoluteHours * 3_600_000 });
   const throttle = createLoginThrottle({ clock });
-  const users = createUsers(ctx, { sessions });
+  const users = createUsers(ctx, {
+    sessions,
+    // The first start made `admin` with a one-time password in a file; once admin chose their own, it goes.
+    onOwnPasswordChanged: (user) => {
+      if (user.username !== INITIAL_ADMIN) return;
+      removeInitialPassword(config.dataDir).then(
+        (file) => file && log.info({ file }, 'removed the initial admin password file: admin has changed that password'),
+        (err: unknown) => log.warn({ err }, 'could not remove the initial admin password file'),
+      );
+    },
+  });
   if (config.device.policyMode.enabled) await ensurePolicyVa(ctx);
 
   return {

@@ -59,7 +59,7 @@ export const usageRecord = z.object({
 export const transferRecord = z.object({
   transferId: id,
   entitlement: text,
-  quantity: z.number().int().min(1),
+  quantity: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   from: vaPath,
   to: vaPath,
   at: iso,
@@ -80,7 +80,8 @@ export const entitlementRecord = z.object({
   sku: text,
   entitlement: text,
   description: z.string().max(1024),
-  quantity: z.number().int().min(0),
+  // Exact pool sums: a quantity beyond 2^53 − 1 cannot be added without rounding.
+  quantity: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   type: z.enum(['perpetual', 'term', 'subscription']),
   startsAt: iso,
   endsAt: iso.nullable(),
