@@ -38,6 +38,7 @@ export const ERROR_STATUS = {
   TOKEN_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  HOST_NOT_ALLOWED: 421,
   LOGIN_THROTTLED: 429,
   BUSY: 429,
   // SPEC §5 bundle refusals (exchange/bundle/errors.ts), answered by the admin API's import.

@@ -97,7 +97,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     });
     for (const job of beforeServing) await job.run();
 
-    const apps = createApps(s, { log, metrics, health, version: VERSION, nextRun: (job) => schedule.nextRun(job) });
+    const apps = createApps(s, { log, metrics, health, version: VERSION, nextRun: (job) => schedule.nextRun(job), adminUrl: admin.url });
     // The database lock is held: a leftover socket is ours to remove.
     await rm(socketPath, { force: true });
     const socket: http.Server = await bindSocket(socketPath, apps.socket.callback());
@@ -242,6 +242,9 @@ export async function serve(args: string[]): Promise<number> {
     throw err;
   }
   const log = createLogger(config.log.level);
+  // Node prints its process warnings as plain text on stderr; the daemon's lines stay JSON.
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error & { code?: string }) => log.warn({ warning: w.name, code: w.code }, w.message));
   let satellite;
   try {
     satellite = await openSatellite(config, { log });

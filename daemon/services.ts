@@ -37,12 +37,15 @@ import { Sequences } from './domain/satellite/sequences.ts';
 import { State } from './domain/satellite/state.ts';
 import { createStatus, type Listeners, type StatusReader } from './domain/satellite/status.ts';
 import { createExchange, type Exchange } from './exchange/exchange.ts';
-import { writeInitialPassword } from './files/initial-password.ts';
+import { removeInitialPassword, writeInitialPassword } from './files/initial-password.ts';
 import { createRetentionJob, type RetentionJob } from './jobs/retention.ts';
 import { createSyncJob, type SyncJob } from './jobs/sync.ts';
 import { registerLicenseGauges, type Metrics } from './metrics.ts';
 import { createNotifications, type Notifications } from './notify/service.ts';
 import type { Store, Writer } from './store/index.ts';
+
+/** The user the first start creates, with its password in <dataDir>/initial-admin-password. */
+const INITIAL_ADMIN = 'admin';
 
 /** What the services are built from: opened by daemon/main.ts. */
 export interface Core {
@@ -143,6 +146,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const alertSources: AlertSource[] = [
     licensing.alertSource,
     (now) => exchange.syncAlerts(now).map(fromView),
+    () => exchange.quarantine.alerts().map(fromView),
     (now) => lapse.alerts(now).map(fromView),
   ];
   registerLicenseGauges(metrics.registry, { pools: () => licensing.pools(clock(), null), alerts: () => collectAlerts(alertSources, clock()) });
@@ -159,7 +163,17 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   });
   await sessions.open();
   const throttle = createLoginThrottle({ clock });
-  const users = createUsers(ctx, { sessions });
+  const users = createUsers(ctx, {
+    sessions,
+    // The first start made `admin` with a one-time password in a file; once admin chose their own, it goes.
+    onOwnPasswordChanged: (user) => {
+      if (user.username !== INITIAL_ADMIN) return;
+      removeInitialPassword(config.dataDir).then(
+        (file) => file && log.info({ file }, 'removed the initial admin password file: admin has changed that password'),
+        (err: unknown) => log.warn({ err }, 'could not remove the initial admin password file'),
+      );
+    },
+  });
   const access = createAccess(state);
   const apiTokens = createApiTokens(ctx, { access, throttle });
   await apiTokens.open();

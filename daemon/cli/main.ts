@@ -41,6 +41,8 @@ const USAGE = `usage: outpost <verb> [options]
   sync                                   run a network sync now
   backup --out DIR                       a consistent copy of the database and the key
   restore --from DIR                     put a backup in place as the data dir (daemon stopped)
+  quarantine list | quarantine remove REPORT_ID
+                                         reports an export set aside (the bundle refuses them)
 
   --version                              print the version and the store format
 

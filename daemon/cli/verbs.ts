@@ -8,6 +8,7 @@ import type { Out } from './output.ts';
 import { exportVerb } from './export.ts';
 import { importVerb } from './import.ts';
 import { account, alerts, devices, events, licenses } from './listing.ts';
+import { quarantineList, quarantineRemove } from './quarantine.ts';
 import { register } from './register.ts';
 import { restore } from './restore.ts';
 import { status } from './status.ts';
@@ -49,6 +50,10 @@ export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> =
   'api-token': {
     run: async () => {},
     subverbs: { create: apiTokenCreate, list: apiTokenList, revoke: apiTokenRevoke },
+  },
+  quarantine: {
+    run: async () => {},
+    subverbs: { list: quarantineList, remove: quarantineRemove },
   },
   user: {
     run: async () => {},

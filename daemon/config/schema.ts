@@ -187,6 +187,11 @@ export const configSchema = z.strictObject({
       listen: listen.default('127.0.0.1:8180'),
       tls,
       publicOrigin: url.nullable().default(null),
+      /** Host names the admin listener answers to beyond its own addresses, localhost and publicOrigin's host (SPEC §4). */
+      allowedHosts: z
+        .array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}))$/, 'expected a host name or address, without port'))
+        .max(64)
+        .default([]),
       session: z
         .strictObject({
           idleMinutes: z.int().min(1).max(1440).default(30),

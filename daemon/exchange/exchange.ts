@@ -20,6 +20,7 @@ import type { AckLedger } from '../domain/reports/acks.ts';
 import type { Actor, DomainContext } from '../domain/satellite/context.ts';
 import type { AlertView } from '../domain/alerts/alerts.ts';
 import { syncAlerts } from '../domain/alerts/sync-alerts.ts';
+import { Quarantine, type QuarantineView } from '../domain/exchange/quarantine.ts';
 import {
   applyCloudBundle,
   dropAcknowledged,
@@ -78,6 +79,7 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
   const { config } = ctx;
   const { log, ledger } = deps;
   const book = await ExchangeBook.load(ctx.store);
+  const quarantine = await Quarantine.load(ctx.store);
   const lock = new ExchangeLock();
   const sink = deps.sink ?? storeSnapshotSink;
   const sources = deps.sources ?? noExportSources();
@@ -172,7 +174,7 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
       return lock.run('export', async () => {
         const file = tempFile('report');
         try {
-          const result = await writeSatelliteReport(ctx, { book, ledger, sources, write }, file.path, actor);
+          const result = await writeSatelliteReport(ctx, { book, ledger, sources, write, quarantine }, file.path, actor);
           log.info(result, 'exported a satellite report');
           return { ...result, file };
         } catch (err) {
@@ -270,7 +272,7 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
         let t: Awaited<ReturnType<typeof transport>> | null = null;
         try {
           t = await transport();
-          const exported = await writeSatelliteReport(ctx, { book, ledger, sources, write }, (report = tempFile('report')).path, actor);
+          const exported = await writeSatelliteReport(ctx, { book, ledger, sources, write, quarantine }, (report = tempFile('report')).path, actor);
           await t.postBundle(`/v1/satellites/${encodeURIComponent(ctx.identity.id)}/sync`, report.path, response.path);
           const applied = await importFile(response.path, actor, ['cloud-response']);
           await saveSync((s) => ({ ...s, lastAttempt: attemptAt, lastSuccess: ctx.clock().toISOString(), lastError: null, failures: 0, failingSince: null }));
@@ -317,6 +319,14 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
     /** `sync-failing` and `sync-overdue` (SPEC §7), for GET /api/alerts. */
     syncAlerts(now: Date): AlertView[] {
       return syncAlerts(ctx, book.sync, now);
+    },
+
+    /** Reports an export set aside (domain/exchange/quarantine.ts), for /api/quarantine. */
+    quarantine: {
+      list: (): QuarantineView[] => quarantine.list().map((item) => quarantine.view(ctx, item)),
+      remove: (reportId: string, actor: Actor): Promise<void> => quarantine.remove(ctx, reportId, actor),
+      /** One `report-quarantined` alert per report set aside (SPEC §7). */
+      alerts: (): AlertView[] => quarantine.alerts(ctx),
     },
   };
 }

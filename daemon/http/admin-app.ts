@@ -5,6 +5,8 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Principal } from '../domain/access/roles.ts';
 import type { Metrics } from '../metrics.ts';
+import { hostCheck } from './allowed-hosts.ts';
+import { logAppErrors } from './app-errors.ts';
 import { errorMiddleware } from './errors.ts';
 import { healthRoute, type Health } from './health.ts';
 import { listRoutes, type RouteInfo } from './route-list.ts';
@@ -27,6 +29,8 @@ export interface AdminAppDeps {
   publicRoutes?: Array<(router: Router) => void>;
   /** The API routes, mounted under a session. */
   routes: Array<(router: AdminRouter) => void>;
+  /** The Host names served (SPEC §4); absent for the control socket, which is exempt. */
+  hosts?: ReadonlySet<string>;
 }
 
 /** The app, and the routes it serves (for the API document's and the access matrix's tests). */
@@ -35,6 +39,7 @@ export type AdminApp = Koa & { routeList: RouteInfo[] };
 export function createAdminApp(deps: AdminAppDeps): AdminApp {
   const app = new Koa();
   app.proxy = false;
+  logAppErrors(app, deps.log);
   const open = new Router();
   healthRoute(open, deps.health);
   open.get('/metrics', async (ctx) => {
@@ -50,6 +55,7 @@ export function createAdminApp(deps: AdminAppDeps): AdminApp {
   });
   for (const mount of deps.routes) mount(api);
 
+  if (deps.hosts) app.use(hostCheck(deps.hosts, () => deps.metrics.refusals.inc({ code: 'HOST_NOT_ALLOWED' })));
   app.use(errorMiddleware(deps.log, (code) => deps.metrics.refusals.inc({ code })));
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');

@@ -8,6 +8,7 @@ import type { Principal } from '../domain/access/roles.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { createAdminApp, type AdminApp } from './admin-app.ts';
+import { allowedHosts } from './allowed-hosts.ts';
 import { createDeviceApp } from './device-app.ts';
 import type { Health } from './health.ts';
 import { adminRoutes, loginRoute, ssoRoute } from './routes/index.ts';
@@ -24,7 +25,7 @@ export interface Apps {
   socket: AdminApp;
 }
 
-export function createApps(s: Services, deps: { log: Logger; metrics: Metrics; health: Health; version: string; nextRun: (job: string) => Date | null }): Apps {
+export function createApps(s: Services, deps: { log: Logger; metrics: Metrics; health: Health; version: string; nextRun: (job: string) => Date | null; adminUrl: string }): Apps {
   const { log, metrics, health } = deps;
   const { ctx } = s;
   const { config, state } = ctx;
@@ -50,6 +51,8 @@ export function createApps(s: Services, deps: { log: Logger; metrics: Metrics; h
     // The dashboard is built on its first request (esbuild, in memory) and served from memory.
     publicRoutes: [openApi, loginRoute(s), ssoRoute(s), uiRoutes({ dashboard: lazyDashboard() })],
     routes,
+    // SPEC §4: only the listener's own addresses, localhost, publicOrigin's host and admin.allowedHosts.
+    hosts: allowedHosts({ listenerUrl: deps.adminUrl, publicOrigin: config.admin.publicOrigin, extra: config.admin.allowedHosts }),
   });
   const local: Principal = { kind: 'local' };
   const socket = createAdminApp({ log, metrics, health, principal: async () => local, publicRoutes: [openApi], routes });

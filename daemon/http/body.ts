@@ -3,6 +3,7 @@
 import getRawBody from 'raw-body';
 import type { Context } from 'koa';
 import { OutpostError } from '../errors.ts';
+import { parseBoundedJson } from '../domain/satellite/bounded-json.ts';
 
 export const DEVICE_BODY_LIMIT = 64 * 1024;
 
@@ -32,12 +33,9 @@ export async function readText(ctx: Context, limit: number): Promise<string> {
   }
 }
 
+/** JSON of at most 64 levels (SPEC §3), else 400 INVALID_REQUEST. */
 export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new OutpostError('INVALID_REQUEST', 'The body is not valid JSON.');
-  }
+  return parseBoundedJson(text);
 }
 
 /** 415, 413, then 400: a JSON body of at most `limit` bytes. */

@@ -11,6 +11,7 @@ import type { DomainContext } from '../domain/satellite/context.ts';
 import type { PolicyMode } from '../domain/devices/policy.ts';
 import type { Metrics } from '../metrics.ts';
 import { DEVICE_BODY_LIMIT, checkMediaType, parseJson, readText } from './body.ts';
+import { logAppErrors } from './app-errors.ts';
 import { errorMiddleware } from './errors.ts';
 import { healthRoute, type Health } from './health.ts';
 import { listRoutes, type RouteInfo } from './route-list.ts';
@@ -32,6 +33,7 @@ export interface DeviceAppDeps {
 export function createDeviceApp(deps: DeviceAppDeps): Koa & { routeList: RouteInfo[] } {
   const app = new Koa();
   app.proxy = false;
+  logAppErrors(app, deps.log);
   const router = new Router();
   healthRoute(router, deps.health);
 

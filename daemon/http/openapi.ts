@@ -322,6 +322,12 @@ export function openApiDocument(version: string): Schema {
     '/api/sync/export': {
       post: op({ summary: 'The next satellite-report bundle', tag: 'exchange', auth: 'session', ok: { status: 200, type: 'application/zip', schema: { type: 'string', contentMediaType: 'application/zip' } }, errors: ['FORBIDDEN', 'EXCHANGE_BUSY'] }),
     },
+    '/api/quarantine': {
+      get: LIST('QuarantinedReport', 'Reports an export set aside because the bundle schema refuses them (alert `report-quarantined`)', 'exchange'),
+    },
+    '/api/quarantine/{reportId}': {
+      delete: op({ summary: 'Remove a quarantined report for good (nothing is sent for it)', tag: 'exchange', auth: 'session', params: ['reportId'], ok: { status: 204, description: 'Removed' }, errors: ['FORBIDDEN', 'NOT_FOUND', 'ORIGIN_MISMATCH'] }),
+    },
     '/api/sync/import': {
       post: op({ summary: 'Apply a cloud bundle', tag: 'exchange', auth: 'session', body: { type: 'string', contentMediaType: 'application/zip' }, bodyType: 'application/zip', ok: { status: 200, schema: { type: 'object' } }, errors: ['FORBIDDEN', 'EXCHANGE_BUSY', 'PAYLOAD_TOO_LARGE'] }),
     },
@@ -429,7 +435,20 @@ export function openApiDocument(version: string): Schema {
           properties: { id: str, udi: { type: 'object', properties: { pid: str, sn: str } }, hostname: nullable(str), virtualAccount: vaRef, state: { enum: ['registered', 'deregistered'] }, via: { enum: ['token', 'policy'] }, registeredAt: iso, lastReportAt: nullable(iso), revoked: { type: 'boolean' }, keyThumbprint: str },
         },
         Pool: { type: 'object', properties: { virtualAccount: nullable(vaRef), entitlement: str, purchased: int, reserved: int, inUse: int, available: int, status: { enum: ['ok', 'insufficient'] }, flags: { type: 'array', items: { enum: ['expiring', 'expired'] } } } },
-        Alert: { type: 'object', properties: { type: str, severity: { enum: ['info', 'warning', 'critical'] }, virtualAccount: nullable(vaRef), entitlement: nullable(str), since: iso, message: str } },
+        Alert: { type: 'object', properties: { type: str, severity: { enum: ['info', 'warning', 'critical'] }, virtualAccount: nullable(vaRef), entitlement: nullable(str), subject: nullable({ type: 'object', properties: { kind: str, id: str } }), since: iso, message: str } },
+        QuarantinedReport: {
+          type: 'object',
+          properties: {
+            reportId: str,
+            deviceId: str,
+            virtualAccount: nullable(vaRef),
+            window: { type: 'object', properties: { start: str, end: str } },
+            usage: { type: 'array', items: { type: 'object', properties: { entitlement: str, count: int } } },
+            receivedAt: str,
+            reason: str,
+            quarantinedAt: iso,
+          },
+        },
         SyncStatus: { type: 'object', properties: { registration: str, mode: { enum: ['network', 'air-gapped'] }, lastAttempt: nullable(iso), lastSuccess: nullable(iso), nextRun: nullable(iso), lastError: nullable(str), sequence: { type: 'object', properties: { exported: int, acknowledged: int } } } },
         Reservation: {
           type: 'object',

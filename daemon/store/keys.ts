@@ -79,6 +79,13 @@ export const keys = {
   ackRange: (upTo: number) => `ackr${SEP}${seqKey(upTo)}`,
   ackRangePrefix: `ackr${SEP}`,
 
+  /**
+   * Reports set aside by an export because the bundle schema refuses them (stored before the
+   * device API checked as strictly): out of the queue, kept for an admin to see and remove.
+   */
+  quarantined: (reportId: string) => `qrn${SEP}${reportId}`,
+  quarantinedPrefix: `qrn${SEP}`,
+
   /** Device changes (devices.ndjson records) not yet acknowledged by the cloud, in the order made. */
   deviceChange: (seq: number) => `djq${SEP}${seqKey(seq)}`,
   deviceChangePrefix: `djq${SEP}`,

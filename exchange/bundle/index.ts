@@ -25,3 +25,4 @@ export {
 } from './keys.ts';
 export type { Jwks, SigningKey } from './keys.ts';
 export * from './records.ts';
+export { daysInMonth, INSTANT_EXPECTED, isInstant, parseInstant, toUtcInstant } from './instant.ts';

@@ -2,13 +2,19 @@
 // and which files each kind carries. Readers and writers both check against these, so a
 // bundle this code writes is always one it accepts.
 import { z } from 'zod';
-import { reportId, reportWindow, usageEntries, windowInOrder } from './usage-report.ts';
+import { isoTimestamp, reportId, reportWindow, usageEntries, windowInOrder } from './usage-report.ts';
 
 export const BUNDLE_FORMAT = 'outpost.bundle/1';
 
-const iso = z.iso.datetime({ offset: true });
-const text = z.string().min(1).max(1024);
-const id = z.string().min(1).max(256);
+// Every instant in a bundle is judged by the parser the device API uses (instant.ts), so a
+// report the satellite took is one its own export accepts.
+const iso = isoTimestamp;
+// Names and ids travel into logs, files and the dashboard: no control characters (C0 and DEL,
+// the same set the device API refuses, so nothing a device may send can fail its own export).
+const printable = /^[^\u0000-\u001f\u007f]*$/;
+const NO_CONTROL = 'must not contain control characters';
+const text = z.string().min(1).max(1024).regex(printable, NO_CONTROL);
+const id = z.string().min(1).max(256).regex(printable, NO_CONTROL);
 const count = z.number().int().min(0).max(1_000_000);
 
 /** A VA path such as `Default/Eng/Lab`: 1 to 10 non-empty segments (SPEC §1). */
@@ -53,7 +59,7 @@ export const usageRecord = z.object({
 export const transferRecord = z.object({
   transferId: id,
   entitlement: text,
-  quantity: z.number().int().min(1),
+  quantity: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   from: vaPath,
   to: vaPath,
   at: iso,
@@ -74,7 +80,8 @@ export const entitlementRecord = z.object({
   sku: text,
   entitlement: text,
   description: z.string().max(1024),
-  quantity: z.number().int().min(0),
+  // Exact pool sums: a quantity beyond 2^53 − 1 cannot be added without rounding.
+  quantity: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   type: z.enum(['perpetual', 'term', 'subscription']),
   startsAt: iso,
   endsAt: iso.nullable(),

@@ -3,12 +3,10 @@
 // (records.ts adds the device, its VA and receivedAt). Pure: zod only, so the domain and the
 // reference cloud import it directly.
 import { z } from 'zod';
+import { INSTANT_EXPECTED, isInstant, parseInstant } from './instant.ts';
 
-/** An ISO 8601 timestamp with a time zone, e.g. 2026-11-28T10:00:00Z. */
-export const isoTimestamp = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'expected an ISO 8601 timestamp')
-  .refine((s) => Number.isFinite(Date.parse(s)), 'expected a real date');
+/** A real instant in SPEC §3's form, e.g. 2026-11-28T10:00:00Z (instant.ts: no impossible dates). */
+export const isoTimestamp = z.string().refine(isInstant, INSTANT_EXPECTED);
 
 /** Printable text without control characters. */
 export const printableText = (min: number, max: number) =>
@@ -23,7 +21,7 @@ export const reportId = z.uuid({ message: 'expected a UUID' });
 /** The window a report covers; ingest also checks start < end (`windowInOrder`) and its age. */
 export const reportWindow = z.object({ start: isoTimestamp, end: isoTimestamp });
 
-export const windowInOrder = (w: { start: string; end: string }): boolean => Date.parse(w.start) < Date.parse(w.end);
+export const windowInOrder = (w: { start: string; end: string }): boolean => parseInstant(w.start)! < parseInstant(w.end)!;
 
 export const usageEntry = z.object({ entitlement: printableText(1, 128), count: z.int().min(0).max(1_000_000) });
 

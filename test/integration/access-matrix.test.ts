@@ -339,6 +339,9 @@ const ROWS: Row[] = [
   // sync and an import answer 409 EXCHANGE_NOT_CONFIGURED.
   { route: 'GET /api/sync', action: 'sync.read', kind: 'account', may: ['sa-admin', 'sa-user', 'viewer'], ok: 200, run: (c) => c.call('GET', '/api/sync') },
   { route: 'POST /api/sync', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 409, run: (c) => c.call('POST', '/api/sync') },
+  { route: 'GET /api/quarantine', action: 'sync.read', kind: 'account', may: ['sa-admin', 'sa-user', 'viewer'], ok: 200, run: (c) => c.call('GET', '/api/quarantine') },
+  // Nothing is quarantined in this world: those who may get 404 for an unknown report, the rest 403 first.
+  { route: 'DELETE /api/quarantine/:reportId', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 404, run: (c) => c.call('DELETE', '/api/quarantine/00000000-0000-4000-8000-000000000000') },
   { route: 'POST /api/sync/export', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 200, run: (c) => c.call('POST', '/api/sync/export') },
   { route: 'POST /api/sync/import', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 409, run: (c) => c.call('POST', '/api/sync/import', undefined, { raw: 'not a zip', type: 'application/zip' }) },
   { route: 'POST /api/registration', action: 'sync.register', kind: 'account', may: ['sa-admin'], ok: 200, run: (c) => c.call('POST', '/api/registration', { token: 'reg-token-0123456789', offline: true }) },

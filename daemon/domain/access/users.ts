@@ -24,7 +24,16 @@ export const username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, '
 /** Names the event log uses for actors that are not users. */
 const RESERVED = new Set(['local', 'system', 'cloud']);
 
-export const password = z.string().min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`).max(1024);
+export const password = z
+  .string()
+  .min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
+  .max(1024)
+  .refine((p) => new Set(p).size > 1, 'must not be one character repeated');
+
+/** 400 naming `field` when the password is the username (regardless of case). */
+export function refuseUsernameAsPassword(pw: string, name: string, field: string): void {
+  if (pw.toLowerCase() === name.toLowerCase()) throw new OutpostError('INVALID_REQUEST', `Field ${JSON.stringify(field)}: must not be the username.`);
+}
 
 export const grantBody = z.strictObject({
   role: z.enum(ROLES as [Role, ...Role[]]),
@@ -98,7 +107,14 @@ function applyNotifySettings(
   }
 }
 
-export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions }) {
+export function createUsers(
+  ctx: DomainContext,
+  deps: {
+    sessions: StoredSessions;
+    /** Told once a user changed their own password (the initial admin's file is removed then). */
+    onOwnPasswordChanged?: (user: UserRecord) => void;
+  },
+) {
   const { state } = ctx;
 
   const view = (u: UserRecord): UserView => ({
@@ -179,6 +195,7 @@ export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions
     /** POST: a user whose password the creator set, so it must be changed at first login. */
     async create(body: unknown, actor: Actor, authorize: AuthorizeUser): Promise<UserView> {
       const input = parseBody(createUserBody, body);
+      refuseUsernameAsPassword(input.password, input.username, 'password');
       const roles = resolveGrants(input.roles);
       authorize(roles);
       const now = ctx.clock();
@@ -303,6 +320,8 @@ export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions
      * change it at next login and all their sessions end.
      */
     async setPassword(id: string, newPassword: string, actor: Actor, opts: { self: boolean; keepSession?: string }): Promise<UserView> {
+      const owner = state.users.get(id);
+      if (owner) refuseUsernameAsPassword(newPassword, owner.username, 'newPassword');
       const passwordHash = await hashPassword(newPassword);
       const now = ctx.clock();
       const next = await ctx.writer.run(async (tx) => {
@@ -318,7 +337,10 @@ export function createUsers(ctx: DomainContext, deps: { sessions: StoredSessions
           details: { userId: id, username: u.username, self: opts.self },
         });
         deps.sessions.endUserInTx(tx, id, opts.self ? opts.keepSession : undefined);
-        tx.after(() => state.putUser(next));
+        tx.after(() => {
+          state.putUser(next);
+          if (opts.self) deps.onOwnPasswordChanged?.(next);
+        });
         return next;
       });
       return view(next);

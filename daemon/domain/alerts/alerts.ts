@@ -10,10 +10,15 @@ export interface Alert {
   severity: Severity;
   vaId: string | null;
   entitlement: string | null;
+  /** What the alert is about beyond VA and entitlement (SPEC §7): a report, a target, a channel. */
+  subject?: AlertSubject | null;
   since: string;
   message: string;
-  /** What the alert is about beyond its VA and entitlement: a target, a channel, a report (SPEC §7). */
-  subject?: { kind: string; id: string } | null;
+}
+
+export interface AlertSubject {
+  kind: string;
+  id: string;
 }
 
 export type AlertSource = (now: Date) => Alert[];
@@ -23,10 +28,9 @@ export interface AlertView {
   severity: Severity;
   virtualAccount: { id: string; path: string } | null;
   entitlement: string | null;
+  subject?: AlertSubject | null;
   since: string;
   message: string;
-  /** Always present in what the API answers (alertView sets it); optional for sources that have none. */
-  subject?: { kind: string; id: string } | null;
 }
 
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
@@ -41,6 +45,7 @@ export function collectAlerts(sources: readonly AlertSource[], now: Date): Alert
         cmp(a.type, b.type) ||
         cmp(a.vaId ?? '', b.vaId ?? '') ||
         cmp(a.entitlement ?? '', b.entitlement ?? '') ||
+        cmp(subjectKey(a), subjectKey(b)) ||
         cmp(a.message, b.message),
     );
 }
@@ -51,14 +56,16 @@ export function alertView(state: State, a: Alert): AlertView {
     severity: a.severity,
     virtualAccount: a.vaId === null ? null : state.vaRef(a.vaId),
     entitlement: a.entitlement,
+    subject: a.subject ?? null,
     since: a.since,
     message: a.message,
-    subject: a.subject ?? null,
   };
 }
 
 /** A stable key for paging: the sort order of `collectAlerts`, as text. */
 export const alertKey = (a: Alert): string =>
-  [RANK[a.severity], a.type, a.vaId ?? '', a.entitlement ?? '', a.message].join('\u0000');
+  [RANK[a.severity], a.type, a.vaId ?? '', a.entitlement ?? '', subjectKey(a), a.message].join('\u0000');
+
+const subjectKey = (a: Alert): string => (a.subject ? `${a.subject.kind}:${a.subject.id}` : '');
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

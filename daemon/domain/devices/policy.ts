@@ -11,6 +11,7 @@ import { udiSchema } from './registration.ts';
 import { journalDeviceChange } from './device-journal.ts';
 import { recordEvent } from '../satellite/events.ts';
 import { canonicalJson, newId, sha256 } from '../satellite/ids.ts';
+import { parseBoundedJson } from '../satellite/bounded-json.ts';
 import type { Ingest, IngestAnswer } from '../reports/ingest.ts';
 import type { DeviceRecord, VirtualAccount } from '../satellite/records.ts';
 import { parseBody, text } from '../satellite/validate.ts';
@@ -65,12 +66,7 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
     if (parts.length !== 3 || !parts.every((p) => B64URL.test(p)) || !parts[0] || !parts[1] || !parts[2]) {
       throw invalid('The body is not a compact JWS (header.payload.signature in base64url).');
     }
-    let header: Record<string, unknown>;
-    try {
-      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as Record<string, unknown>;
-    } catch {
-      throw invalid('The JWS header is not JSON.');
-    }
+    const header = parseBoundedJson(Buffer.from(parts[0], 'base64url').toString('utf8'), 'The JWS header') as Record<string, unknown>;
     if (typeof header !== 'object' || header === null) throw invalid('The JWS header is not a JSON object.');
     if (header.alg !== 'EdDSA') throw invalid('The JWS "alg" must be "EdDSA".');
     if (header.crit !== undefined) throw invalid('The JWS header must not carry "crit".');
@@ -86,12 +82,7 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
       verifySignature(null, Buffer.from(`${parts[0]}.${parts[1]}`), key, signature, (err, valid) => resolve(!err && valid)),
     );
     if (!ok) throw new OutpostError('SIGNATURE_INVALID', 'The report\'s signature does not verify with the key in its header.');
-    let payload: unknown;
-    try {
-      payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    } catch {
-      throw invalid('The JWS payload is not JSON.');
-    }
+    const payload = parseBoundedJson(Buffer.from(parts[1], 'base64url').toString('utf8'), 'The JWS payload');
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalid('The JWS payload must be a JSON object.');
     return { payload: payload as Record<string, unknown>, thumbprint };
   }

@@ -7,3 +7,4 @@ export * from './ports.ts';
 export { dropAcknowledged } from './queue.ts';
 export { writeRegistrationRequest } from './registration.ts';
 export { EXPORT_SEQ, writeSatelliteReport, type ExportResult } from './report.ts';
+export { Quarantine, type QuarantinedReport, type QuarantineView } from './quarantine.ts';

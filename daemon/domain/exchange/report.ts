@@ -2,7 +2,8 @@
 // first, up to exchange.maxReportBytes. Nothing is held in memory: usage streams from the
 // `rpq!` queue in key order, its reports fetched a thousand at a time. What the report carried
 // is remembered by reference (the last queue key of each file), never as a copy.
-import type { UsageRecord, VirtualAccountRecord } from '../../../exchange/bundle/records.ts';
+import { describeIssue, usageRecord, type UsageRecord, type VirtualAccountRecord } from '../../../exchange/bundle/records.ts';
+import { toUtcInstant } from '../../../exchange/bundle/instant.ts';
 import type { BundleFileInput } from '../../../exchange/bundle/write.ts';
 import { keys } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
@@ -12,6 +13,7 @@ import type { AckLedger } from '../reports/acks.ts';
 import type { QueuedReport } from '../satellite/records.ts';
 import type { ExchangeBook, ExportRecord } from './book.ts';
 import type { BundleWriter, ExportSources, Pending } from './ports.ts';
+import type { Quarantine } from './quarantine.ts';
 
 export const EXPORT_SEQ = 'export';
 
@@ -25,7 +27,7 @@ export interface ExportResult {
 /** Writes the next satellite report to `out` (a path) and records what it carried. */
 export async function writeSatelliteReport(
   ctx: DomainContext,
-  deps: { book: ExchangeBook; ledger: AckLedger; sources: ExportSources; write: BundleWriter },
+  deps: { book: ExchangeBook; ledger: AckLedger; sources: ExportSources; write: BundleWriter; quarantine: Quarantine },
   out: string,
   actor: Actor,
 ): Promise<ExportResult> {
@@ -48,7 +50,9 @@ export async function writeSatelliteReport(
   });
 
   const devices = new Tracked<DeviceChange>(queue<DeviceChange>(ctx, keys.deviceChangePrefix, keys.deviceChange(begun.bounds.devices)));
-  const usage = new Tracked<UsageRecord>(usageQueue(ctx, begun.bounds.usageFrom, begun.bounds.usage));
+  // Reports the bundle schema refuses are left out and set aside once the report is written.
+  const refused: Refused[] = [];
+  const usage = new Tracked<UsageRecord>(usageQueue(ctx, begun.bounds.usageFrom, begun.bounds.usage, refused));
   const transfers = new Tracked(inChunks(deps.sources.transfers.pending()));
   const reservations = new Tracked(inChunks(deps.sources.reservations.pending()));
   const files: BundleFileInput[] = [
@@ -85,8 +89,9 @@ export async function writeSatelliteReport(
     more,
   };
   const records = manifest.files.reduce((n, f) => n + f.records, 0);
-  await ctx.writer.run((tx) => {
+  await ctx.writer.run(async (tx) => {
     tx.put(keys.exported(done.sequence), done);
+    for (const r of refused) await deps.quarantine.stage(ctx, tx, r.seq, r.report, r.reason, actor);
     recordEvent(tx, ctx, ctx.clock(), { actor, type: 'exchange.exported', vaId: null, details: { sequence: done.sequence, records: counts, more } });
     const exchange = { ...deps.book.exchange, lastExported: Math.max(done.sequence, deps.book.exchange.lastExported ?? 0) };
     tx.put(keys.exchange, exchange);
@@ -131,12 +136,19 @@ async function* inChunks<R>(source: AsyncIterable<Pending<R>> | Iterable<Pending
   if (chunk.records.length > 0) yield chunk;
 }
 
+/** A queued report the bundle schema refuses: its queue sequence and why. */
+interface Refused {
+  seq: number;
+  report: QueuedReport;
+  reason: string;
+}
+
 /**
  * Unacknowledged reports in arrival order: the `rpq!` entries above `from` up to `last`, read
- * in one pass, a thousand at a time. An entry holding only a reportId (as written before the
- * queue carried reports) is looked up.
+ * in one pass, a thousand at a time. One the bundle schema refuses goes to `refused`, not into
+ * the bundle, so no stored record can block every export after it.
  */
-async function* usageQueue(ctx: DomainContext, from: number, last: number): AsyncGenerator<Chunk<UsageRecord>> {
+async function* usageQueue(ctx: DomainContext, from: number, last: number, refused: Refused[]): AsyncGenerator<Chunk<UsageRecord>> {
   const paths = new Map<string, string>();
   const pathOf = (vaId: string): string => {
     let p = paths.get(vaId);
@@ -151,24 +163,38 @@ async function* usageQueue(ctx: DomainContext, from: number, last: number): Asyn
   for await (const entries of ctx.store.chunks<QueuedReport>({ gt: keys.unacked(from), lte: keys.unacked(last) }, CHUNK)) {
     const chunk: Chunk<UsageRecord> = { cursors: [], records: [] };
     for (const [key, r] of entries) {
-      chunk.cursors.push(key.slice(prefix.length));
-      chunk.records.push({
+      const record: UsageRecord = {
         reportId: r.reportId,
         deviceId: r.deviceId,
         virtualAccount: pathOf(r.vaId),
-        // Devices may send offsets or leave out seconds; the bundle carries UTC instants.
-        window: { start: isoUtc(r.window.start), end: isoUtc(r.window.end) },
+        // Devices may send offsets; the bundle carries UTC instants.
+        window: { start: bundleInstant(r.window?.start), end: bundleInstant(r.window?.end) },
         usage: r.usage,
         receivedAt: r.receivedAt,
-      });
+      };
+      const checked = usageRecord.safeParse(record);
+      if (!checked.success) {
+        refused.push({ seq: Number(key.slice(prefix.length)), report: r, reason: describeIssue(checked.error) });
+        continue;
+      }
+      chunk.cursors.push(key.slice(prefix.length));
+      chunk.records.push(record);
     }
-    yield chunk;
+    if (chunk.records.length > 0) yield chunk;
   }
 }
 
-/** `s` as `toISOString()` writes it; already so (the common case), it is passed through. */
-function isoUtc(s: string): string {
-  return s.length === 24 && s.endsWith('Z') && s[10] === 'T' ? s : new Date(s).toISOString();
+/**
+ * `s` as `toISOString()` writes it. Reports stored before instants were checked strictly may
+ * leave out the seconds or carry more than three fraction digits (forms the device API then
+ * accepted): those are completed, and must still be real instants. Anything else is passed
+ * through as it is, for the bundle schema to refuse.
+ */
+function bundleInstant(s: unknown): string {
+  if (typeof s !== 'string') return String(s);
+  if (s.length === 24 && s.endsWith('Z') && s[10] === 'T' && toUtcInstant(s) !== null) return s;
+  const legacy = s.replace(/T(\d{2}:\d{2})(?=Z|[+-]\d{2}:\d{2}$)/, 'T$1:00').replace(/(\.\d{3})\d+(?=Z|[+-])/, '$1');
+  return toUtcInstant(legacy) ?? s;
 }
 
 /**

@@ -16,14 +16,41 @@ export function safeEqual(a: string, b: string): boolean {
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 
-/** JSON with sorted keys, so equal values give equal text. */
+/**
+ * JSON with sorted keys, so equal values give equal text. Iterative, with its own stack: a
+ * value nested thousands deep (refused at parse time, but not every value comes from there)
+ * costs memory, never the call stack.
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
+  const out: string[] = [];
+  // Work items: a value still to write, or literal text (brackets, commas, keys).
+  const work: Array<{ v: unknown } | string> = [{ v: value }];
+  while (work.length > 0) {
+    const item = work.pop()!;
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    const v = item.v;
+    if (Array.isArray(v)) {
+      work.push(']');
+      for (let i = v.length - 1; i >= 0; i--) {
+        work.push({ v: v[i] });
+        if (i > 0) work.push(',');
+      }
+      work.push('[');
+    } else if (v !== null && typeof v === 'object') {
+      const ks = Object.keys(v).sort();
+      work.push('}');
+      for (let i = ks.length - 1; i >= 0; i--) {
+        work.push({ v: (v as Record<string, unknown>)[ks[i]!] });
+        work.push(`${JSON.stringify(ks[i])}:`);
+        if (i > 0) work.push(',');
+      }
+      work.push('{');
+    } else {
+      out.push(JSON.stringify(v) ?? 'null');
+    }
   }
-  return JSON.stringify(value) ?? 'null';
+  return out.join('');
 }

@@ -1,5 +1,6 @@
 // The satellite itself: identity, first start, in-memory state, sequences, events and the event log, status, lapse, clock, ids and input validation.
 export * from './bootstrap.ts';
+export * from './bounded-json.ts';
 export * from './clock.ts';
 export * from './context.ts';
 export * from './event-log.ts';

@@ -7,13 +7,17 @@ export interface Listeners {
   admin: string | null;
 }
 
-/** Whole days left before the registration lapses (rounded down, 0 once lapsed); null before registration. */
+/**
+ * Whole days left before the registration lapses (rounded down, 0 once lapsed, never more than
+ * lapse.days: a clock stepped back behind the last contact stretches nothing); null before
+ * registration.
+ */
 export function daysUntilLapse(ctx: DomainContext, now: Date): number | null {
   const last = ctx.state.satellite.lastCloudContact;
   if (ctx.state.satellite.registration === 'unregistered' || last === null) return null;
   if (ctx.state.satellite.registration === 'lapsed') return 0;
   const left = Date.parse(last) + ctx.config.lapse.days * DAY_MS - now.getTime();
-  return Math.max(0, Math.floor(left / DAY_MS));
+  return Math.min(ctx.config.lapse.days, Math.max(0, Math.floor(left / DAY_MS)));
 }
 
 export function createStatus(ctx: DomainContext, listeners: Listeners) {

@@ -1,14 +1,14 @@
 // CSV (RFC 4180) of a report table, streamed in chunks of about 64 KiB.
 import { Readable } from 'node:stream';
-import { safeCell, type Cell, type ReportTable } from './table.ts';
+import { safeCsvCell, type Cell, type ReportTable } from './table.ts';
 
 const CHUNK = 64 * 1024;
 
 function field(c: Cell): string {
-  const v = safeCell(c);
+  const v = safeCsvCell(c);
   if (v === null) return '';
   const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return /[",;\t\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 const line = (cells: Cell[]): string => cells.map(field).join(',') + '\r\n';

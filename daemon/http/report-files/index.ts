@@ -2,4 +2,4 @@
 export { createReportTables, REPORTS, type ReportName, type ReportTables } from '../../domain/licenses/report-tables.ts';
 export { csvStream } from './csv.ts';
 export { xlsxStream } from './xlsx.ts';
-export { safeCell, type Cell, type ReportTable } from './table.ts';
+export { safeCell, safeCsvCell, type Cell, type ReportTable } from './table.ts';

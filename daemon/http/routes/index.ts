@@ -19,6 +19,7 @@ import { reservationRoutes } from './reservations.ts';
 import { notificationRoutes } from './notifications.ts';
 import { loginRoutes, meRoutes } from './session.ts';
 import { statusRoutes } from './status.ts';
+import { quarantineRoutes } from './quarantine.ts';
 import { syncRoutes } from './sync.ts';
 import { tagRoutes } from './tags.ts';
 import { tokenRoutes } from './tokens.ts';
@@ -44,6 +45,7 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     backupRoutes({ store: ctx.store, dataDir: config.dataDir, access }),
     deviceKeyRoutes({ policy: s.policyMode, access, state }),
     syncRoutes({ exchange: s.exchange, syncJob: s.syncJob, nextScheduled: () => nextRun('sync'), access }),
+    quarantineRoutes({ exchange: s.exchange, access }),
     registrationRoutes({ exchange: s.exchange, access }),
     licenseRoutes({ licensing: s.licensing, access, state, clock }),
     alertRoutes({ sources: s.alertSources, access, state, clock }),

@@ -126,6 +126,7 @@ export const DASHBOARD_ENDPOINTS: Probe[] = [
   'GET /api/users',
   'GET /api/events',
   'GET /api/sync',
+  'GET /api/quarantine',
   'GET /api/reservations',
   'GET /api/reports/licenses?format=csv',
   { method: 'POST', path: '/api/users' },

@@ -17,7 +17,7 @@ const REPORTS = [
 export async function renderReports(ctx: PageContext): Promise<void> {
   mount(
     ctx.root,
-    h('p', { class: 'muted' }, 'Cells that start with =, +, - or @ are prefixed with an apostrophe, so no device-supplied text runs as a spreadsheet formula.'),
+    h('p', { class: 'muted' }, 'Cells that start with =, +, - or @ (even after spaces), a tab or a carriage return are prefixed with an apostrophe, so no device-supplied text runs as a spreadsheet formula.'),
     h(
       'div',
       { class: 'grid' },

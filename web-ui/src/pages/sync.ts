@@ -1,11 +1,12 @@
 // The exchange with the cloud: status, sync now, export download, import upload (a refusal said
 // in plain words), and registration over the network or by an offline request file.
-import { download, get, post, upload } from '../api.ts';
+import { all, del, download, get, post, upload } from '../api.ts';
 import { card, facts } from '../components/card.ts';
 import { busy, field, form, input } from '../components/form.ts';
 import { errorBox, notice, toast } from '../components/notice.ts';
 import { progress } from '../components/progress.ts';
-import { badge } from '../components/table.ts';
+import { badge, table } from '../components/table.ts';
+import { confirmAction } from '../components/dialog.ts';
 import { h, mount, type Child } from '../dom.ts';
 import { bytes, exchangeErrorText, relative, reportSequences, when } from '../format.ts';
 import { InputError } from '../messages.ts';
@@ -35,6 +36,7 @@ export async function renderSync(ctx: PageContext): Promise<void> {
       canRun ? exportCard(ctx, reload) : null,
       canRun ? importCard(reload) : null,
       canRun ? registrationCard(status, reload) : null,
+      quarantineCard(ctx, canRun),
       canRun ? null : card('What you can do here', h('p', null, 'Your role lets you read the sync status. Running a sync, exporting, importing and registering need a role with sync rights.')),
     ),
   );
@@ -185,4 +187,76 @@ function registrationCard(s: SyncStatus, done: () => void): HTMLElement {
     f,
     out,
   );
+}
+
+/** A report an export set aside (GET /api/quarantine). */
+interface Quarantined {
+  reportId: string;
+  deviceId: string;
+  virtualAccount: { id: string; path: string } | null;
+  window: { start: string; end: string };
+  receivedAt: string;
+  reason: string;
+  quarantinedAt: string;
+}
+
+/**
+ * Reports an export set aside because the bundle refuses them (SPEC §7 `report-quarantined`):
+ * what each was and why; those with sync rights remove one once they have looked at it.
+ */
+function quarantineCard(ctx: PageContext, canRemove: boolean): HTMLElement {
+  const body = h('div', { 'data-quarantine': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+  const load = async () => {
+    const items = await all<Quarantined>('/api/quarantine', {}, ctx.signal);
+    mount(
+      body,
+      h('p', { class: 'muted' }, 'An export leaves out a stored report the bundle format refuses, so one bad record never blocks the rest. Nothing is sent for these.'),
+      table<Quarantined>({
+        caption: 'Quarantined reports',
+        empty: 'No report is quarantined.',
+        rows: items,
+        rowKey: (q) => q.reportId,
+        columns: [
+          { label: 'Report', cell: (q) => h('code', null, q.reportId) },
+          { label: 'Device', cell: (q) => h('a', { href: `#/devices?q=${encodeURIComponent(q.deviceId)}` }, q.deviceId) },
+          { label: 'Virtual account', cell: (q) => q.virtualAccount?.path ?? '—' },
+          { label: 'Window', cell: (q) => `${q.window.start} – ${q.window.end}` },
+          { label: 'Why', cell: (q) => q.reason },
+          { label: 'Set aside', cell: (q) => when(q.quarantinedAt) },
+          ...(canRemove
+            ? [
+                {
+                  label: 'Action',
+                  cell: (q: Quarantined) =>
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'danger',
+                        'data-write': 'true',
+                        onclick: () =>
+                          void confirmAction({
+                            title: 'Remove the quarantined report?',
+                            text: `Report ${q.reportId} is removed for good; nothing is sent for it.`,
+                            confirm: 'Remove',
+                            danger: true,
+                            action: async () => {
+                              await del(`/api/quarantine/${encodeURIComponent(q.reportId)}`);
+                              toast(`Removed report ${q.reportId}.`);
+                              ctx.refreshStatus();
+                              await load();
+                            },
+                          }),
+                      },
+                      'Remove',
+                    ),
+                },
+              ]
+            : []),
+        ],
+      }),
+    );
+  };
+  void load().catch((err: unknown) => mount(body, errorBox(err, 'The quarantined reports could not be loaded.')));
+  return card('Quarantined reports', body);
 }

@@ -249,6 +249,16 @@ t.test('BUNDLE_RECORD_INVALID', async (t) => {
   t.test('a record of another file', async (t) =>
     refuses(t, await report(JSON.stringify(entitlement('L1')) + '\n'), 'BUNDLE_RECORD_INVALID', /line 1 of usage.ndjson is not a valid record/));
   t.test('a JSON value that is not an object', async (t) => refuses(t, await report('[1,2]\n'), 'BUNDLE_RECORD_INVALID', /not a valid record/));
+  t.test('an id with a control character', async (t) =>
+    refuses(t, await report(JSON.stringify({ ...usageRecord(1), deviceId: 'dev_\u0000x' }) + '\n'), 'BUNDLE_RECORD_INVALID', /deviceId: must not contain control characters/));
+  t.test('an entitlement name with a control character', async (t) =>
+    refuses(t, await report(JSON.stringify({ ...usageRecord(1), usage: [{ entitlement: 'a\u001bb', count: 1 }] }) + '\n'), 'BUNDLE_RECORD_INVALID', /usage.0.entitlement: must not contain control characters/));
+  t.test('an impossible instant', async (t) =>
+    refuses(t, await report(JSON.stringify({ ...usageRecord(1), receivedAt: '2026-11-31T10:00:00.000Z' }) + '\n'), 'BUNDLE_RECORD_INVALID', /receivedAt: expected a real instant/));
+  t.test('a quantity beyond 2^53 − 1 (pool sums must stay exact)', async (t) => {
+    const big = JSON.stringify({ ...usageRecord(1), usage: [{ entitlement: 'x', count: 1 }] }).replace('"count":1', '"count":9007199254740993');
+    await refuses(t, await report(big + '\n'), 'BUNDLE_RECORD_INVALID', /usage.0.count/);
+  });
   t.test('a record count that does not match the manifest', async (t) =>
     refuses(t, await report(line + line, 3), 'BUNDLE_RECORD_INVALID', /usage.ndjson holds 2 records, but the manifest says 3/));
   t.test('a line longer than the ceiling', async (t) =>

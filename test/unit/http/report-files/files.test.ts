@@ -62,3 +62,9 @@ t.test('XLSX stops producing rows when its reader goes away', async (t) => {
   t.equal(produced.rows, seen, 'no more rows after the reader left');
   t.ok(seen < 1_000_000);
 });
+
+t.test('safeCell looks past leading whitespace; safeCsvCell also defuses a formula after a separator', async (t) => {
+  const { safeCsvCell } = await import('../../../../daemon/http/report-files/index.ts');
+  t.same([' =1', '\u00a0+1', '  @x', '\rx', 'a b'].map((c) => safeCell(c)), ["' =1", "'\u00a0+1", "'  @x", "'\rx", 'a b']);
+  t.same(['a;=1', 'a,-1', 'a|@x', 'a; "=1', "a;'=1", 'a-b', 'a;b'].map((c) => safeCsvCell(c)), ["a;'=1", "a,'-1", "a|'@x", 'a; "\'=1', "a;'=1", 'a-b', 'a;b']);
+});
