@@ -241,6 +241,7 @@ const ROWS: Row[] = [
 
   { route: 'GET /api/devices', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w) => (await licensedWorld(w), c.call('GET', '/api/devices?limit=1000')), holds: (a, w, s) => vaIdsOf(a).includes(w.va[s].id) },
   { route: 'GET /api/devices/:id', action: 'license.read', kind: 'object', may: readers, ok: 200, run: async (c, w, s) => c.call('GET', `/api/devices/${await deviceIn(w, s)}`) },
+  { route: 'GET /api/devices/:id/reports', action: 'license.read', kind: 'object', may: readers, ok: 200, run: async (c, w, s) => c.call('GET', `/api/devices/${await deviceIn(w, s)}/reports`) },
   { route: 'DELETE /api/devices/:id', action: 'license.write', kind: 'object', may: writers, ok: 200, run: async (c, w, s) => c.call('DELETE', `/api/devices/${await deviceIn(w, s)}`) },
   {
     route: 'POST /api/devices/:id/move',
@@ -254,6 +255,7 @@ const ROWS: Row[] = [
 
   // License work: pools, transfers, alerts, reports, reservations.
   { route: 'GET /api/licenses', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w) => (await licensedWorld(w), c.call('GET', '/api/licenses?limit=1000')), holds: (a, w, s) => vaIdsOf(a).includes(w.va[s].id) },
+  { route: 'GET /api/licenses/lines', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w) => (await licensedWorld(w), c.call('GET', '/api/licenses/lines?limit=1000')), holds: (a, w, s) => vaIdsOf(a).includes(w.va[s].id) },
   {
     route: 'POST /api/licenses/transfer',
     action: 'license.write',

@@ -9,6 +9,7 @@ import { alertRoutes } from './alerts.ts';
 import { backupRoutes } from './backup.ts';
 import { deviceKeyRoutes } from './device-keys.ts';
 import { deviceRoutes } from './devices.ts';
+import { deviceReportRoutes } from './device-reports.ts';
 import { eventRoutes } from './events.ts';
 import { licenseRoutes } from './licenses.ts';
 import { registrationRoutes } from './registration.ts';
@@ -44,6 +45,7 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     licenseRoutes({ licensing: s.licensing, access, state, clock }),
     alertRoutes({ sources: s.alertSources, access, state, clock }),
     deviceRoutes({ devices: s.devices, deviceAdmin: s.deviceAdmin, access, state }),
+    deviceReportRoutes({ store: ctx.store, ledger: s.ledger, deviceAdmin: s.deviceAdmin, access }),
     reportRoutes({ tables: s.reportTables, access, state, clock }),
     reservationRoutes({ licensing: s.licensing, access, state }),
   ];

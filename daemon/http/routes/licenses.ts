@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Access } from '../../domain/access/roles.ts';
 import { actorOf } from '../../domain/access/roles.ts';
+import { lineKey, lineViews } from '../../domain/licenses/lines/index.ts';
 import type { Licensing, PoolJson } from '../../domain/licenses/workspace/index.ts';
 import type { State } from '../../domain/satellite/state.ts';
 import { listScope } from '../../domain/access/va-scope.ts';
@@ -11,6 +12,7 @@ import { pageParams, paginate } from '../pagination.ts';
 import { flag, paging, parseQuery } from '../query.ts';
 
 const poolsQuery = z.strictObject({ va: z.string().min(1).max(1024).optional(), nested: flag, ...paging });
+const linesQuery = z.strictObject({ va: z.string().min(1).max(1024).optional(), nested: flag, entitlement: z.string().min(1).max(256).optional(), ...paging });
 
 export function licenseRoutes(deps: { licensing: Licensing; access: Access; state: State; clock: () => Date }) {
   const { licensing, access, state } = deps;
@@ -37,6 +39,20 @@ export function licenseRoutes(deps: { licensing: Licensing; access: Access; stat
       const keyed = items.map((i) => ({ k: keyOf(i), i })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
       const page = paginate(keyed, (e) => e.k, limit, cursor);
       ctx.body = { items: page.items.map((e) => e.i), next: page.next };
+    });
+
+    /**
+     * The lines behind the pools: one row per line and VA holding part of it (SKU, description,
+     * type, quantity, start, end, days left, standing, transfers in and out). `va` and `nested`
+     * scope as on pools; `entitlement` narrows to one.
+     */
+    router.get('/api/licenses/lines', (ctx) => {
+      const p = ctx.state.principal;
+      const query = parseQuery(ctx, linesQuery);
+      const { limit, cursor } = pageParams(ctx);
+      const scope = listScope(state, access, p, 'license.read', query.va, query.nested);
+      const items = lineViews(licensing.book.state, { vaIds: scope, entitlement: query.entitlement, now: deps.clock(), vaRef: (id) => state.vaRef(id) });
+      ctx.body = paginate(items, lineKey, limit, cursor);
     });
 
     router.post('/api/licenses/transfer', async (ctx) => {
