@@ -39,7 +39,7 @@ if (chromiumAvailable(t)) {
     await loginToOverview(page, backend.url, 'admin', ADMIN_PASSWORD);
 
     await t.test('before the first export and registration, no page shows a missing value as code', async (t) => {
-      for (const p of PAGES) {
+      for (const p of PAGES.filter((x) => !x.under)) {
         await goTo(page, p.path);
         t.same(await leaks(page), [], `${p.title}: nothing null`);
       }
@@ -74,7 +74,7 @@ if (chromiumAvailable(t)) {
       t.match(await page.locator('.page').textContent(), /Satellite reports\s*#1 exported, none acknowledged yet/);
       await goTo(page, 'overview');
       t.match(await page.getByTestId('sync').textContent(), /Satellite reports\s*#1 exported, none acknowledged yet/);
-      for (const p of PAGES) {
+      for (const p of PAGES.filter((x) => !x.under)) {
         await goTo(page, p.path);
         t.same(await leaks(page), [], `${p.title}: nothing null`);
       }

@@ -11,6 +11,8 @@ import type { UserView } from '../../daemon/domain/access/users.ts';
 export type { AccountView as Account } from '../../daemon/domain/accounts/account.ts';
 export type { AlertView as Alert } from '../../daemon/domain/alerts/alerts.ts';
 export type { DeviceJson as Device } from '../../daemon/domain/devices/device-admin.ts';
+export type { DeviceReportView as DeviceReport } from '../../daemon/domain/reports/device-reports.ts';
+export type { LineView as LicenseLine } from '../../daemon/domain/licenses/lines/index.ts';
 export type { EventView as OutpostEvent } from '../../daemon/domain/satellite/event-log.ts';
 export type { ImportResult, SyncResult, SyncStatus } from '../../daemon/exchange/exchange.ts';
 export type { LicenseCount } from '../../daemon/domain/licenses/core/types.ts';
