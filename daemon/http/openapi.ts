@@ -262,6 +262,9 @@ export function openApiDocument(version: string): Schema {
         { get: op({ summary: `The ${r} report as CSV or XLSX, of the caller\'s VAs, streamed`, tag: 'reports', auth: 'session', query: [['format', 'csv (default)|xlsx'], ['va', 'VA id or path'], ['nested', '`true`: and below']], ok: { status: 200, type: 'text/csv', schema: str }, errors: ['FORBIDDEN', 'INVALID_REQUEST', 'NOT_FOUND'] }) },
       ]),
     ),
+    '/api/sync/history': {
+      get: LIST('ExchangeEntry', 'The recent exchanges with the cloud, network and air-gapped, newest first (the last 100 are kept)', 'exchange'),
+    },
     '/api/sync': {
       get: op({ summary: 'Exchange status', tag: 'exchange', auth: 'session', ok: { status: 200, schema: ref('SyncStatus') }, errors: ['FORBIDDEN'] }),
       post: op({ summary: 'Run a network sync now', tag: 'exchange', auth: 'session', ok: { status: 200, schema: { type: 'object' } }, errors: ['FORBIDDEN', 'EXCHANGE_BUSY'] }),
@@ -400,6 +403,22 @@ export function openApiDocument(version: string): Schema {
             standing: { enum: ['active', 'expiring', 'expired', 'future'] },
             landedByDefault: { type: 'boolean' },
             moves: { type: 'array', items: { type: 'object', properties: { direction: { enum: ['in', 'out'] }, virtualAccount: vaRef, quantity: int, at: iso, by: str, transferId: str } } },
+          },
+        },
+        ExchangeEntry: {
+          type: 'object',
+          properties: {
+            n: int,
+            at: iso,
+            path: { enum: ['network', 'air-gapped'] },
+            direction: { enum: ['out', 'in', 'both'] },
+            kind: str,
+            sequence: nullable(int),
+            received: nullable(int),
+            records: nullable(int),
+            result: { enum: ['ok', 'already-applied', 'refused', 'failed'] },
+            error: nullable({ type: 'object', properties: { code: str, message: str } }),
+            actor: str,
           },
         },
         Pool: { type: 'object', properties: { virtualAccount: nullable(vaRef), entitlement: str, purchased: int, reserved: int, inUse: int, available: int, status: { enum: ['ok', 'insufficient'] }, flags: { type: 'array', items: { enum: ['expiring', 'expired'] } } } },

@@ -16,6 +16,8 @@ export const keys = {
   exchange: 'meta!exchange',
   /** Network sync attempts: last attempt, success, error, failures in a row. */
   syncStatus: 'meta!sync',
+  /** The recent exchanges with the cloud, newest last, bounded (sync-history). */
+  syncHistory: 'meta!sync-history',
   /** The entitlement snapshot as the default sink keeps it (the license workspace replaces the sink). */
   entitlements: 'meta!entitlements',
   /** How far retention pruning has gone: acknowledged reports and events up to these sequences are gone. */

@@ -36,7 +36,8 @@ if (chromiumAvailable(t)) {
       t.match(await page.getByTestId('registration').textContent(), /registered/);
       t.match(await page.getByTestId('registration').textContent(), /Days until lapse\s*365/);
       t.match(await page.getByTestId('sync').textContent(), /air-gapped/);
-      t.match(await page.getByTestId('alerts').textContent(), /insufficient/);
+      t.match(await page.getByTestId('alerts').textContent(), /Short of licenses/, 'the alert type in words');
+      t.equal(await page.getByTestId('alerts').locator('[data-alert-type="insufficient"]').count() > 0, true);
       t.match(await page.getByTestId('devices').textContent(), /Registered devices\s*29/);
       const bars = page.locator('svg.chart g.row');
       t.equal(await bars.count(), 4, 'one bar pair per entitlement');

@@ -319,6 +319,7 @@ const ROWS: Row[] = [
   // The exchange. A permitted caller reaches the handler: with no cloud configured, a network
   // sync and an import answer 409 EXCHANGE_NOT_CONFIGURED.
   { route: 'GET /api/sync', action: 'sync.read', kind: 'account', may: ['sa-admin', 'sa-user', 'viewer'], ok: 200, run: (c) => c.call('GET', '/api/sync') },
+  { route: 'GET /api/sync/history', action: 'sync.read', kind: 'account', may: ['sa-admin', 'sa-user', 'viewer'], ok: 200, run: (c) => c.call('GET', '/api/sync/history') },
   { route: 'POST /api/sync', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 409, run: (c) => c.call('POST', '/api/sync') },
   { route: 'POST /api/sync/export', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 200, run: (c) => c.call('POST', '/api/sync/export') },
   { route: 'POST /api/sync/import', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 409, run: (c) => c.call('POST', '/api/sync/import', undefined, { raw: 'not a zip', type: 'application/zip' }) },

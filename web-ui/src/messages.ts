@@ -14,8 +14,7 @@ const PLAIN: Record<string, string> = {
   BUNDLE_HASH_MISMATCH: 'A file inside the bundle does not match its signed checksum: the bundle was changed or damaged on the way.',
   BUNDLE_RECORD_INVALID: 'A record inside the bundle is not in the expected format.',
   BUNDLE_WRONG_SATELLITE: 'This bundle was made for another satellite.',
-  BUNDLE_UNEXPECTED:
-    'This satellite did not ask for this bundle: it answers an export or a registration this satellite never made. Export or register again and bring back the answer to that.',
+  BUNDLE_UNEXPECTED: 'This satellite did not ask for this bundle.',
   STALE_BUNDLE: 'A newer answer from the cloud has already been applied, so this older one is refused. Import the newest bundle instead.',
   EXCHANGE_BUSY: 'Another export, import, registration or sync is running. Try again when it has finished.',
   // the admin API (SPEC §4)

@@ -7,3 +7,4 @@ export * from './ports.ts';
 export { dropAcknowledged } from './queue.ts';
 export { writeRegistrationRequest } from './registration.ts';
 export { EXPORT_SEQ, writeSatelliteReport, type ExportResult } from './report.ts';
+export { HISTORY_SIZE, SyncHistory, historyKey, type HistoryEntry, type HistoryInput, type ExchangePath, type ExchangeDirection } from './history.ts';

@@ -9,7 +9,7 @@ import { emptyState, toast } from '../components/notice.ts';
 import { badge, table } from '../components/table.ts';
 import { loadAccountPools } from '../data.ts';
 import { h, mount, type Child } from '../dom.ts';
-import { exchangeErrorText, num, relative, reportSequences, vaText, when } from '../format.ts';
+import { alertWords, exchangeErrorText, num, relative, reportSequences, vaText, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import type { Account, Alert, Pool, Status, SyncStatus } from '../types.ts';
 
@@ -95,7 +95,7 @@ function alerts(items: Alert[]): Child {
     rows: sorted,
     columns: [
       { label: 'Severity', cell: (a) => badge(a.severity, SEVERITY[a.severity]) },
-      { label: 'Alert', cell: (a) => h('span', null, h('strong', null, a.type), ' ', a.message) },
+      { label: 'Alert', cell: (a) => h('span', { 'data-alert-type': a.type }, h('strong', null, alertWords(a.type)), ' ', a.message) },
       { label: 'Where', cell: (a) => [vaText(a.virtualAccount), a.entitlement ? ` · ${a.entitlement}` : ''] },
       { label: 'Since', cell: (a) => h('span', { title: when(a.since) }, relative(a.since)) },
     ],
