@@ -9,13 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ControlClient } from '../daemon/cli/client.ts';
 import { policyDevices, registerAll, reportAll, reportPolicy } from './simulate-devices.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUTPOST = path.join(ROOT, 'bin', 'outpost.js');
 const CLOUD = path.join(ROOT, 'exchange', 'cloud', 'main.ts');
 const TOKEN = 'demo-registration-token-acme-0001';
-const ENTITLEMENTS = ['network-advantage', 'dna-essentials', 'network-essentials'];
+// What the demo's devices in Default use: what the cloud sold into Default (cloud.example.json).
+// Its dna-essentials line is for Default/Eng, which the demo creates before registering, so no
+// alert comes from the demo's own set-up (an unknown VA, or use of what Default never bought).
+const ENTITLEMENTS = ['network-advantage', 'network-essentials'];
 
 const { values } = parseArgs({ options: { devices: { type: 'string', default: '12' }, once: { type: 'boolean', default: false } } });
 const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-demo-'));
@@ -86,6 +90,16 @@ try {
   const device = urlOf('device');
   const admin = urlOf('admin');
   console.log(`  satellite: device listener ${device}, dashboard ${admin}`);
+
+  step('the virtual account the cloud has a line for: Default/Eng');
+  const control = new ControlClient(path.join(env.OUTPOST_DATA_DIR, 'outpost.sock'));
+  try {
+    const vas = await control.call<{ items: Array<{ id: string; path: string }> }>('GET', '/api/virtual-accounts');
+    const eng = await control.call<{ path: string }>('POST', '/api/virtual-accounts', { name: 'Eng', parentId: vas.items.find((v) => v.path === 'Default')!.id });
+    console.log(`  created ${eng.path}`);
+  } finally {
+    await control.close();
+  }
 
   step('registering the satellite with the cloud: outpost register --token …');
   console.log(`  ${await outpost(env, 'register', '--token', TOKEN)}`);

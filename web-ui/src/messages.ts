@@ -114,6 +114,7 @@ function plainRule(rule: string): string {
   if ((m = /^Invalid input: expected (int|number)/.exec(r))) return 'must be a whole number';
   if (/^Invalid input: expected string/.test(r)) return 'must be text';
   if (/^Invalid (option|input)/.test(r)) return 'is not one of the choices';
+  if (/^expected /.test(r)) return `must be ${r.slice('expected '.length)}`;
   return r;
 }
 

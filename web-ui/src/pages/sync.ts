@@ -187,6 +187,7 @@ function importCard(done: () => void): HTMLElement {
         r = await upload<ImportResult>('/api/sync/import', chosen, { type: 'application/zip', onProgress: bar.update });
       } catch (err) {
         mount(out, errorBox(err, 'The bundle was refused and nothing changed.'));
+        done(); // the refusal is in the history now
         return;
       }
       mount(
