@@ -1,9 +1,9 @@
 // The lines behind the pools: one row per (line, VA holding it), standing and days left from the
 // clock, transfers in and out, scope and entitlement filters, and a stable sort for paging.
 import t from 'tap';
-import { lineKey, lineViews, standingOf } from '../../../../daemon/domain/license-lines/index.ts';
-import { applySnapshot, emptyState, transfer } from '../../../../daemon/domain/licenses/index.ts';
-import { DAY, DEFAULT, NOW, iso, line, perpetual, poolsOf, resolveVa } from '../licenses/fixtures/licenses.ts';
+import { lineKey, lineViews, standingOf } from '../../../../daemon/domain/licenses/lines/index.ts';
+import { applySnapshot, emptyState, transfer } from '../../../../daemon/domain/licenses/core/index.ts';
+import { DAY, DEFAULT, NOW, iso, line, perpetual, poolsOf, resolveVa } from './core/fixtures/licenses.ts';
 
 const PATHS: Record<string, string> = { [DEFAULT]: 'Default', va_eng: 'Eng', va_lab: 'Eng/Lab', va_ops: 'Ops' };
 const vaRef = (id: string) => ({ id, path: PATHS[id] ?? id });

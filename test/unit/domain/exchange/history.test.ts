@@ -1,8 +1,9 @@
 // The exchange history: written through a real writer into a real store, bounded, newest first,
 // and read back after a restart.
 import t from 'tap';
-import { HISTORY_SIZE, SyncHistory, historyKey, type HistoryInput } from '../../../../daemon/domain/sync-history/index.ts';
-import { MemoryStore, Writer, keys } from '../../../../daemon/store/index.ts';
+import { HISTORY_SIZE, SyncHistory, historyKey, type HistoryInput } from '../../../../daemon/domain/exchange/history.ts';
+import { MemoryStore } from '../../../../daemon/store/memory.ts';
+import { Writer, keys } from '../../../../daemon/store/index.ts';
 
 const entry = (i: number): HistoryInput => ({
   path: i % 2 ? 'network' : 'air-gapped',
