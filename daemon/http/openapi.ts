@@ -243,6 +243,9 @@ export function openApiDocument(version: string): Schema {
     '/api/licenses/lines': {
       get: LIST('LicenseLine', 'The lines behind the pools: one row per line and VA holding part of it, by VA path, entitlement and end', 'licenses', [['va', 'VA id or path'], ['nested', '`true`: and below'], ['entitlement', 'one entitlement only']], ['FORBIDDEN', 'NOT_FOUND']),
     },
+    '/api/licenses/history': {
+      get: LIST('UsagePoint', 'Usage over time: per day and entitlement, in use, purchased and reserved summed over the VAs in scope, from daily samples; by entitlement then day', 'licenses', [['va', 'VA id or path'], ['nested', '`true`: and below'], ['entitlement', 'one entitlement only'], ['days', 'days back, today included: 1–400 (default 90)']], ['FORBIDDEN', 'NOT_FOUND']),
+    },
     '/api/licenses/transfer': {
       post: op({
         summary: 'Move quantity between VAs',
@@ -386,6 +389,7 @@ export function openApiDocument(version: string): Schema {
             acknowledgedLongAgo: { type: 'boolean' },
           },
         },
+        UsagePoint: { type: 'object', properties: { day: { type: 'string', format: 'date' }, entitlement: str, inUse: int, purchased: int, reserved: int } },
         LicenseLine: {
           type: 'object',
           properties: {

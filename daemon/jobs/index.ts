@@ -8,10 +8,12 @@ import { lapseJob } from './lapse.ts';
 import { checkLicenseAlerts } from './license-alerts.ts';
 import type { Job } from './schedule.ts';
 import { deregisterSilentDevices } from './silent-devices.ts';
+import { sampleUsage } from './usage-history.ts';
 
 export { createSchedule, type Job, type Schedule } from './schedule.ts';
 export { deregisterSilentDevices, SILENT_DAYS } from './silent-devices.ts';
 export { checkLicenseAlerts } from './license-alerts.ts';
+export { sampleUsage } from './usage-history.ts';
 
 /** Local time. The network sync's cron is the config's (`exchange.schedule`, default 03:17). */
 export const CRON = {
@@ -22,6 +24,8 @@ export const CRON = {
   licenseAlerts: '20 4 * * *',
   /** After the license jobs; also run at start-up, in the background. */
   retention: '35 4 * * *',
+  /** Today's sample of the pools for usage over time; also run at start-up, in the background. */
+  usageHistory: '7 * * * *',
 } as const;
 
 /** The license workspace's daily jobs. */
@@ -30,7 +34,12 @@ export function licenseJobs(deps: { ctx: DomainContext; licensing: Licensing }):
   return [
     { name: 'silent-devices', cron: CRON.silentDevices, run: () => deregisterSilentDevices(ctx, ctx.clock()) },
     { name: 'license-alerts', cron: CRON.licenseAlerts, run: () => checkLicenseAlerts(ctx, licensing, ctx.clock()) },
+    usageHistoryJob(deps),
   ];
+}
+
+export function usageHistoryJob(deps: { ctx: DomainContext; licensing: Licensing }): Job {
+  return { name: 'usage-history', cron: CRON.usageHistory, run: () => sampleUsage(deps.ctx, deps.licensing, deps.ctx.clock()) };
 }
 
 export interface JobTable {
@@ -53,6 +62,6 @@ export function jobTable(s: Services, log: Logger): JobTable {
       retention,
     ],
     beforeServing: [lapse],
-    afterStart: [retention],
+    afterStart: [retention, usageHistoryJob({ ctx, licensing: s.licensing })],
   };
 }

@@ -100,6 +100,10 @@ export const keys = {
   reservationOutbox: (seq: number) => `out!rsv${SEP}${seqKey(seq)}`,
   reservationOutboxPrefix: `out!rsv${SEP}`,
 
+  /** A day's sample of every VA's pools, for usage over time (licenses/history). */
+  usageSample: (day: string) => `uhs${SEP}${day}`,
+  usageSamplePrefix: `uhs${SEP}`,
+
   /** The audit log, in the order written. */
   event: (seq: number) => `evt${SEP}${seqKey(seq)}`,
   eventPrefix: `evt${SEP}`,

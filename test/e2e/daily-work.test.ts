@@ -16,6 +16,7 @@ import { cloudKey, line, writeJwks } from '../helpers/e2e/cloud.ts';
 import { LINES, rawSocket, registerOffline, seedDevices, seedVirtualAccounts, syncOffline } from '../helpers/e2e/seed.ts';
 import { goTo, loginToOverview, settled } from '../helpers/e2e/ui.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { sampleUsage } from '../../daemon/jobs/index.ts';
 
 /** What overflows or is cut off on the page now (a string: evaluate() must not carry the TS loader's helpers). */
 const LAYOUT_PROBLEMS = `(() => {
@@ -39,7 +40,7 @@ if (chromiumAvailable(t)) {
   const key = await cloudKey();
   const backend = await startBackend(t, {
     config: { 'exchange.cloudKeys': await writeJwks(dir, key), 'device.policyMode.enabled': true },
-    needs: ['GET /api/licenses/lines', 'GET /api/sync/history', 'GET /api/devices', 'GET /api/sync', { method: 'POST', path: '/api/registration' }],
+    needs: ['GET /api/licenses/lines', 'GET /api/licenses/history', 'GET /api/sync/history', 'GET /api/devices', 'GET /api/sync', { method: 'POST', path: '/api/registration' }],
   });
   if (backend) {
     const ws = await seedVirtualAccounts(backend);
@@ -105,6 +106,36 @@ if (chromiumAvailable(t)) {
       t.equal((await backend.socket('GET', '/api/licenses/lines?bogus=1')).status, 400);
     });
 
+    await t.test('usage over time: daily samples of the pools, summed over the scope, charted on the overview and the license page', async (t) => {
+      const now = backend.sat.clock().getTime();
+      // Two earlier days as the hourly job would have sampled them, then today.
+      for (const d of [2, 1, 0]) await sampleUsage(backend.sat.ctx, backend.sat.services.licensing, new Date(now - d * 86_400_000));
+      const h = await backend.socket('GET', '/api/licenses/history?entitlement=network-advantage');
+      t.equal(h.status, 200);
+      t.same(
+        h.body.items.map((p: any) => [p.day, p.inUse, p.purchased]),
+        [
+          ['2026-11-26', 24, 40],
+          ['2026-11-27', 24, 40],
+          ['2026-11-28', 24, 40],
+        ],
+        'Default and Eng summed per day (the transfer moved nothing out of the account)',
+      );
+      const eng = await backend.socket('GET', `/api/licenses/history?va=${ws.eng.id}&entitlement=network-advantage`);
+      t.same(eng.body.items.map((p: any) => [p.inUse, p.purchased]), [[0, 5], [0, 5], [0, 5]], 'one VA alone');
+      t.equal((await backend.socket('GET', '/api/licenses/history?days=401')).status, 400);
+      t.equal((await backend.socket('GET', '/api/licenses/history?days=1')).body.items.every((p: any) => p.day === '2026-11-28'), true);
+      await goTo(page, 'overview');
+      const charts = page.getByTestId('history').locator('figure.history');
+      await charts.first().waitFor();
+      t.ok((await charts.count()) >= 4, 'one chart per entitlement');
+      const na = page.getByTestId('history').locator('svg[data-entitlement="network-advantage"]');
+      t.equal(await na.locator('polyline.in-use-line').count(), 1, 'in use drawn as a line');
+      t.equal(await na.locator('polyline.purchased-line').count(), 1, 'purchased drawn as a line');
+      t.match(await na.locator('desc').textContent(), /3 days from 2026-11-26 to 2026-11-28; on 2026-11-28 24 in use or reserved of 40 purchased/);
+      t.ok(await page.getByTestId('history').locator('svg[data-entitlement="dna-advantage"] .in-use-line.over').count(), 'over purchased drawn red');
+    });
+
     await t.test('the Licenses page lists the lines behind each pool; expiring and expired stand out', async (t) => {
       await goTo(page, 'licenses');
       const lines = page.getByTestId('lines');
@@ -120,6 +151,7 @@ if (chromiumAvailable(t)) {
       const old = lines.locator('tr', { hasText: 'L-RT-LEGACY' });
       t.match(await old.textContent(), /expired.*ended 58 days ago/s);
       t.ok(await old.locator('.badge.bad').count(), 'expired is marked');
+      t.ok(await page.getByTestId('history').locator('figure.history').count(), 'the usage over time is on the license page too');
       await b.shot('licenses-1366');
     });
 

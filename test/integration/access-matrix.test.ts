@@ -255,6 +255,7 @@ const ROWS: Row[] = [
 
   // License work: pools, transfers, alerts, reports, reservations.
   { route: 'GET /api/licenses', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w) => (await licensedWorld(w), c.call('GET', '/api/licenses?limit=1000')), holds: (a, w, s) => vaIdsOf(a).includes(w.va[s].id) },
+  { route: 'GET /api/licenses/history', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w) => (await licensedWorld(w), c.call('GET', '/api/licenses/history?limit=1000')) },
   { route: 'GET /api/licenses/lines', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w) => (await licensedWorld(w), c.call('GET', '/api/licenses/lines?limit=1000')), holds: (a, w, s) => vaIdsOf(a).includes(w.va[s].id) },
   {
     route: 'POST /api/licenses/transfer',

@@ -13,6 +13,7 @@ export type { AlertView as Alert } from '../../daemon/domain/alerts/alerts.ts';
 export type { DeviceJson as Device } from '../../daemon/domain/devices/device-admin.ts';
 export type { DeviceReportView as DeviceReport } from '../../daemon/domain/reports/device-reports.ts';
 export type { HistoryEntry as ExchangeEntry } from '../../daemon/domain/exchange/history.ts';
+export type { UsagePoint } from '../../daemon/domain/licenses/history/index.ts';
 export type { LineView as LicenseLine } from '../../daemon/domain/licenses/lines/index.ts';
 export type { EventView as OutpostEvent } from '../../daemon/domain/satellite/event-log.ts';
 export type { ImportResult, SyncResult, SyncStatus } from '../../daemon/exchange/exchange.ts';

@@ -42,7 +42,7 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     deviceKeyRoutes({ policy: s.policyMode, access, state }),
     syncRoutes({ exchange: s.exchange, syncJob: s.syncJob, nextScheduled: () => nextRun('sync'), access }),
     registrationRoutes({ exchange: s.exchange, access }),
-    licenseRoutes({ licensing: s.licensing, access, state, clock }),
+    licenseRoutes({ licensing: s.licensing, access, state, clock, store: ctx.store }),
     alertRoutes({ sources: s.alertSources, access, state, clock }),
     deviceRoutes({ devices: s.devices, deviceAdmin: s.deviceAdmin, access, state }),
     deviceReportRoutes({ store: ctx.store, ledger: s.ledger, deviceAdmin: s.deviceAdmin, access }),

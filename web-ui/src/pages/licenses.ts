@@ -2,6 +2,7 @@
 // flags; the transfer dialog moves quantity between VAs.
 import { all, post } from '../api.ts';
 import { openDialog } from '../components/dialog.ts';
+import { usageOverTime } from '../components/history-chart.ts';
 import { field, form, input, select } from '../components/form.ts';
 import { emptyState, errorBox, loading, notice, toast } from '../components/notice.ts';
 import { badge, table } from '../components/table.ts';
@@ -30,6 +31,7 @@ export async function renderLicenses(ctx: PageContext): Promise<void> {
   const canTransfer = vas.some((v) => session.canIn('license.write', v));
   const transferBtn = canTransfer ? h('button', { type: 'button', class: 'primary', 'data-write': 'true' }, 'Transfer licenses…') : null;
   const list = h('div', { class: 'pools' });
+  const historyEl = h('section', { class: 'usage-history', 'aria-labelledby': 'history-h', 'data-testid': 'history' }, h('h2', { id: 'history-h' }, 'Usage over time'), loading('Loading the usage over time…'));
   const linesEl = h('section', { class: 'lines', 'aria-labelledby': 'lines-h', 'data-testid': 'lines' }, h('h2', { id: 'lines-h' }, 'Lines behind the pools'), loading('Loading the lines…'));
   mount(
     ctx.root,
@@ -41,6 +43,7 @@ export async function renderLicenses(ctx: PageContext): Promise<void> {
       transferBtn,
     ),
     list,
+    historyEl,
     linesEl,
   );
 
@@ -53,6 +56,13 @@ export async function renderLicenses(ctx: PageContext): Promise<void> {
     (items) => mount(linesEl, linesEl.firstChild, lineTables(items, vas)),
     (err: unknown) => {
       if (!(err instanceof DOMException && err.name === 'AbortError')) mount(linesEl, linesEl.firstChild, errorBox(err, 'The lines could not be read.'));
+    },
+  );
+  const history = usageOverTime('va' in query && query.va !== 'all' ? { va: query.va, nested: 'nested' in query ? query.nested : undefined } : {}, signal);
+  history.then(
+    (el) => mount(historyEl, historyEl.firstChild, el),
+    (err: unknown) => {
+      if (!(err instanceof DOMException && err.name === 'AbortError')) mount(historyEl, historyEl.firstChild, errorBox(err, 'The usage over time could not be read.'));
     },
   );
   let pools: Pool[];
@@ -99,7 +109,7 @@ export async function renderLicenses(ctx: PageContext): Promise<void> {
     }),
   );
   transferBtn?.addEventListener('click', () => transferDialog(ctx, vas, { from: va || undefined }));
-  await lines.catch(() => {});
+  await Promise.all([lines.catch(() => {}), history.catch(() => {})]);
 }
 
 const STANDING: Record<LicenseLine['standing'], { label: string; kind: 'ok' | 'warn' | 'bad' | 'muted' | 'info' }> = {

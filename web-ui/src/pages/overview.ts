@@ -3,6 +3,7 @@
 import { all, get, patch } from '../api.ts';
 import { asyncCard, facts } from '../components/card.ts';
 import { usageChart } from '../components/chart.ts';
+import { usageOverTime } from '../components/history-chart.ts';
 import { openDialog } from '../components/dialog.ts';
 import { field, form, input, select } from '../components/form.ts';
 import { emptyState, toast } from '../components/notice.ts';
@@ -28,6 +29,7 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
       pools
         ? asyncCard('In use against purchased', async () => usageChart(await pools), { class: 'span-3 chart-card', testId: 'chart' })
         : null,
+      pools ? asyncCard('Usage over time', () => usageOverTime({}, signal), { class: 'span-3', testId: 'history' }) : null,
       session.canAny('sync.read') ? asyncCard('Sync', async () => sync(await get<SyncStatus>('/api/sync', undefined, signal)), { testId: 'sync' }) : null,
       session.canAny('license.read') || session.canAny('sync.read')
         ? asyncCard('Open alerts', async () => alerts(await all<Alert>('/api/alerts', {}, signal)), { class: 'span-2', testId: 'alerts' })
