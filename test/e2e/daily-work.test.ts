@@ -12,7 +12,7 @@ import t from 'tap';
 import { PAGES } from '../../web-ui/src/routes.ts';
 import { ADMIN_PASSWORD, setOwnPassword, startBackend } from '../helpers/e2e/backend.ts';
 import { chromiumAvailable, openBrowser } from '../helpers/e2e/browser.ts';
-import { cloudKey, line, writeJwks } from '../helpers/e2e/cloud.ts';
+import { cloudKey, line, registrationResponse, writeJwks } from '../helpers/e2e/cloud.ts';
 import { LINES, rawSocket, registerOffline, seedDevices, seedVirtualAccounts, syncOffline } from '../helpers/e2e/seed.ts';
 import { goTo, loginToOverview, settled } from '../helpers/e2e/ui.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -248,6 +248,25 @@ if (chromiumAvailable(t)) {
       await page.getByTestId('sync-history').locator('tbody tr', { hasText: 'refused' }).waitFor();
       t.match(await page.getByTestId('sync-history').locator('tbody tr').first().textContent(), /refused.*BUNDLE_UNEXPECTED.*made by this satellite/s);
       await b.shot('sync-1366');
+    });
+
+    await t.test('a long key id in a refusal wraps instead of widening the page at 400 px', async (t) => {
+      const stranger = await cloudKey();
+      const forged = await registrationResponse(stranger, { satellite: 'sat_x', createdAt: backend.sat.clock().toISOString(), lines: [] });
+      const file = path.join(dir, 'forged.zip');
+      await writeFile(file, forged);
+      await page.setViewportSize({ width: 400, height: 860 });
+      await page.reload();
+      await page.locator('.page[data-page="sync"]').waitFor();
+      await settled(page);
+      await page.getByLabel('Bundle from the cloud (.zip)').setInputFiles(file);
+      await page.getByRole('button', { name: 'Import bundle' }).click();
+      const said = page.getByTestId('import-result').locator('.notice.error');
+      await said.waitFor();
+      t.match(await said.textContent(), new RegExp(stranger.kid), 'the key id is named');
+      t.same(await page.evaluate(LAYOUT_PROBLEMS), [], 'and nothing overflows');
+      await b.shot('sync-refused-400');
+      await page.setViewportSize({ width: 1366, height: 900 });
     });
 
     await t.test('a refused form names the field as it is labelled', async (t) => {
