@@ -25,8 +25,11 @@ export function historyCharts(points: UsagePoint[], opts: { days: number; today:
   if (byEntitlement.size === 0) {
     return h('p', { class: 'empty' }, 'No usage recorded yet: the satellite takes a sample of its pools every hour.');
   }
+  // The time axis spans what was sampled (a satellite a few days old draws those days across the
+  // width, not squeezed into the right edge of 90), up to today.
   const last = Date.parse(`${opts.today}T00:00:00Z`);
-  const first = last - (opts.days - 1) * DAY_MS;
+  const earliest = Math.min(...points.map((p) => Date.parse(`${p.day}T00:00:00Z`)));
+  const first = Math.min(Math.max(earliest, last - (opts.days - 1) * DAY_MS), last - DAY_MS);
   return h(
     'div',
     { class: 'history-charts' },
@@ -76,4 +79,4 @@ function one(entitlement: string, list: UsagePoint[], first: number, last: numbe
 
 /** The legend under the charts, in words. */
 export const historyLegend = (days: number): HTMLElement =>
-  h('p', { class: 'history-legend' }, `The last ${days} days, one sample a day: the solid line is in use (with reserved), the dashed one purchased; red where use went over.`);
+  h('p', { class: 'history-legend' }, `Up to the last ${days} days, one sample a day: the solid line is in use (with reserved), the dashed one purchased; red where use went over.`);
