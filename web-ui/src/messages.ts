@@ -1,6 +1,7 @@
 // Refusals in plain words, by their stable code (never by matching message text). The server's
 // own sentence is shown under it as the detail.
 import { ApiError } from './api.ts';
+import { plural } from './format.ts';
 
 const PLAIN: Record<string, string> = {
   // the exchange (SPEC §5)
@@ -138,7 +139,7 @@ export function explain(err: unknown, label?: (name: string) => string | undefin
   }
   if (err instanceof ApiError) {
     let plain = PLAIN[err.code] ?? err.message;
-    if (err.code === 'LOGIN_THROTTLED' && err.retryAfter) plain = `Too many failed logins. Try again in ${Math.ceil(err.retryAfter / 60)} minutes.`;
+    if (err.code === 'LOGIN_THROTTLED' && err.retryAfter) plain = `Too many failed logins. Try again in ${plural(Math.ceil(err.retryAfter / 60), 'minute')}.`;
     return { plain, detail: plain === err.message ? '' : err.message, code: err.code };
   }
   if (err instanceof InputError) return { plain: err.message, detail: '', code: 'INVALID_INPUT' };

@@ -1,7 +1,7 @@
 // In use against purchased, one bar pair per entitlement, drawn as plain SVG (no library, no
 // inline style: colours come from classes in app.css).
 import { h, svg } from '../dom.ts';
-import { num } from '../format.ts';
+import { num, plural } from '../format.ts';
 import type { Pool } from '../types.ts';
 
 /**
@@ -44,7 +44,7 @@ export function usageChart(pools: Pool[], title = 'Licenses in use against purch
     'svg',
     { viewBox: `0 0 ${WIDTH} ${height}`, class: g === COMPACT ? 'chart compact' : 'chart', role: 'img', 'aria-labelledby': `${titleId} ${descId}`, preserveAspectRatio: 'xMinYMin meet' },
     svg('title', { id: titleId }, title),
-    svg('desc', { id: descId }, `${rows.length} entitlements; ${short} short of licenses.`),
+    svg('desc', { id: descId }, `${plural(rows.length, 'entitlement')}; ${short} short of licenses.`),
   );
   rows.forEach((p, i) => {
     const y = i * ROW + 6 + g.barY;

@@ -2,7 +2,7 @@
 // line) per day, drawn as plain SVG (no library, no inline style: colours come from app.css).
 // Each chart says its numbers in its title and description for screen readers.
 import { h, svg } from '../dom.ts';
-import { num } from '../format.ts';
+import { num, plural } from '../format.ts';
 import type { UsagePoint } from '../types.ts';
 import { all } from '../api.ts';
 
@@ -58,7 +58,7 @@ function one(entitlement: string, list: UsagePoint[], first: number, last: numbe
     svg(
       'desc',
       { id: `${titleId}-d` },
-      `${pts.length} days from ${pts[0]!.day} to ${end.day}; on ${end.day} ${num(end.inUse + end.reserved)} in use or reserved of ${num(end.purchased)} purchased.`,
+      `${plural(pts.length, 'day')} from ${pts[0]!.day} to ${end.day}; on ${end.day} ${num(end.inUse + end.reserved)} in use or reserved of ${num(end.purchased)} purchased.`,
     ),
     svg('line', { x1: PAD.left, y1: y(0), x2: W - PAD.right, y2: y(0), class: 'axis' }),
     svg('text', { x: PAD.left - 6, y: y(max) + 4, 'text-anchor': 'end', class: 'tick' }, num(max)),
