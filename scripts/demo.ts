@@ -124,6 +124,16 @@ try {
       .join('\n'),
   );
 
+  // What the dashboard's overview will show as open alerts: only what the cloud's data says (an
+  // expiring subscription), never one the demo's own set-up caused.
+  const alertsClient = new ControlClient(path.join(env.OUTPOST_DATA_DIR, 'outpost.sock'));
+  try {
+    const alerts = await alertsClient.call<{ items: Array<{ type: string; severity: string; message: string }> }>('GET', '/api/alerts');
+    console.log(alerts.items.length ? alerts.items.map((a) => `  open alert: ${a.type} (${a.severity}): ${a.message}`).join('\n') : '  open alerts: none');
+  } finally {
+    await alertsClient.close();
+  }
+
   const passwordFile = path.join(env.OUTPOST_DATA_DIR, 'initial-admin-password');
   step('look around');
   console.log(`  dashboard:  ${admin}`);
