@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { BundleError, isBundleError, loadJwks, openBundle, writeBundle } from '../../exchange/bundle/index.ts';
+import { BundleError, isBundleError, loadJwks, openBundle, thumbprint, writeBundle } from '../../exchange/bundle/index.ts';
 import type { Jwks } from '../../exchange/bundle/index.ts';
 import { createTransport, TransportError } from '../../exchange/transport.ts';
 import { OutpostError, type ErrorCode } from '../errors.ts';
@@ -128,20 +128,34 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
    * registration request) is never one to import here: say what it is and where it goes, rather
    * than that its key is unknown. The payload is unverified, but it only chooses the refusal.
    */
-  const cloudBundleKeys = async ({ payload }: { payload: unknown }): Promise<Jwks> => {
+  /** Whether a key of `jwks` has the RFC 7638 thumbprint `kid` (a JWKS need not carry `kid` fields). */
+  const trustsKid = async (jwks: Jwks, kid: string): Promise<boolean> => {
+    for (const jwk of Array.isArray(jwks?.keys) ? jwks.keys : []) {
+      try {
+        if ((await thumbprint(jwk)) === kid) return true;
+      } catch {
+        // not a usable key: it verifies nothing
+      }
+    }
+    return false;
+  };
+
+  const cloudBundleKeys = async ({ kid, payload }: { kid: string; payload: unknown }): Promise<Jwks> => {
     const m = (payload ?? {}) as { kind?: unknown; satellite?: unknown };
-    if (m.kind === 'satellite-report' || m.kind === 'registration-request') {
-      const mine = m.satellite === ctx.identity.id;
+    const satelliteMade = m.kind === 'satellite-report' || m.kind === 'registration-request';
+    // Signed with this satellite's own key: one of its own exports, carried back by mistake.
+    if (satelliteMade && kid === ctx.identity.kid) {
       const what = m.kind === 'satellite-report' ? 'a satellite report' : 'a registration request';
       const answer = m.kind === 'satellite-report' ? 'the cloud’s response' : 'the registration response it gives back';
-      throw new BundleError(
-        'BUNDLE_UNEXPECTED',
-        mine
-          ? `This is ${what} made by this satellite: carry it to the cloud and import ${answer}.`
-          : `This is ${what} made by another satellite (${String(m.satellite).slice(0, 80)}): it goes to the cloud, and only the cloud's bundles for this satellite are imported here.`,
-      );
+      throw new BundleError('BUNDLE_UNEXPECTED', `This is ${what} made by this satellite: carry it to the cloud and import ${answer}.`);
     }
-    return trustedKeys();
+    const trusted = await trustedKeys();
+    // Another satellite's: no key here can verify it, so say what it is rather than that its key is unknown.
+    if (satelliteMade && !(await trustsKid(trusted, kid))) {
+      const what = m.kind === 'satellite-report' ? 'a satellite report' : 'a registration request';
+      throw new BundleError('BUNDLE_UNEXPECTED', `This is ${what} made by another satellite (${String(m.satellite).slice(0, 80)}): it goes to the cloud, and only the cloud's bundles for this satellite are imported here.`);
+    }
+    return trusted;
   };
 
   /** Verifies and applies the bundle at `file`; the caller holds the lock. */
@@ -174,6 +188,11 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
     });
 
   async function saveSync(update: ((s: SyncRecord) => SyncRecord) | null, entry?: HistoryInput): Promise<void> {
+    // Nothing to write: a refusal or a re-import leaves the store as it was.
+    if (update === null && entry !== undefined && !keep(entry)) {
+      history.note(ctx.clock(), entry);
+      return;
+    }
     try {
       await ctx.writer.run((tx) => {
         if (update) {
@@ -181,12 +200,15 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
           tx.put(keys.syncStatus, next);
           tx.after(() => (book.sync = next));
         }
-        if (entry) history.stage(tx, ctx.clock(), entry);
+        if (entry && keep(entry)) history.stage(tx, ctx.clock(), entry);
       });
     } catch (err) {
       log.warn({ err }, 'could not record the sync attempt');
     }
   }
+
+  /** What the store keeps: a success, or a network sync's failure (its status is written anyway). */
+  const keep = (e: HistoryInput): boolean => e.result === 'ok' || (e.kind === 'sync' && e.path === 'network');
 
   /** One line of the history: a success, or the refusal that `err` is (rethrown by the caller). */
   const failed = (base: Omit<HistoryInput, 'result' | 'error' | 'sequence' | 'received' | 'records'>, err: unknown): HistoryInput => {

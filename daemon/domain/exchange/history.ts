@@ -1,8 +1,7 @@
 // The recent exchanges with the cloud, network and air-gapped, for the Sync page (GET
 // /api/sync/history): what went which way, which bundle, how many records, when, and how it
-// ended (or the refusal's code). Kept as one bounded record (`meta!sync-history`): the newest
-// HISTORY_SIZE entries, older ones fall off. Refusals write no event (SPEC §4), so this is
-// where a refused import is remembered.
+// ended (or the refusal's code). The newest HISTORY_SIZE entries; successes are kept as one
+// bounded record (`meta!sync-history`), refusals only in memory: a refusal changes nothing.
 import { keys, seqKey } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
 
@@ -33,28 +32,43 @@ export interface HistoryEntry {
 
 export type HistoryInput = Omit<HistoryEntry, 'n' | 'at'>;
 
-/** The history in memory, written through a writer transaction (`put` + `after`). */
+/**
+ * The history in memory. Successes (and network sync failures, which write the sync status
+ * anyway) are written through a writer transaction (`put` + `after`); a refusal or a re-import
+ * changes nothing in the store (SPEC §5), so it is only noted in memory and shown until restart.
+ */
 export class SyncHistory {
-  #entries: HistoryEntry[] = [];
+  /** Oldest first; `kept` marks the entries that are in the store. */
+  #entries: Array<HistoryEntry & { kept?: boolean }> = [];
 
   static async load(store: Pick<Store, 'get'>): Promise<SyncHistory> {
     const h = new SyncHistory();
-    h.#entries = (await store.get<HistoryEntry[]>(keys.syncHistory)) ?? [];
+    h.#entries = ((await store.get<HistoryEntry[]>(keys.syncHistory)) ?? []).map((e) => ({ ...e, kept: true }));
     return h;
   }
 
   /** Newest first. */
   get entries(): readonly HistoryEntry[] {
-    return [...this.#entries].reverse();
+    return [...this.#entries].reverse().map(({ kept: _kept, ...e }) => e);
   }
 
-  /** Stages one more entry; memory follows once the batch is durable. */
+  #next(at: Date, input: HistoryInput): HistoryEntry {
+    return { n: (this.#entries.at(-1)?.n ?? 0) + 1, at: at.toISOString(), ...input };
+  }
+
+  /** Stages one more entry in the store; memory follows once the batch is durable. */
   stage(tx: { put(key: string, value: unknown): void; after(fn: () => void): void }, at: Date, input: HistoryInput): HistoryEntry {
-    const n = (this.#entries.at(-1)?.n ?? 0) + 1;
-    const entry: HistoryEntry = { n, at: at.toISOString(), ...input };
-    const next = [...this.#entries, entry].slice(-HISTORY_SIZE);
-    tx.put(keys.syncHistory, next);
-    tx.after(() => (this.#entries = next));
+    const entry = this.#next(at, input);
+    const kept = [...this.#entries.filter((e) => e.kept).map(({ kept: _k, ...e }) => e), entry].slice(-HISTORY_SIZE);
+    tx.put(keys.syncHistory, kept);
+    tx.after(() => (this.#entries = [...this.#entries, { ...entry, kept: true }].slice(-HISTORY_SIZE)));
+    return entry;
+  }
+
+  /** Notes an entry in memory only (a refusal, a re-import): the store stays as it was. */
+  note(at: Date, input: HistoryInput): HistoryEntry {
+    const entry = this.#next(at, input);
+    this.#entries = [...this.#entries, entry].slice(-HISTORY_SIZE);
     return entry;
   }
 }

@@ -48,3 +48,17 @@ t.test('a failed batch leaves memory as it was', async (t) => {
   );
   t.same(history.entries, []);
 });
+
+t.test('a noted entry (a refusal) is shown but never stored', async (t) => {
+  const store = new MemoryStore();
+  await store.open();
+  const writer = new Writer(store, { queueLimit: 100 });
+  const history = await SyncHistory.load(store);
+  const at = new Date('2026-11-28T10:00:00.000Z');
+  await writer.run((tx) => void history.stage(tx, at, entry(1)));
+  history.note(at, { ...entry(2), result: 'refused', error: { code: 'BUNDLE_NOT_ZIP', message: 'not a zip' } });
+  await writer.run((tx) => void history.stage(tx, at, entry(3)));
+  t.same(history.entries.map((e) => [e.n, e.result]), [[3, 'ok'], [2, 'refused'], [1, 'ok']]);
+  t.same(((await store.get<Array<{ n: number }>>(keys.syncHistory)) ?? []).map((e) => e.n), [1, 3], 'the store holds the successes only');
+  t.same((await SyncHistory.load(store)).entries.map((e) => e.n), [3, 1], 'after a restart: what was stored');
+});
