@@ -205,10 +205,11 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
     } catch (err) {
       log.warn({ err }, 'could not record the sync attempt');
     }
+    if (entry && !keep(entry)) history.note(ctx.clock(), entry);
   }
 
-  /** What the store keeps: a success, or a network sync's failure (its status is written anyway). */
-  const keep = (e: HistoryInput): boolean => e.result === 'ok' || (e.kind === 'sync' && e.path === 'network');
+  /** What the store keeps: successes. A failure is noted in memory (a failed sync's status is written as before). */
+  const keep = (e: HistoryInput): boolean => e.result === 'ok';
 
   /** One line of the history: a success, or the refusal that `err` is (rethrown by the caller). */
   const failed = (base: Omit<HistoryInput, 'result' | 'error' | 'sequence' | 'received' | 'records'>, err: unknown): HistoryInput => {
