@@ -24,7 +24,7 @@ export const CRON = {
   licenseAlerts: '20 4 * * *',
   /** After the license jobs; also run at start-up, in the background. */
   retention: '35 4 * * *',
-  /** Today's sample of the pools for usage over time; also run at start-up, in the background. */
+  /** Today's sample of the pools for usage over time (written only when it changed). */
   usageHistory: '7 * * * *',
 } as const;
 
@@ -62,6 +62,6 @@ export function jobTable(s: Services, log: Logger): JobTable {
       retention,
     ],
     beforeServing: [lapse],
-    afterStart: [retention, usageHistoryJob({ ctx, licensing: s.licensing })],
+    afterStart: [retention],
   };
 }

@@ -110,6 +110,7 @@ if (chromiumAvailable(t)) {
       const now = backend.sat.clock().getTime();
       // Two earlier days as the hourly job would have sampled them, then today.
       for (const d of [2, 1, 0]) await sampleUsage(backend.sat.ctx, backend.sat.services.licensing, new Date(now - d * 86_400_000));
+      t.match(await sampleUsage(backend.sat.ctx, backend.sat.services.licensing, new Date(now)), { written: false }, 'an unchanged sample writes nothing');
       const h = await backend.socket('GET', '/api/licenses/history?entitlement=network-advantage');
       t.equal(h.status, 200);
       t.same(

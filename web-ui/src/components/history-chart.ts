@@ -23,7 +23,7 @@ export function historyCharts(points: UsagePoint[], opts: { days: number; today:
   const byEntitlement = new Map<string, UsagePoint[]>();
   for (const p of points) byEntitlement.set(p.entitlement, [...(byEntitlement.get(p.entitlement) ?? []), p]);
   if (byEntitlement.size === 0) {
-    return h('p', { class: 'empty' }, 'No usage recorded yet: the satellite takes a sample of its pools every hour.');
+    return h('p', { class: 'empty' }, 'No usage recorded yet: the satellite takes a sample of its pools every hour, at seven minutes past.');
   }
   // The time axis spans what was sampled (a satellite a few days old draws those days across the
   // width, not squeezed into the right edge of 90), up to today.

@@ -28,14 +28,20 @@ export interface UsagePoint {
 
 export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
 
+const sampled = (pools: readonly PoolView[]): UsageSample['pools'] =>
+  pools
+    .filter((p): p is PoolView & { vaId: string } => p.vaId !== null && (p.inUse !== 0 || p.purchased !== 0 || p.reserved !== 0))
+    .map((p) => ({ vaId: p.vaId, entitlement: p.entitlement, inUse: p.inUse, purchased: p.purchased, reserved: p.reserved }));
+
+/** Whether `pools` sample to what `stored` holds (its time aside). */
+export const sameSample = (stored: UsageSample, pools: readonly PoolView[]): boolean => JSON.stringify(stored.pools) === JSON.stringify(sampled(pools));
+
 /** Stages today's sample of `pools` (VA pools only) and drops the day that fell out of the window. */
 export function stageUsageSample(tx: Pick<Tx, 'put' | 'del'>, now: Date, pools: readonly PoolView[]): UsageSample {
   const sample: UsageSample = {
     day: dayOf(now),
     at: now.toISOString(),
-    pools: pools
-      .filter((p): p is PoolView & { vaId: string } => p.vaId !== null && (p.inUse !== 0 || p.purchased !== 0 || p.reserved !== 0))
-      .map((p) => ({ vaId: p.vaId, entitlement: p.entitlement, inUse: p.inUse, purchased: p.purchased, reserved: p.reserved })),
+    pools: sampled(pools),
   };
   tx.put(keys.usageSample(sample.day), sample);
   tx.del(keys.usageSample(dayOf(new Date(now.getTime() - HISTORY_DAYS * DAY_MS))));
