@@ -9,13 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ControlClient } from '../daemon/cli/client.ts';
 import { policyDevices, registerAll, reportAll, reportPolicy } from './simulate-devices.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUTPOST = path.join(ROOT, 'bin', 'outpost.js');
 const CLOUD = path.join(ROOT, 'exchange', 'cloud', 'main.ts');
 const TOKEN = 'demo-registration-token-acme-0001';
-const ENTITLEMENTS = ['network-advantage', 'dna-essentials', 'network-essentials'];
+// What the demo's devices in Default use: what the cloud sold into Default (cloud.example.json).
+// Its dna-essentials line is for Default/Eng, which the demo creates before registering, so no
+// alert comes from the demo's own set-up (an unknown VA, or use of what Default never bought).
+const ENTITLEMENTS = ['network-advantage', 'network-essentials'];
 
 const USAGE = `usage: npm run demo [-- --devices N] [--once]
 Starts the reference cloud and a satellite in a temporary directory, registers the satellite,
@@ -110,6 +114,16 @@ try {
   const admin = urlOf('admin');
   console.log(`  satellite: device listener ${device}, dashboard ${admin}`);
 
+  step('the virtual account the cloud has a line for: Default/Eng');
+  const control = new ControlClient(path.join(env.OUTPOST_DATA_DIR, 'outpost.sock'));
+  try {
+    const vas = await control.call<{ items: Array<{ id: string; path: string }> }>('GET', '/api/virtual-accounts');
+    const eng = await control.call<{ path: string }>('POST', '/api/virtual-accounts', { name: 'Eng', parentId: vas.items.find((v) => v.path === 'Default')!.id });
+    console.log(`  created ${eng.path}`);
+  } finally {
+    await control.close();
+  }
+
   step('registering the satellite with the cloud: outpost register --token …');
   console.log(`  ${await outpost(env, 'register', '--token', TOKEN)}`);
 
@@ -132,6 +146,16 @@ try {
       .map((l) => `  ${l}`)
       .join('\n'),
   );
+
+  // What the dashboard's overview will show as open alerts: only what the cloud's data says (an
+  // expiring subscription), never one the demo's own set-up caused.
+  const alertsClient = new ControlClient(path.join(env.OUTPOST_DATA_DIR, 'outpost.sock'));
+  try {
+    const alerts = await alertsClient.call<{ items: Array<{ type: string; severity: string; message: string }> }>('GET', '/api/alerts');
+    console.log(alerts.items.length ? alerts.items.map((a) => `  open alert: ${a.type} (${a.severity}): ${a.message}`).join('\n') : '  open alerts: none');
+  } finally {
+    await alertsClient.close();
+  }
 
   const passwordFile = path.join(env.OUTPOST_DATA_DIR, 'initial-admin-password');
   step('look around');

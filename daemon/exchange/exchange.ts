@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { isBundleError, loadJwks, openBundle, writeBundle } from '../../exchange/bundle/index.ts';
+import { BundleError, isBundleError, loadJwks, openBundle, thumbprint, writeBundle } from '../../exchange/bundle/index.ts';
 import type { Jwks } from '../../exchange/bundle/index.ts';
 import { createTransport, TransportError } from '../../exchange/transport.ts';
 import { OutpostError, type ErrorCode } from '../errors.ts';
@@ -28,6 +28,7 @@ import {
   ExchangeLock,
   noExportSources,
   storeSnapshotSink,
+  SyncHistory,
   writeRegistrationRequest,
   writeSatelliteReport,
   type BundleWriter,
@@ -35,6 +36,7 @@ import {
   type EntitlementSink,
   type ExportResult,
   type ExportSources,
+  type HistoryInput,
   type ImportResult,
   type SyncRecord,
 } from '../domain/exchange/index.ts';
@@ -80,6 +82,7 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
   const { log, ledger } = deps;
   const book = await ExchangeBook.load(ctx.store);
   const quarantine = await Quarantine.load(ctx.store);
+  const history = await SyncHistory.load(ctx.store);
   const lock = new ExchangeLock();
   const sink = deps.sink ?? storeSnapshotSink;
   const sources = deps.sources ?? noExportSources();
@@ -122,9 +125,45 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
     }
   }
 
+  /**
+   * The keys a cloud bundle may be signed by. A bundle a satellite made (its report, its
+   * registration request) is never one to import here: say what it is and where it goes, rather
+   * than that its key is unknown. The payload is unverified, but it only chooses the refusal.
+   */
+  /** Whether a key of `jwks` has the RFC 7638 thumbprint `kid` (a JWKS need not carry `kid` fields). */
+  const trustsKid = async (jwks: Jwks, kid: string): Promise<boolean> => {
+    for (const jwk of Array.isArray(jwks?.keys) ? jwks.keys : []) {
+      try {
+        if ((await thumbprint(jwk)) === kid) return true;
+      } catch {
+        // not a usable key: it verifies nothing
+      }
+    }
+    return false;
+  };
+
+  const cloudBundleKeys = async ({ kid, payload }: { kid: string; payload: unknown }): Promise<Jwks> => {
+    const m = (payload ?? {}) as { kind?: unknown; satellite?: unknown };
+    const satelliteMade = m.kind === 'satellite-report' || m.kind === 'registration-request';
+    // Signed with this satellite's own key: one of its own exports, carried back by mistake.
+    if (satelliteMade && kid === ctx.identity.kid) {
+      const what = m.kind === 'satellite-report' ? 'a satellite report' : 'a registration request';
+      const answer = m.kind === 'satellite-report' ? 'the cloud’s response' : 'the registration response it gives back';
+      throw new BundleError('BUNDLE_UNEXPECTED', `This is ${what} made by this satellite: carry it to the cloud and import ${answer}.`);
+    }
+    const trusted = await trustedKeys();
+    // Another satellite's: no key here can verify it, so say what it is rather than that its key is unknown.
+    if (satelliteMade && !(await trustsKid(trusted, kid))) {
+      const what = m.kind === 'satellite-report' ? 'a satellite report' : 'a registration request';
+      throw new BundleError('BUNDLE_UNEXPECTED', `This is ${what} made by another satellite (${String(m.satellite).slice(0, 80)}): it goes to the cloud, and only the cloud's bundles for this satellite are imported here.`);
+    }
+    return trusted;
+  };
+
   /** Verifies and applies the bundle at `file`; the caller holds the lock. */
   async function importFile(file: string, actor: Actor, kinds?: CloudKind[]): Promise<ImportResult> {
-    const bundle = await openBundle(file, { trustedKeys: await trustedKeys(), maxBytes: config.exchange.maxBundleBytes });
+    await trustedKeys(); // unconfigured: said before anything else
+    const bundle = await openBundle(file, { trustedKeys: cloudBundleKeys, maxBytes: config.exchange.maxBundleBytes });
     const result = await applyCloudBundle(ctx, { book, ledger, sink, sources }, bundle, actor, { kinds });
     if (result.changes.acknowledged > 0) afterImport();
     if (!result.alreadyApplied) {
@@ -150,17 +189,44 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
       maxResponseBytes: config.exchange.maxBundleBytes,
     });
 
-  async function saveSync(update: (s: SyncRecord) => SyncRecord): Promise<void> {
+  async function saveSync(update: ((s: SyncRecord) => SyncRecord) | null, entry?: HistoryInput): Promise<void> {
+    // Nothing to write: a refusal or a re-import leaves the store as it was.
+    if (update === null && entry !== undefined && !keep(entry)) {
+      history.note(ctx.clock(), entry);
+      return;
+    }
     try {
       await ctx.writer.run((tx) => {
-        const next = update(book.sync);
-        tx.put(keys.syncStatus, next);
-        tx.after(() => (book.sync = next));
+        if (update) {
+          const next = update(book.sync);
+          tx.put(keys.syncStatus, next);
+          tx.after(() => (book.sync = next));
+        }
+        if (entry && keep(entry)) history.stage(tx, ctx.clock(), entry);
       });
     } catch (err) {
       log.warn({ err }, 'could not record the sync attempt');
     }
+    if (entry && !keep(entry)) history.note(ctx.clock(), entry);
   }
+
+  /** What the store keeps: successes. A failure is noted in memory (a failed sync's status is written as before). */
+  const keep = (e: HistoryInput): boolean => e.result === 'ok';
+
+  /** One line of the history: a success, or the refusal that `err` is (rethrown by the caller). */
+  const failed = (base: Omit<HistoryInput, 'result' | 'error' | 'sequence' | 'received' | 'records'>, err: unknown): HistoryInput => {
+    const known = toOutpostError(err);
+    const refused = known !== null && known.code !== 'INTERNAL' && !(known.cause instanceof TransportError);
+    return {
+      ...base,
+      sequence: null,
+      received: null,
+      records: null,
+      result: refused ? 'refused' : 'failed',
+      error: known ? { code: known.code, message: known.message } : { code: 'INTERNAL', message: 'The exchange failed unexpectedly; the daemon log has the details.' },
+    };
+  };
+
 
   return {
     book,
@@ -173,12 +239,15 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
     async exportReport(actor: Actor): Promise<ExportResult & { file: BundleFile }> {
       return lock.run('export', async () => {
         const file = tempFile('report');
+        const base = { path: 'air-gapped', direction: 'out', kind: 'satellite-report', actor } as const;
         try {
           const result = await writeSatelliteReport(ctx, { book, ledger, sources, write, quarantine }, file.path, actor);
           log.info(result, 'exported a satellite report');
+          await saveSync(null, { ...base, sequence: result.sequence, received: null, records: result.records, result: 'ok', error: null });
           return { ...result, file };
         } catch (err) {
           await file.discard();
+          await saveSync(null, failed(base, err));
           throw asOutpostError(err);
         }
       });
@@ -203,8 +272,22 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
             },
           });
           await pipeline(body, limit, createWriteStream(file.path, { flags: 'wx', mode: 0o600 }));
-          return await importFile(file.path, actor);
+          const result = await importFile(file.path, actor);
+          // An applied cloud bundle is a successful exchange, carried by hand or not.
+          await saveSync(result.alreadyApplied ? null : (s) => ({ ...s, lastSuccess: ctx.clock().toISOString() }), {
+            path: 'air-gapped',
+            direction: 'in',
+            kind: result.kind,
+            sequence: result.sequence,
+            received: null,
+            records: result.changes.acknowledged,
+            result: result.alreadyApplied ? 'already-applied' : 'ok',
+            error: null,
+            actor,
+          });
+          return result;
         } catch (err) {
+          await saveSync(null, failed({ path: 'air-gapped', direction: 'in', kind: 'bundle', actor }, err));
           throw asOutpostError(err);
         } finally {
           await file.discard();
@@ -216,11 +299,14 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
     async registrationRequest(token: string, actor: Actor): Promise<BundleFile> {
       return lock.run('registration', async () => {
         const file = tempFile('registration');
+        const base = { path: 'air-gapped', direction: 'out', kind: 'registration-request', actor } as const;
         try {
           await writeRegistrationRequest(ctx, { book, write }, token, file.path, actor);
+          await saveSync(null, { ...base, sequence: null, received: null, records: null, result: 'ok', error: null });
           return file;
         } catch (err) {
           await file.discard();
+          await saveSync(null, failed(base, err));
           throw asOutpostError(err);
         }
       });
@@ -239,7 +325,18 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
         try {
           await writeRegistrationRequest(ctx, { book, write }, token, request.path, actor);
           await t.postBundle('/v1/satellites/register', request.path, response.path);
-          await importFile(response.path, actor, ['registration-response']);
+          const applied = await importFile(response.path, actor, ['registration-response']);
+          await saveSync((s) => ({ ...s, lastSuccess: ctx.clock().toISOString() }), {
+            path: 'network',
+            direction: 'both',
+            kind: 'registration',
+            sequence: null,
+            received: applied.sequence,
+            records: null,
+            result: 'ok',
+            error: null,
+            actor,
+          });
           const { satellite, account } = ctx.state;
           log.info({ account: satellite.cloudAccountId }, 'registered with the cloud');
           return {
@@ -247,6 +344,7 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
             account: { id: satellite.cloudAccountId, name: account.name, domain: account.domain, type: account.type },
           };
         } catch (err) {
+          await saveSync(null, failed({ path: 'network', direction: 'both', kind: 'registration', actor }, err));
           const mapped = asOutpostError(err);
           log.warn({ code: mapped.code, err: mapped.message }, 'registration with the cloud failed');
           throw mapped;
@@ -275,7 +373,17 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
           const exported = await writeSatelliteReport(ctx, { book, ledger, sources, write, quarantine }, (report = tempFile('report')).path, actor);
           await t.postBundle(`/v1/satellites/${encodeURIComponent(ctx.identity.id)}/sync`, report.path, response.path);
           const applied = await importFile(response.path, actor, ['cloud-response']);
-          await saveSync((s) => ({ ...s, lastAttempt: attemptAt, lastSuccess: ctx.clock().toISOString(), lastError: null, failures: 0, failingSince: null }));
+          await saveSync((s) => ({ ...s, lastAttempt: attemptAt, lastSuccess: ctx.clock().toISOString(), lastError: null, failures: 0, failingSince: null }), {
+            path: 'network',
+            direction: 'both',
+            kind: 'sync',
+            sequence: exported.sequence,
+            received: applied.sequence,
+            records: exported.records,
+            result: 'ok',
+            error: null,
+            actor,
+          });
           const result: SyncResult = {
             sent: { sequence: exported.sequence, records: exported.records },
             received: { sequence: applied.sequence },
@@ -286,13 +394,16 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
         } catch (err) {
           const mapped = toOutpostError(err) ?? new OutpostError('INTERNAL', 'The sync failed unexpectedly; the daemon log has the details.', { cause: err });
           if (mapped.code === 'INTERNAL') log.error({ err }, 'network sync failed unexpectedly');
-          await saveSync((s) => ({
-            ...s,
-            lastAttempt: attemptAt,
-            lastError: { code: mapped.code, message: mapped.message, at: attemptAt },
-            failures: s.failures + 1,
-            failingSince: s.failingSince ?? attemptAt,
-          }));
+          await saveSync(
+            (s) => ({
+              ...s,
+              lastAttempt: attemptAt,
+              lastError: { code: mapped.code, message: mapped.message, at: attemptAt },
+              failures: s.failures + 1,
+              failingSince: s.failingSince ?? attemptAt,
+            }),
+            failed({ path: 'network', direction: 'both', kind: 'sync', actor }, mapped),
+          );
           log.warn({ code: mapped.code, err: mapped.message }, 'network sync failed');
           throw mapped.code === 'INTERNAL' ? err : mapped;
         } finally {
@@ -315,6 +426,9 @@ export async function createExchange(ctx: DomainContext, deps: ExchangeDeps) {
         sequence: { exported: book.exchange.lastExported, acknowledged: book.exchange.acknowledged },
       };
     },
+
+    /** The recent exchanges, newest first (GET /api/sync/history). */
+    history: () => history.entries,
 
     /** `sync-failing` and `sync-overdue` (SPEC §7), for GET /api/alerts. */
     syncAlerts(now: Date): AlertView[] {

@@ -267,6 +267,7 @@ export function openApiDocument(version: string): Schema {
         ['nested', '`true`: also the VAs below `va`'],
         ['since', 'ISO 8601, inclusive'],
         ['until', 'ISO 8601, exclusive'],
+        ['device', 'a device id: events about that device'],
       ], ['FORBIDDEN', 'NOT_FOUND']),
     },
     // SPEC §4 resources served by the license workspace.
@@ -284,6 +285,9 @@ export function openApiDocument(version: string): Schema {
       get: op({ summary: 'One device', tag: 'devices', auth: 'session', params: ['id'], ok: { status: 200, schema: ref('Device') }, errors: ['FORBIDDEN', 'NOT_FOUND'] }),
       delete: op({ summary: 'Deregister a device', tag: 'devices', auth: 'session', params: ['id'], ok: { status: 200, schema: ref('Device') }, errors: ['FORBIDDEN', 'NOT_FOUND'] }),
     },
+    '/api/devices/{id}/reports': {
+      get: op({ summary: 'A device\'s recent reports, newest first, with their acknowledgement state', tag: 'devices', auth: 'session', params: ['id'], query: PAGE_QUERY, ok: { status: 200, schema: page('DeviceReport') }, errors: ['FORBIDDEN', 'NOT_FOUND', 'INVALID_REQUEST'] }),
+    },
     '/api/devices/{id}/move': {
       post: op({ summary: 'Move a device to another VA', tag: 'devices', auth: 'session', params: ['id'], body: { type: 'object', required: ['virtualAccount'], properties: { virtualAccount: str }, additionalProperties: false }, ok: { status: 200, schema: ref('Device') }, errors: ['FORBIDDEN', 'NOT_FOUND'] }),
     },
@@ -295,6 +299,12 @@ export function openApiDocument(version: string): Schema {
     },
     '/api/licenses': {
       get: LIST('Pool', 'Pools per VA and entitlement (`?va=all`: the account-wide sum)', 'licenses', [['va', 'VA id or path, or `all`'], ['nested', '`true`: each VA below too']]),
+    },
+    '/api/licenses/lines': {
+      get: LIST('LicenseLine', 'The lines behind the pools: one row per line and VA holding part of it, by VA path, entitlement and end', 'licenses', [['va', 'VA id or path'], ['nested', '`true`: and below'], ['entitlement', 'one entitlement only']], ['FORBIDDEN', 'NOT_FOUND']),
+    },
+    '/api/licenses/history': {
+      get: LIST('UsagePoint', 'Usage over time: per day and entitlement, in use, purchased and reserved summed over the VAs in scope, from daily samples; by entitlement then day', 'licenses', [['va', 'VA id or path'], ['nested', '`true`: and below'], ['entitlement', 'one entitlement only'], ['days', 'days back, today included: 1–400 (default 90)']], ['FORBIDDEN', 'NOT_FOUND']),
     },
     '/api/licenses/transfer': {
       post: op({
@@ -315,6 +325,9 @@ export function openApiDocument(version: string): Schema {
         { get: op({ summary: `The ${r} report as CSV or XLSX, of the caller\'s VAs, streamed`, tag: 'reports', auth: 'session', query: [['format', 'csv (default)|xlsx'], ['va', 'VA id or path'], ['nested', '`true`: and below']], ok: { status: 200, type: 'text/csv', schema: str }, errors: ['FORBIDDEN', 'INVALID_REQUEST', 'NOT_FOUND'] }) },
       ]),
     ),
+    '/api/sync/history': {
+      get: LIST('ExchangeEntry', 'The recent exchanges with the cloud, network and air-gapped, newest first (the last 100 are kept)', 'exchange'),
+    },
     '/api/sync': {
       get: op({ summary: 'Exchange status', tag: 'exchange', auth: 'session', ok: { status: 200, schema: ref('SyncStatus') }, errors: ['FORBIDDEN'] }),
       post: op({ summary: 'Run a network sync now', tag: 'exchange', auth: 'session', ok: { status: 200, schema: { type: 'object' } }, errors: ['FORBIDDEN', 'EXCHANGE_BUSY'] }),
@@ -432,7 +445,54 @@ export function openApiDocument(version: string): Schema {
         Event: { type: 'object', required: ['id', 'at', 'actor', 'type', 'virtualAccount', 'details'], properties: { id: str, at: iso, actor: str, type: str, virtualAccount: nullable(vaRef), details: { type: 'object' } } },
         Device: {
           type: 'object',
-          properties: { id: str, udi: { type: 'object', properties: { pid: str, sn: str } }, hostname: nullable(str), virtualAccount: vaRef, state: { enum: ['registered', 'deregistered'] }, via: { enum: ['token', 'policy'] }, registeredAt: iso, lastReportAt: nullable(iso), revoked: { type: 'boolean' }, keyThumbprint: str },
+          properties: { id: str, udi: { type: 'object', properties: { pid: str, sn: str } }, hostname: nullable(str), virtualAccount: vaRef, state: { enum: ['registered', 'deregistered'] }, via: { enum: ['token', 'policy'] }, registeredAt: iso, lastReportAt: nullable(iso), usage: nullable({ type: 'object', additionalProperties: int }), revoked: { type: 'boolean' }, keyThumbprint: str },
+        },
+        DeviceReport: {
+          type: 'object',
+          properties: {
+            reportId: str,
+            receivedAt: nullable(iso),
+            window: nullable({ type: 'object', properties: { start: iso, end: iso } }),
+            usage: nullable({ type: 'array', items: ref('LicenseCount') }),
+            acknowledged: nullable({ type: 'object', properties: { at: iso, bundleSequence: int } }),
+            acknowledgedLongAgo: { type: 'boolean' },
+          },
+        },
+        UsagePoint: { type: 'object', properties: { day: { type: 'string', format: 'date' }, entitlement: str, inUse: int, purchased: int, reserved: int } },
+        LicenseLine: {
+          type: 'object',
+          properties: {
+            lineId: str,
+            virtualAccount: vaRef,
+            entitlement: str,
+            sku: str,
+            description: str,
+            type: { enum: ['perpetual', 'term', 'subscription'] },
+            quantity: int,
+            lineQuantity: int,
+            startsAt: iso,
+            endsAt: nullable(iso),
+            daysLeft: nullable(int),
+            standing: { enum: ['active', 'expiring', 'expired', 'future'] },
+            landedByDefault: { type: 'boolean' },
+            moves: { type: 'array', items: { type: 'object', properties: { direction: { enum: ['in', 'out'] }, virtualAccount: vaRef, quantity: int, at: iso, by: str, transferId: str } } },
+          },
+        },
+        ExchangeEntry: {
+          type: 'object',
+          properties: {
+            n: int,
+            at: iso,
+            path: { enum: ['network', 'air-gapped'] },
+            direction: { enum: ['out', 'in', 'both'] },
+            kind: str,
+            sequence: nullable(int),
+            received: nullable(int),
+            records: nullable(int),
+            result: { enum: ['ok', 'already-applied', 'refused', 'failed'] },
+            error: nullable({ type: 'object', properties: { code: str, message: str } }),
+            actor: str,
+          },
         },
         Pool: { type: 'object', properties: { virtualAccount: nullable(vaRef), entitlement: str, purchased: int, reserved: int, inUse: int, available: int, status: { enum: ['ok', 'insufficient'] }, flags: { type: 'array', items: { enum: ['expiring', 'expired'] } } } },
         Alert: { type: 'object', properties: { type: str, severity: { enum: ['info', 'warning', 'critical'] }, virtualAccount: nullable(vaRef), entitlement: nullable(str), subject: nullable({ type: 'object', properties: { kind: str, id: str } }), since: iso, message: str } },

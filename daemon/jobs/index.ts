@@ -10,10 +10,12 @@ import { checkLicenseAlerts } from './license-alerts.ts';
 import { checkAlerts } from './alert-check.ts';
 import type { Job } from './schedule.ts';
 import { deregisterSilentDevices } from './silent-devices.ts';
+import { sampleUsage } from './usage-history.ts';
 
 export { createSchedule, type Job, type Schedule } from './schedule.ts';
 export { deregisterSilentDevices, SILENT_DAYS } from './silent-devices.ts';
 export { checkLicenseAlerts } from './license-alerts.ts';
+export { sampleUsage } from './usage-history.ts';
 
 /** Local time. The network sync's cron is the config's (`exchange.schedule`, default 03:17). */
 export const CRON = {
@@ -28,6 +30,8 @@ export const CRON = {
   retention: '35 4 * * *',
   /** API tokens' lastUsedAt and sessions' lastSeen, kept in memory between runs, and expired sessions removed. */
   identityFlush: '* * * * *',
+  /** Today's sample of the pools for usage over time (written only when it changed). */
+  usageHistory: '7 * * * *',
 } as const;
 
 /** The license workspace's daily jobs. */
@@ -36,7 +40,12 @@ export function licenseJobs(deps: { ctx: DomainContext; licensing: Licensing }):
   return [
     { name: 'silent-devices', cron: CRON.silentDevices, run: () => deregisterSilentDevices(ctx, ctx.clock()) },
     { name: 'license-alerts', cron: CRON.licenseAlerts, run: () => checkLicenseAlerts(ctx, licensing, ctx.clock()) },
+    usageHistoryJob(deps),
   ];
+}
+
+export function usageHistoryJob(deps: { ctx: DomainContext; licensing: Licensing }): Job {
+  return { name: 'usage-history', cron: CRON.usageHistory, run: () => sampleUsage(deps.ctx, deps.licensing, deps.ctx.clock()) };
 }
 
 export interface JobTable {

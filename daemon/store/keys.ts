@@ -18,6 +18,8 @@ export const keys = {
   exchange: 'meta!exchange',
   /** Network sync attempts: last attempt, success, error, failures in a row. */
   syncStatus: 'meta!sync',
+  /** The recent exchanges with the cloud, newest last, bounded (sync-history). */
+  syncHistory: 'meta!sync-history',
   /** The entitlement snapshot as the default sink keeps it (the license workspace replaces the sink). */
   entitlements: 'meta!entitlements',
   /** How far retention pruning has gone: acknowledged reports and events up to these sequences are gone. */
@@ -127,6 +129,9 @@ export const keys = {
   /** The deliveries still pending, so start-up reads only those (the value is unused). */
   pendingDelivery: (seq: number) => `ntfp${SEP}${seqKey(seq)}`,
   pendingDeliveryPrefix: `ntfp${SEP}`,
+  /** A day's sample of every VA's pools, for usage over time (licenses/history). */
+  usageSample: (day: string) => `uhs${SEP}${day}`,
+  usageSamplePrefix: `uhs${SEP}`,
 
   /** The audit log, in the order written. */
   event: (seq: number) => `evt${SEP}${seqKey(seq)}`,

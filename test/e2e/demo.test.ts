@@ -16,6 +16,9 @@ t.test('the demo starts a cloud and a satellite, registers, reports, syncs and s
   t.match(out, /report round 2: \{"202":3\}/);
   t.match(out, /2 policy-mode devices report signed usage without registering/);
   t.match(out, /sent report 1 \(\d+ records\), applied cloud response 2: 10 reports acknowledged/, '3 token devices and 2 policy devices, two rounds each');
+  t.match(out, /created Default\/Eng/, 'the VA the cloud has a line for exists before the lines land');
+  t.match(out, /open alert|open alerts: none/);
+  t.notMatch(out, /open alert: (unknown-virtual-account|insufficient|expired)\b/, 'no alert caused by the demo itself');
   t.match(out, /dashboard:\s+http:\/\/127\.0\.0\.1:\d+\n/);
   t.match(out, /log in as:\s+admin, with the one-time password in \S+initial-admin-password/);
 });

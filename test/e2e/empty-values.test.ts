@@ -39,7 +39,7 @@ if (chromiumAvailable(t)) {
     await loginToOverview(page, backend.url, 'admin', ADMIN_PASSWORD);
 
     await t.test('before the first export and registration, no page shows a missing value as code', async (t) => {
-      for (const p of PAGES) {
+      for (const p of PAGES.filter((x) => !x.under)) {
         await goTo(page, p.path);
         t.same(await leaks(page), [], `${p.title}: nothing null`);
       }
@@ -74,7 +74,7 @@ if (chromiumAvailable(t)) {
       t.match(await page.locator('.page').textContent(), /Satellite reports\s*#1 exported, none acknowledged yet/);
       await goTo(page, 'overview');
       t.match(await page.getByTestId('sync').textContent(), /Satellite reports\s*#1 exported, none acknowledged yet/);
-      for (const p of PAGES) {
+      for (const p of PAGES.filter((x) => !x.under)) {
         await goTo(page, p.path);
         t.same(await leaks(page), [], `${p.title}: nothing null`);
       }
@@ -104,7 +104,8 @@ if (chromiumAvailable(t)) {
     await loginToOverview(page, failing.url, 'admin', ADMIN_PASSWORD);
 
     t.match(await page.getByTestId('sync').textContent(), new RegExp(`Last error: .+ \\(${code}, \\w{3} \\d+, \\d{4}`));
-    t.match(await page.getByTestId('sync').textContent(), /Last success\s*never/);
+    // The offline registration was a successful exchange with the cloud; the network sync failed after it.
+    t.match(await page.getByTestId('sync').textContent(), /Last success\s*just now/);
     t.same(await leaks(page), [], 'overview: nothing null');
     await goTo(page, 'sync');
     t.match(await page.locator('.page').textContent(), new RegExp(`Last error.+\\(${code}, `));

@@ -262,6 +262,7 @@ const ROWS: Row[] = [
 
   { route: 'GET /api/devices', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w) => (await licensedWorld(w), c.call('GET', '/api/devices?limit=1000')), holds: (a, w, s) => vaIdsOf(a).includes(w.va[s].id) },
   { route: 'GET /api/devices/:id', action: 'license.read', kind: 'object', may: readers, ok: 200, run: async (c, w, s) => c.call('GET', `/api/devices/${await deviceIn(w, s)}`) },
+  { route: 'GET /api/devices/:id/reports', action: 'license.read', kind: 'object', may: readers, ok: 200, run: async (c, w, s) => c.call('GET', `/api/devices/${await deviceIn(w, s)}/reports`) },
   { route: 'DELETE /api/devices/:id', action: 'license.write', kind: 'object', may: writers, ok: 200, run: async (c, w, s) => c.call('DELETE', `/api/devices/${await deviceIn(w, s)}`) },
   {
     route: 'POST /api/devices/:id/move',
@@ -275,6 +276,8 @@ const ROWS: Row[] = [
 
   // License work: pools, transfers, alerts, reports, reservations.
   { route: 'GET /api/licenses', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w) => (await licensedWorld(w), c.call('GET', '/api/licenses?limit=1000')), holds: (a, w, s) => vaIdsOf(a).includes(w.va[s].id) },
+  { route: 'GET /api/licenses/history', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w) => (await licensedWorld(w), c.call('GET', '/api/licenses/history?limit=1000')) },
+  { route: 'GET /api/licenses/lines', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w) => (await licensedWorld(w), c.call('GET', '/api/licenses/lines?limit=1000')), holds: (a, w, s) => vaIdsOf(a).includes(w.va[s].id) },
   {
     route: 'POST /api/licenses/transfer',
     action: 'license.write',
@@ -338,6 +341,7 @@ const ROWS: Row[] = [
   // The exchange. A permitted caller reaches the handler: with no cloud configured, a network
   // sync and an import answer 409 EXCHANGE_NOT_CONFIGURED.
   { route: 'GET /api/sync', action: 'sync.read', kind: 'account', may: ['sa-admin', 'sa-user', 'viewer'], ok: 200, run: (c) => c.call('GET', '/api/sync') },
+  { route: 'GET /api/sync/history', action: 'sync.read', kind: 'account', may: ['sa-admin', 'sa-user', 'viewer'], ok: 200, run: (c) => c.call('GET', '/api/sync/history') },
   { route: 'POST /api/sync', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 409, run: (c) => c.call('POST', '/api/sync') },
   { route: 'GET /api/quarantine', action: 'sync.read', kind: 'account', may: ['sa-admin', 'sa-user', 'viewer'], ok: 200, run: (c) => c.call('GET', '/api/quarantine') },
   // Nothing is quarantined in this world: those who may get 404 for an unknown report, the rest 403 first.

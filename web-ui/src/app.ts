@@ -148,13 +148,16 @@ export class App {
 
   private renderNav(): void {
     if (!this.shell) return;
-    const current = this.currentPath;
+    const open = PAGES.find((p) => p.path === this.currentPath);
+    const current = open?.under ?? this.currentPath;
     mount(
       this.shell.nav,
       h(
         'ul',
         null,
-        ...this.visiblePages().map((p) =>
+        ...this.visiblePages()
+          .filter((p) => !p.under)
+          .map((p) =>
           h('li', null, h('a', { href: `#/${p.path}`, 'aria-current': p.path === current ? 'page' : null, 'data-page': p.path }, p.title)),
         ),
       ),

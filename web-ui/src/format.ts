@@ -3,7 +3,38 @@
 const number = new Intl.NumberFormat(undefined);
 export const num = (n: number): string => number.format(n);
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// The zone is said: a satellite's admins and its devices are often in different ones.
+const dateTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
+/** A calendar date (license starts and ends), or `never` for none. */
+export function day(iso: string | null | undefined, never = '—'): string {
+  if (!iso) return never;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateOnly.format(d);
+}
+
+/** "1 record", "2 records"; `many` for irregular plurals. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
+/** Alert types (SPEC §7) as words. */
+const ALERT_WORDS: Record<string, string> = {
+  expiring: 'Licenses expiring',
+  expired: 'In use without an active license',
+  insufficient: 'Short of licenses',
+  'sync-failing': 'Sync failing',
+  'sync-overdue': 'Sync overdue',
+  'lapse-approaching': 'Registration lapse approaching',
+  'unknown-virtual-account': 'Licenses for an unknown virtual account',
+  'collector-failing': 'Collector failing',
+  'clock-suspect': 'Clock suspect',
+  'storage-unavailable': 'Storage unavailable',
+  'report-quarantined': 'Report quarantined',
+  'notify-failing': 'Notifications failing',
+};
+export const alertWords = (type: string): string => ALERT_WORDS[type] ?? type.replace(/[-_]/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
 export function when(iso: string | null | undefined, never = 'never'): string {
   if (!iso) return never;

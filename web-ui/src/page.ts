@@ -20,5 +20,7 @@ export interface PageDef {
   title: string;
   /** The action that shows the page in the navigation (the API decides the rest). */
   needs: Action;
+  /** Not in the navigation (a page opened from another, e.g. one device); the nav marks this page instead. */
+  under?: string;
   render(ctx: PageContext): Promise<void>;
 }

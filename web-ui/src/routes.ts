@@ -1,6 +1,7 @@
 // The pages, in navigation order, with the action that makes each one visible.
 import type { PageDef } from './page.ts';
 import { renderApiTokens } from './pages/api-tokens.ts';
+import { renderDevice } from './pages/device.ts';
 import { renderDevices } from './pages/devices.ts';
 import { renderEvents } from './pages/events.ts';
 import { renderLicenses } from './pages/licenses.ts';
@@ -18,6 +19,7 @@ export const PAGES: PageDef[] = [
   { path: 'licenses', title: 'Licenses', needs: 'license.read', render: renderLicenses },
   { path: 'virtual-accounts', title: 'Virtual accounts', needs: 'va.read', render: renderVirtualAccounts },
   { path: 'devices', title: 'Devices', needs: 'license.read', render: renderDevices },
+  { path: 'device', title: 'Device', needs: 'license.read', under: 'devices', render: renderDevice },
   { path: 'tokens', title: 'Tokens', needs: 'license.read', render: renderTokens },
   { path: 'reservations', title: 'Reservations', needs: 'license.read', render: renderReservations },
   { path: 'reports', title: 'Reports', needs: 'license.read', render: renderReports },

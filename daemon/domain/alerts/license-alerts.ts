@@ -28,6 +28,12 @@ export interface AlertInput {
   now: Instant;
   /** The previous list, if kept: a standing alert whose start is not derivable keeps its `since`. */
   previous?: readonly LicenseAlert[];
+  /**
+   * When each line reached the satellite (lineId → ISO): a derived `since` is never earlier than
+   * the satellite's knowledge of the lines behind it (a line bought long ago and landed a minute
+   * ago has been expiring for a minute here, not for 64 days).
+   */
+  landedAt?: ReadonlyMap<string, string>;
 }
 
 /** An expiring pool is a warning once its soonest end is this close, info before. */
@@ -61,12 +67,19 @@ export function computeAlerts(input: AlertInput): LicenseAlert[] {
   const keep = (type: LicenseAlertType, p: PoolView): string =>
     previousSince.get(`${type}\u0000${poolKey(p.vaId, p.entitlement)}`) ?? nowIso;
 
+  const knownAt = (lineId: string): number => {
+    const at = input.landedAt?.get(lineId);
+    return at === undefined ? -Infinity : (parseIso(at) ?? -Infinity);
+  };
+  /** A derived start, moved up to when the satellite first knew of the lines behind it. */
+  const known = (derivedMs: number, lines: Array<{ knownMs: number }>): string => toIso(Math.min(nowMs, Math.max(derivedMs, Math.min(...lines.map((l) => l.knownMs)))));
+
   const alerts: LicenseAlert[] = [];
   for (const p of input.pools) {
     const holdings = byPool.get(poolKey(p.vaId, p.entitlement)) ?? [];
     const ends = holdings
       .filter((h) => h.endsAt !== null)
-      .map((h) => ({ quantity: h.quantity, endsMs: parseIso(h.endsAt)! }));
+      .map((h) => ({ quantity: h.quantity, endsMs: parseIso(h.endsAt)!, knownMs: knownAt(h.lineId) }));
 
     if (p.flags.includes('expiring')) {
       const horizon = nowMs + EXPIRING_DAYS * DAY_MS;
@@ -78,7 +91,7 @@ export function computeAlerts(input: AlertInput): LicenseAlert[] {
         severity: first !== null && first - nowMs <= EXPIRING_WARNING_DAYS * DAY_MS ? 'warning' : 'info',
         vaId: p.vaId,
         entitlement: p.entitlement,
-        since: first !== null ? toIso(first - EXPIRING_DAYS * DAY_MS) : keep('expiring', p),
+        since: first !== null ? known(first - EXPIRING_DAYS * DAY_MS, soon) : keep('expiring', p),
         message:
           first === null
             ? `${p.entitlement} licenses end within ${EXPIRING_DAYS} days.`
@@ -93,7 +106,7 @@ export function computeAlerts(input: AlertInput): LicenseAlert[] {
         severity: 'critical',
         vaId: p.vaId,
         entitlement: p.entitlement,
-        since: ended.length > 0 ? toIso(Math.max(...ended.map((e) => e.endsMs))) : keep('expired', p),
+        since: ended.length > 0 ? known(Math.max(...ended.map((e) => e.endsMs)), ended) : keep('expired', p),
         message: `${plural(p.inUse, `${p.entitlement} license is`, `${p.entitlement} licenses are`)} in use with no active license.`,
       });
     } else if (p.status === 'insufficient') {

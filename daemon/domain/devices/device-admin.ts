@@ -23,6 +23,8 @@ export interface DeviceJson {
   via: 'token' | 'policy';
   registeredAt: string;
   lastReportAt: string | null;
+  /** Counts per entitlement of its latest report (the one with the greatest window end); null before its first. */
+  usage: Record<string, number> | null;
   /** The cloud revoked it: it cannot register again until reinstated. */
   revoked: boolean;
   keyThumbprint?: string | null;
@@ -61,6 +63,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
     via: d.via,
     registeredAt: d.registeredAt,
     lastReportAt: state.latest.get(d.id)?.lastReportAt ?? null,
+    usage: state.latest.get(d.id)?.usage ?? null,
     revoked: d.revoked,
     ...(d.via === 'policy' ? { keyThumbprint: d.keyThumbprint ?? null } : {}),
   });

@@ -8,3 +8,4 @@ export { dropAcknowledged } from './queue.ts';
 export { writeRegistrationRequest } from './registration.ts';
 export { EXPORT_SEQ, writeSatelliteReport, type ExportResult } from './report.ts';
 export { Quarantine, type QuarantinedReport, type QuarantineView } from './quarantine.ts';
+export { HISTORY_SIZE, SyncHistory, historyKey, type HistoryEntry, type HistoryInput, type ExchangePath, type ExchangeDirection } from './history.ts';

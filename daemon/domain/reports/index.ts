@@ -3,3 +3,4 @@ export * from './acks.ts';
 export * from './ingest.ts';
 export * from './report-ids.ts';
 export * from './retention.ts';
+export * from './device-reports.ts';

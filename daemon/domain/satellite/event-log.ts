@@ -23,6 +23,8 @@ export interface EventQuery {
   visible: (e: EventRecord) => boolean;
   since: number | null;
   until: number | null;
+  /** Events about this device only: its own (actor `device:<id>`) and those naming it in `details.deviceId`. */
+  deviceId?: string;
   limit: number;
   cursor: string | null;
 }
@@ -77,6 +79,7 @@ export function createEventLog(ctx: DomainContext) {
         if (q.since !== null && at < q.since) continue;
         if (q.until !== null && at >= q.until) continue;
         if (!typeMatches(q.types, e.type)) continue;
+        if (q.deviceId !== undefined && e.actor !== `device:${q.deviceId}` && e.details.deviceId !== q.deviceId) continue;
         if (q.vaIds !== null && (e.vaId === null || !q.vaIds.has(e.vaId))) continue;
         if (!q.visible(e)) continue;
         items.push(view(e));

@@ -22,6 +22,8 @@ export const eventsQuery = z.strictObject({
   nested: z.enum(['true', 'false']).optional(),
   since: isoTimestamp.optional(),
   until: isoTimestamp.optional(),
+  /** A device id: events about that device (its registration, moves, deregistration, key resets). */
+  device: z.string().min(1).max(128).optional(),
   limit: z.string().optional(),
   cursor: z.string().optional(),
 });
@@ -47,6 +49,7 @@ export function eventRoutes(deps: { events: EventLog; access: Access; state: Sta
         visible: (e) => all || (e.vaId !== null && scope!.has(e.vaId)),
         since: q.since === undefined ? null : Date.parse(q.since),
         until: q.until === undefined ? null : Date.parse(q.until),
+        ...(q.device === undefined ? {} : { deviceId: q.device }),
         limit,
         cursor,
       });

@@ -11,6 +11,7 @@ import { alertRoutes } from './alerts.ts';
 import { backupRoutes } from './backup.ts';
 import { deviceKeyRoutes } from './device-keys.ts';
 import { deviceRoutes } from './devices.ts';
+import { deviceReportRoutes } from './device-reports.ts';
 import { eventRoutes } from './events.ts';
 import { licenseRoutes } from './licenses.ts';
 import { registrationRoutes } from './registration.ts';
@@ -47,10 +48,11 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     syncRoutes({ exchange: s.exchange, syncJob: s.syncJob, nextScheduled: () => nextRun('sync'), access }),
     quarantineRoutes({ exchange: s.exchange, access }),
     registrationRoutes({ exchange: s.exchange, access }),
-    licenseRoutes({ licensing: s.licensing, access, state, clock }),
+    licenseRoutes({ licensing: s.licensing, access, state, clock, store: ctx.store }),
     alertRoutes({ sources: s.alertSources, access, state, clock }),
     notificationRoutes({ notifications: s.notifications, access }),
     deviceRoutes({ devices: s.devices, deviceAdmin: s.deviceAdmin, access, state }),
+    deviceReportRoutes({ store: ctx.store, ledger: s.ledger, deviceAdmin: s.deviceAdmin, access }),
     reportRoutes({ tables: s.reportTables, access, state, clock }),
     reservationRoutes({ licensing: s.licensing, access, state }),
   ];

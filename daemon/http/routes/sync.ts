@@ -9,6 +9,12 @@ import type { BundleFile, Exchange } from '../../exchange/exchange.ts';
 import type { SyncJob } from '../../jobs/sync.ts';
 import type { AdminRouter } from '../admin-app.ts';
 import { checkMediaType } from '../body.ts';
+import { historyKey } from '../../domain/exchange/index.ts';
+import { pageParams, paginate } from '../pagination.ts';
+import { paging, parseQuery } from '../query.ts';
+import { z } from 'zod';
+
+const historyQuery = z.strictObject({ ...paging });
 
 export interface SyncRouteDeps {
   exchange: Exchange;
@@ -25,6 +31,14 @@ export function syncRoutes(deps: SyncRouteDeps) {
       const times = [deps.syncJob.nextRetry(), deps.nextScheduled()].filter((d): d is Date => d !== null);
       const next = times.length ? new Date(Math.min(...times.map((d) => d.getTime()))) : null;
       ctx.body = deps.exchange.status(next);
+    });
+
+    /** The recent exchanges, network and air-gapped, newest first (at most the last 100). */
+    router.get('/api/sync/history', (ctx) => {
+      deps.access.require(ctx.state.principal, 'sync.read');
+      parseQuery(ctx, historyQuery);
+      const { limit, cursor } = pageParams(ctx);
+      ctx.body = paginate([...deps.exchange.history()], historyKey, limit, cursor);
     });
 
     router.post('/api/sync', async (ctx) => {

@@ -27,6 +27,10 @@ export const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'screenshots');
 export const DOC_SCREENSHOTS: Record<string, string> = {
   overview: path.join(ROOT, 'docs', 'screenshots', 'overview.png'),
   devices: path.join(ROOT, 'docs', 'screenshots', 'devices.png'),
+  'licenses-1366': path.join(ROOT, 'docs', 'screenshots', 'licenses.png'),
+  'device-1366': path.join(ROOT, 'docs', 'screenshots', 'device.png'),
+  'sync-1366': path.join(ROOT, 'docs', 'screenshots', 'sync.png'),
+  'overview-400': path.join(ROOT, 'docs', 'screenshots', 'overview-narrow.png'),
 };
 
 /** Prints a banner to stderr that a skipped or stubbed suite cannot hide in the tap output. */

@@ -78,7 +78,14 @@ t.test('register offline: the request file, then the response applies account, p
   t.same(again.json(), { ...applied.json(), alreadyApplied: true, changes: { acknowledged: 0, entitlements: 0, revoked: 0 } }, 're-import: already applied');
 
   const sync = (await socketCall(sat.socketPath, 'GET', '/api/sync')).json();
-  t.same(sync, { registration: 'registered', mode: 'air-gapped', lastAttempt: null, lastSuccess: null, nextRun: null, lastError: null, sequence: { exported: null, acknowledged: null } });
+  // The applied response was a successful exchange, carried by hand: it is the last success.
+  t.same(sync, { registration: 'registered', mode: 'air-gapped', lastAttempt: null, lastSuccess: sat.clock().toISOString(), nextRun: null, lastError: null, sequence: { exported: null, acknowledged: null } });
+  const history = (await socketCall(sat.socketPath, 'GET', '/api/sync/history')).json();
+  t.same(
+    history.items.map((e: { kind: string; result: string }) => `${e.kind} ${e.result}`),
+    ['registration-response already-applied', 'registration-response ok', 'registration-request ok'],
+    'the history: request out, response in, and the re-import (noted, not stored)',
+  );
 });
 
 t.test('a registration response nobody asked for is BUNDLE_UNEXPECTED; a future createdAt counts as now', async (t) => {

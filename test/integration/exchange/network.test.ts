@@ -161,6 +161,7 @@ t.test('each network failure: a clear error, a sync-failing alert, a retry, and 
     await t.test(name, async (t) => {
       const sat = await registeredAt(t, url, config);
       const before = await dataDump(sat);
+      const beforeStatus = (await socketCall(sat.socketPath, 'GET', '/api/sync')).json();
       const started = Date.now();
       const answer = await socketCall(sat.socketPath, 'POST', '/api/sync');
       t.ok(Date.now() - started < 5000, 'fails within the timeout');
@@ -174,7 +175,11 @@ t.test('each network failure: a clear error, a sync-failing alert, a retry, and 
       t.match(alerts, [{ type: 'sync-failing', severity: 'warning', virtualAccount: null, entitlement: null, since: sat.clock().toISOString() }]);
       t.match(alerts[0]!.message, /failed once: /);
       const status = (await socketCall(sat.socketPath, 'GET', '/api/sync')).json();
-      t.match(status, { lastAttempt: sat.clock().toISOString(), lastSuccess: null, lastError: { code, message, at: sat.clock().toISOString() } });
+      // The last success stays the offline registration's: a failed sync never moves it.
+      t.match(status, { lastAttempt: sat.clock().toISOString(), lastError: { code, message, at: sat.clock().toISOString() } });
+      t.equal(status.lastSuccess, beforeStatus.lastSuccess, 'a failed sync is no success');
+      const history = (await socketCall(sat.socketPath, 'GET', '/api/sync/history')).json();
+      t.match(history.items[0], { path: 'network', kind: 'sync', result: 'failed', error: { code } }, 'the failure heads the history');
       const retry = sat.syncJob.nextRetry();
       t.ok(retry && retry.getTime() > Date.now() && retry.getTime() <= Date.now() + 30_000, 'a retry is due within 30 s');
       t.equal(status.nextRun, retry!.toISOString(), 'GET /api/sync shows the retry as the next run');

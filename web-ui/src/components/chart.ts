@@ -1,16 +1,36 @@
 // In use against purchased, one bar pair per entitlement, drawn as plain SVG (no library, no
 // inline style: colours come from classes in app.css).
 import { h, svg } from '../dom.ts';
-import { num } from '../format.ts';
+import { num, plural } from '../format.ts';
 import type { Pool } from '../types.ts';
 
-const ROW = 34;
-const LABEL_W = 210;
-const BAR_W = 420;
-const VALUE_W = 150;
-const WIDTH = LABEL_W + BAR_W + VALUE_W;
+/**
+ * Two layouts: wide (label, bar, value on one line) and, on a narrow screen, compact (the label
+ * above its bar) so the text is drawn near its real size instead of shrunk with a wide picture.
+ */
+interface Geometry {
+  row: number;
+  labelW: number;
+  barW: number;
+  width: number;
+  /** Offset of the bar below the row's top (the compact layout puts the label above it). */
+  barY: number;
+  labelX: number;
+  labelY: number;
+  anchor: 'end' | 'start';
+  clipAt: number;
+}
+const WIDE: Geometry = { row: 34, labelW: 210, barW: 420, width: 780, barY: 0, labelX: 200, labelY: 17, anchor: 'end', clipAt: 28 };
+const COMPACT: Geometry = { row: 50, labelW: 0, barW: 230, width: 360, barY: 18, labelX: 0, labelY: 13, anchor: 'start', clipAt: 44 };
+
+export const narrowScreen = (): boolean => typeof window.matchMedia === 'function' && window.matchMedia('(max-width: 640px)').matches;
 
 export function usageChart(pools: Pool[], title = 'Licenses in use against purchased, per entitlement'): SVGSVGElement | HTMLElement {
+  const g = narrowScreen() ? COMPACT : WIDE;
+  const ROW = g.row;
+  const LABEL_W = g.labelW;
+  const BAR_W = g.barW;
+  const WIDTH = g.width;
   const rows = [...pools].sort((a, b) => a.entitlement.localeCompare(b.entitlement));
   if (rows.length === 0) return h('p', { class: 'empty' }, 'No entitlements yet: they arrive with the registration and each sync with the cloud.');
   const max = Math.max(1, ...rows.map((p) => Math.max(p.purchased, p.inUse + p.reserved)));
@@ -22,12 +42,12 @@ export function usageChart(pools: Pool[], title = 'Licenses in use against purch
 
   const chart = svg(
     'svg',
-    { viewBox: `0 0 ${WIDTH} ${height}`, class: 'chart', role: 'img', 'aria-labelledby': `${titleId} ${descId}`, preserveAspectRatio: 'xMinYMin meet' },
+    { viewBox: `0 0 ${WIDTH} ${height}`, class: g === COMPACT ? 'chart compact' : 'chart', role: 'img', 'aria-labelledby': `${titleId} ${descId}`, preserveAspectRatio: 'xMinYMin meet' },
     svg('title', { id: titleId }, title),
-    svg('desc', { id: descId }, `${rows.length} entitlements; ${short} short of licenses.`),
+    svg('desc', { id: descId }, `${plural(rows.length, 'entitlement')}; ${short} short of licenses.`),
   );
   rows.forEach((p, i) => {
-    const y = i * ROW + 6;
+    const y = i * ROW + 6 + g.barY;
     const over = p.status === 'insufficient';
     const usedW = scale(p.inUse);
     const reservedW = scale(p.reserved);
@@ -36,7 +56,7 @@ export function usageChart(pools: Pool[], title = 'Licenses in use against purch
         'g',
         { class: over ? 'row over' : 'row', 'data-entitlement': p.entitlement },
         svg('title', null, `${p.entitlement}: ${num(p.inUse)} in use, ${num(p.reserved)} reserved, ${num(p.purchased)} purchased${over ? ' — short of licenses' : ''}`),
-        svg('text', { x: LABEL_W - 10, y: y + 17, 'text-anchor': 'end', class: 'label' }, clip(p.entitlement, 28)),
+        svg('text', { x: g.labelX, y: y - g.barY + g.labelY, 'text-anchor': g.anchor, class: 'label' }, clip(p.entitlement, g.clipAt)),
         svg('rect', { x: LABEL_W, y: y + 2, width: Math.max(scale(p.purchased), 1), height: 20, rx: 3, class: 'purchased' }),
         svg('rect', { x: LABEL_W, y: y + 7, width: usedW, height: 10, rx: 2, class: over ? 'in-use over' : 'in-use' }),
         p.reserved > 0 ? svg('rect', { x: LABEL_W + usedW, y: y + 7, width: reservedW, height: 10, class: 'reserved' }) : null,
@@ -45,18 +65,19 @@ export function usageChart(pools: Pool[], title = 'Licenses in use against purch
     );
   });
   const ly = rows.length * ROW + 16;
+  const step = g === COMPACT ? 88 : 100;
   chart.appendChild(
     svg(
       'g',
       { class: 'legend', 'aria-hidden': 'true' },
       svg('rect', { x: LABEL_W, y: ly, width: 14, height: 14, rx: 2, class: 'purchased' }),
       svg('text', { x: LABEL_W + 20, y: ly + 12 }, 'purchased'),
-      svg('rect', { x: LABEL_W + 110, y: ly + 2, width: 14, height: 10, class: 'in-use' }),
-      svg('text', { x: LABEL_W + 130, y: ly + 12 }, 'in use'),
-      svg('rect', { x: LABEL_W + 200, y: ly + 2, width: 14, height: 10, class: 'reserved' }),
-      svg('text', { x: LABEL_W + 220, y: ly + 12 }, 'reserved'),
-      svg('rect', { x: LABEL_W + 300, y: ly + 2, width: 14, height: 10, class: 'in-use over' }),
-      svg('text', { x: LABEL_W + 320, y: ly + 12 }, 'short'),
+      svg('rect', { x: LABEL_W + step, y: ly + 2, width: 14, height: 10, class: 'in-use' }),
+      svg('text', { x: LABEL_W + step + 20, y: ly + 12 }, 'in use'),
+      svg('rect', { x: LABEL_W + 2 * step - 10, y: ly + 2, width: 14, height: 10, class: 'reserved' }),
+      svg('text', { x: LABEL_W + 2 * step + 10, y: ly + 12 }, 'reserved'),
+      svg('rect', { x: LABEL_W + 3 * step - 10, y: ly + 2, width: 14, height: 10, class: 'in-use over' }),
+      svg('text', { x: LABEL_W + 3 * step + 10, y: ly + 12 }, 'short'),
     ),
   );
   return chart;

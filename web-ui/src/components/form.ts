@@ -41,7 +41,7 @@ export async function busy<T>(btn: HTMLButtonElement, errorSlot: HTMLElement | n
     return await action();
   } catch (err) {
     if (!errorSlot) throw err;
-    errorSlot.replaceChildren(errorBox(err));
+    errorSlot.replaceChildren(errorBox(err, undefined, errorSlot.closest('form') ?? undefined));
     return undefined;
   } finally {
     btn.disabled = false;

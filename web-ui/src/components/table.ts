@@ -48,7 +48,9 @@ export function table<T>(opts: {
   const body = h(
     'tbody',
     null,
-    ...opts.rows.map((r) => h('tr', { 'data-key': opts.rowKey?.(r) }, ...opts.columns.map((c) => h('td', { class: c.class, 'data-label': c.label }, c.cell(r))))),
+    // Each cell's content in one box, so the stacked layout of narrow screens (label beside
+    // value, app.css) sees one value whatever the cell holds.
+    ...opts.rows.map((r) => h('tr', { 'data-key': opts.rowKey?.(r) }, ...opts.columns.map((c) => h('td', { class: c.class, 'data-label': c.label }, h('div', { class: 'cell' }, c.cell(r)))))),
   );
   return h('div', { class: 'table-wrap' }, h('table', null, h('caption', null, opts.caption), h('thead', null, head), body));
 }

@@ -9,11 +9,12 @@ import { badge, table, type SortState } from '../components/table.ts';
 import { vaSelect } from '../components/va-select.ts';
 import { loadVas } from '../data.ts';
 import { h, mount, type Child } from '../dom.ts';
-import { relative, when } from '../format.ts';
+import { num, relative, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import type { Device, Page, VirtualAccount } from '../types.ts';
 
 const LIMITS = ['25', '50', '100', '200'];
+const DEFAULT_SORT = { key: 'lastReportAt', dir: 'desc' } as const;
 
 /** The list's query as the API takes it (SPEC §4: `va`, `nested`, `q`, `state`, `limit`, `cursor`; sorting as `sort` and `order`). */
 export interface DeviceQuery {
@@ -34,8 +35,9 @@ export function deviceQueryOf(params: URLSearchParams): DeviceQuery {
     state: state === 'registered' || state === 'deregistered' ? state : '',
     va: params.get('va') ?? '',
     nested: params.get('nested') === 'true',
-    sort: params.get('sort') ?? '',
-    order: params.get('order') === 'desc' ? 'desc' : 'asc',
+    // Opens with the most recent reports first; the API's own default order stays by id.
+    sort: params.get('sort') ?? DEFAULT_SORT.key,
+    order: params.get('sort') === null ? DEFAULT_SORT.dir : params.get('order') === 'desc' ? 'desc' : 'asc',
     limit: LIMITS.includes(limit) ? limit : '50',
   };
 }
@@ -46,8 +48,8 @@ function apiQuery(f: DeviceQuery, cursor: string | null) {
     state: f.state || undefined,
     va: f.va || undefined,
     nested: f.va && f.nested ? true : undefined,
-    sort: f.sort || undefined,
-    order: f.sort ? f.order : undefined,
+    // `-field` is descending (SPEC §4 lists: `sort=-lastReportAt`).
+    sort: f.sort ? `${f.order === 'desc' ? '-' : ''}${f.sort}` : undefined,
     limit: f.limit,
     cursor,
   };
@@ -169,7 +171,11 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
         sort: f.sort ? { key: f.sort, dir: f.order } : null,
         onSort,
         columns: [
-          { label: 'Hostname', sort: 'hostname', cell: (d) => h('strong', null, d.hostname ?? '—') },
+          {
+            label: 'Hostname',
+            sort: 'hostname',
+            cell: (d) => h('a', { href: `#/device?id=${encodeURIComponent(d.id)}`, class: 'device-link', 'aria-label': `Details of ${d.hostname ?? `${d.udi.pid} ${d.udi.sn}`}` }, h('strong', null, d.hostname ?? '—')),
+          },
           { label: 'PID / serial', cell: (d) => [d.udi.pid, ' / ', h('code', { class: 'serial' }, d.udi.sn)], class: 'nowrap' },
           { label: 'Virtual account', cell: (d) => d.virtualAccount.path, class: 'nowrap' },
           {
@@ -199,6 +205,7 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
           },
           { label: 'Registered', sort: 'registeredAt', class: 'nowrap', cell: (d) => h('span', { title: when(d.registeredAt) }, relative(d.registeredAt)) },
           { label: 'Last report', sort: 'lastReportAt', class: 'nowrap', cell: (d) => (d.lastReportAt ? h('span', { title: when(d.lastReportAt) }, relative(d.lastReportAt)) : 'never') },
+          { label: 'Usage', class: 'usage', cell: (d) => usageCell(d.usage) },
           ...(canWriteSomewhere ? [{ label: 'Actions', cell: (d: Device) => (writable(d) ? actions(d) : null) }] : []),
         ],
       }),
@@ -301,13 +308,21 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
   await first;
 }
 
+/** A device's latest usage, one entitlement a line; none reported says so. */
+export function usageCell(usage: Record<string, number> | null): Child {
+  if (usage === null) return h('span', { class: 'muted' }, 'none reported');
+  const entries = Object.entries(usage).sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return h('span', { class: 'muted' }, 'nothing in use');
+  return h('ul', { class: 'usage-list' }, ...entries.map(([e, n]) => h('li', null, h('span', { class: 'ent' }, e), ' ', h('span', { class: 'count' }, `× ${num(n)}`))));
+}
+
 function withHash(f: DeviceQuery): string {
   const p = new URLSearchParams();
   if (f.q) p.set('q', f.q);
   if (f.state) p.set('state', f.state);
   if (f.va) p.set('va', f.va);
   if (f.va && f.nested) p.set('nested', 'true');
-  if (f.sort) {
+  if (f.sort && !(f.sort === DEFAULT_SORT.key && f.order === DEFAULT_SORT.dir)) {
     p.set('sort', f.sort);
     p.set('order', f.order);
   }

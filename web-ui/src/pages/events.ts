@@ -100,7 +100,7 @@ export async function renderEvents(ctx: PageContext): Promise<void> {
   }).reload();
 }
 
-function details(d: Record<string, unknown>): HTMLElement {
+export function details(d: Record<string, unknown>): HTMLElement {
   const entries = Object.entries(d ?? {});
   if (entries.length === 0) return h('span', { class: 'muted' }, '—');
   return h(

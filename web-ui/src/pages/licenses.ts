@@ -2,16 +2,17 @@
 // flags; the transfer dialog moves quantity between VAs.
 import { all, post } from '../api.ts';
 import { openDialog } from '../components/dialog.ts';
+import { usageOverTime } from '../components/history-chart.ts';
 import { field, form, input, select } from '../components/form.ts';
-import { errorBox, toast } from '../components/notice.ts';
+import { emptyState, errorBox, loading, notice, toast } from '../components/notice.ts';
 import { badge, table } from '../components/table.ts';
 import { sortedVas, vaSelect } from '../components/va-select.ts';
 import { loadVas } from '../data.ts';
-import { h, mount } from '../dom.ts';
-import { num, vaText } from '../format.ts';
+import { h, mount, type Child } from '../dom.ts';
+import { day, num, plural, vaText, when } from '../format.ts';
 import { InputError } from '../messages.ts';
 import type { PageContext } from '../page.ts';
-import type { Pool, Transfer, VirtualAccount } from '../types.ts';
+import type { LicenseLine, Pool, Transfer, VirtualAccount } from '../types.ts';
 
 export async function renderLicenses(ctx: PageContext): Promise<void> {
   const { session, signal, params } = ctx;
@@ -30,6 +31,8 @@ export async function renderLicenses(ctx: PageContext): Promise<void> {
   const canTransfer = vas.some((v) => session.canIn('license.write', v));
   const transferBtn = canTransfer ? h('button', { type: 'button', class: 'primary', 'data-write': 'true' }, 'Transfer licenses…') : null;
   const list = h('div', { class: 'pools' });
+  const historyEl = h('section', { class: 'usage-history', 'aria-labelledby': 'history-h', 'data-testid': 'history' }, h('h2', { id: 'history-h' }, 'Usage over time'), loading('Loading the usage over time…'));
+  const linesEl = h('section', { class: 'lines', 'aria-labelledby': 'lines-h', 'data-testid': 'lines' }, h('h2', { id: 'lines-h' }, 'Lines behind the pools'), loading('Loading the lines…'));
   mount(
     ctx.root,
     h(
@@ -40,10 +43,28 @@ export async function renderLicenses(ctx: PageContext): Promise<void> {
       transferBtn,
     ),
     list,
+    historyEl,
+    linesEl,
   );
 
   // Without an account-wide role, "all" is not an option: start at the first VA one may see.
   const query = va ? { va, nested: nested || undefined } : accountWide ? { va: 'all' } : { va: sortedVas(vas)[0]?.id ?? '' };
+  // Lines: the whole scope for the account view (`va=all` is a sum; lines are listed per VA).
+  const lineQuery = 'va' in query && query.va !== 'all' ? query : {};
+  const lines = all<LicenseLine>('/api/licenses/lines', lineQuery, signal);
+  lines.then(
+    (items) => mount(linesEl, linesEl.firstChild, lineTables(items, vas)),
+    (err: unknown) => {
+      if (!(err instanceof DOMException && err.name === 'AbortError')) mount(linesEl, linesEl.firstChild, errorBox(err, 'The lines could not be read.'));
+    },
+  );
+  const history = usageOverTime('va' in query && query.va !== 'all' ? { va: query.va, nested: 'nested' in query ? query.nested : undefined } : {}, signal);
+  history.then(
+    (el) => mount(historyEl, historyEl.firstChild, el),
+    (err: unknown) => {
+      if (!(err instanceof DOMException && err.name === 'AbortError')) mount(historyEl, historyEl.firstChild, errorBox(err, 'The usage over time could not be read.'));
+    },
+  );
   let pools: Pool[];
   try {
     pools = await all<Pool>('/api/licenses', query, signal);
@@ -88,6 +109,60 @@ export async function renderLicenses(ctx: PageContext): Promise<void> {
     }),
   );
   transferBtn?.addEventListener('click', () => transferDialog(ctx, vas, { from: va || undefined }));
+  await Promise.all([lines.catch(() => {}), history.catch(() => {})]);
+}
+
+const STANDING: Record<LicenseLine['standing'], { label: string; kind: 'ok' | 'warn' | 'bad' | 'muted' | 'info' }> = {
+  active: { label: 'active', kind: 'ok' },
+  expiring: { label: 'expiring', kind: 'warn' },
+  expired: { label: 'expired', kind: 'bad' },
+  future: { label: 'not started', kind: 'info' },
+};
+
+/** One table per VA: each line of which it holds part, expiring and expired ones marked. */
+function lineTables(items: LicenseLine[], vas: VirtualAccount[]): Child {
+  if (items.length === 0) return emptyState('No license lines here. They arrive with the registration and each sync with the cloud.');
+  const byVa = new Map<string, LicenseLine[]>();
+  for (const l of items) byVa.set(l.virtualAccount.path, [...(byVa.get(l.virtualAccount.path) ?? []), l]);
+  const known = new Set(vas.map((v) => v.path));
+  return [...byVa].map(([path, rows]) =>
+    table<LicenseLine>({
+      caption: `${known.has(path) ? path : path || 'Unknown'}: ${plural(rows.length, 'line')}`,
+      empty: '',
+      rows,
+      rowKey: (l) => `${l.virtualAccount.id}:${l.lineId}`,
+      columns: [
+        { label: 'Entitlement', cell: (l) => h('strong', null, l.entitlement) },
+        { label: 'SKU', cell: (l) => h('code', null, l.sku) },
+        { label: 'Description', cell: (l) => l.description || h('span', { class: 'muted' }, '(none)') },
+        { label: 'Type', cell: (l) => l.type },
+        { label: 'Quantity', cell: (l) => (l.quantity === l.lineQuantity ? num(l.quantity) : `${num(l.quantity)} of ${num(l.lineQuantity)}`), class: 'num' },
+        { label: 'Start', cell: (l) => h('span', { title: when(l.startsAt) }, day(l.startsAt)), class: 'nowrap' },
+        { label: 'End', cell: (l) => (l.endsAt ? h('span', { title: when(l.endsAt) }, day(l.endsAt)) : 'no end'), class: 'nowrap' },
+        {
+          label: 'Days left',
+          class: 'nowrap',
+          cell: (l) => {
+            const st = STANDING[l.standing];
+            const days = l.daysLeft === null ? 'no end' : l.daysLeft < 0 ? `ended ${plural(-l.daysLeft, 'day')} ago` : plural(l.daysLeft, 'day');
+            return [badge(st.label, st.kind), ' ', h('span', { class: l.standing === 'expired' ? 'text-bad' : l.standing === 'expiring' ? 'text-warn' : '' }, days)];
+          },
+        },
+        {
+          label: 'Transferred',
+          cell: (l) =>
+            l.moves.length === 0 && !l.landedByDefault
+              ? h('span', { class: 'muted' }, '—')
+              : h(
+                  'ul',
+                  { class: 'moves' },
+                  l.landedByDefault ? h('li', null, 'landed in Default: the cloud named no virtual account held here') : null,
+                  ...l.moves.map((m) => h('li', null, `${m.direction === 'in' ? 'from' : 'to'} ${m.virtualAccount.path}: ${num(m.quantity)} on ${day(m.at)} by ${m.by}`)),
+                ),
+        },
+      ],
+    }),
+  );
 }
 
 function transferDialog(ctx: PageContext, vas: VirtualAccount[], preset: { from?: string; entitlement?: string }): void {
@@ -105,7 +180,11 @@ function transferDialog(ctx: PageContext, vas: VirtualAccount[], preset: { from?
       const pools = (await all<Pool>('/api/licenses', { va: from.value })).filter((p) => p.purchased > 0);
       entitlement.replaceChildren(
         ...(pools.length ? pools : []).map((p) =>
-          h('option', { value: p.entitlement, selected: p.entitlement === preset.entitlement, 'data-available': p.available, 'data-purchased': p.purchased }, `${p.entitlement} (${num(p.available)} available of ${num(p.purchased)})`),
+          h(
+            'option',
+            { value: p.entitlement, selected: p.entitlement === preset.entitlement, 'data-available': p.available, 'data-purchased': p.purchased, 'data-in-use': p.inUse, 'data-reserved': p.reserved },
+            `${p.entitlement} (${num(Math.max(0, p.available))} available of ${num(p.purchased)})`,
+          ),
         ),
       );
       if (!pools.length) entitlement.replaceChildren(h('option', { value: '' }, 'This account holds no licenses'));
@@ -115,21 +194,37 @@ function transferDialog(ctx: PageContext, vas: VirtualAccount[], preset: { from?
     }
     showAvail();
   };
+  // Why nothing can move, in words; the submit waits until something can.
+  const why = h('div', { class: 'why', 'data-testid': 'transfer-why' });
   const showAvail = () => {
     const opt = entitlement.selectedOptions[0];
     const a = opt?.dataset.available;
-    avail.textContent = a === undefined ? '' : `${num(Number(a))} available to move.`;
-    if (a !== undefined) quantity.max = String(Math.max(1, Number(a)));
+    const blockers: string[] = [];
+    if (a === undefined) {
+      avail.textContent = '';
+      if (!opt?.value) blockers.push(`${vaText(writable.find((v) => v.id === from.value) ?? null)} holds no licenses to move.`);
+    } else {
+      const n = Number(a);
+      avail.textContent = `${num(Math.max(0, n))} available to move.`;
+      quantity.max = String(Math.max(1, n));
+      if (n <= 0) {
+        const used = Number(opt!.dataset.inUse ?? 0) + Number(opt!.dataset.reserved ?? 0);
+        blockers.push(`Nothing of ${opt!.value} can move: ${num(used)} in use or reserved take ${n < 0 ? 'more than ' : ''}all ${num(Number(opt!.dataset.purchased ?? 0))} purchased.`);
+      }
+    }
+    if (writable.filter((v) => v.id !== from.value).length === 0) blockers.push('There is no other virtual account you may move licenses to.');
+    mount(why, blockers.length ? notice('info', blockers.join(' ')) : null);
+    const submit = dlgForm.querySelector<HTMLButtonElement>('button[type="submit"]');
+    if (submit) submit.disabled = blockers.length > 0;
   };
   from.addEventListener('change', () => void loadEntitlements());
   entitlement.addEventListener('change', showAvail);
 
-  const dlg = openDialog('Transfer licenses', [
-    form({
+  const dlgForm = form({
       label: 'Transfer licenses',
       submit: 'Transfer',
       busyLabel: 'Transferring…',
-      fields: [field('From virtual account', from), field('Entitlement', entitlement), h('div', { class: 'field' }, h('label', { for: 'xfer-qty' }, 'Quantity'), quantity, avail), field('To virtual account', to)],
+      fields: [field('From virtual account', from), field('Entitlement', entitlement), h('div', { class: 'field' }, h('label', { for: 'xfer-qty' }, 'Quantity'), quantity, avail), field('To virtual account', to), why],
       onSubmit: async () => {
         if (to.value === from.value) throw new InputError('Choose a different destination: the source and the destination are the same.');
         const t = await post<Transfer>('/api/licenses/transfer', {
@@ -142,7 +237,7 @@ function transferDialog(ctx: PageContext, vas: VirtualAccount[], preset: { from?
         toast(`Moved ${t.quantity} ${t.entitlement} from ${t.from} to ${t.to}.`);
         ctx.navigate('licenses', Object.fromEntries(ctx.params));
       },
-    }),
-  ]);
+    });
+  const dlg = openDialog('Transfer licenses', [dlgForm]);
   void loadEntitlements();
 }

@@ -3,13 +3,14 @@
 import { all, get, patch } from '../api.ts';
 import { asyncCard, facts } from '../components/card.ts';
 import { usageChart } from '../components/chart.ts';
+import { usageOverTime } from '../components/history-chart.ts';
 import { openDialog } from '../components/dialog.ts';
 import { field, form, input, select } from '../components/form.ts';
 import { emptyState, toast } from '../components/notice.ts';
 import { badge, table } from '../components/table.ts';
 import { loadAccountPools } from '../data.ts';
 import { h, mount, type Child } from '../dom.ts';
-import { exchangeErrorText, num, relative, reportSequences, vaText, when } from '../format.ts';
+import { alertWords, exchangeErrorText, num, relative, reportSequences, vaText, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import type { Account, Alert, Pool, Status, SyncStatus } from '../types.ts';
 
@@ -28,6 +29,7 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
       pools
         ? asyncCard('In use against purchased', async () => usageChart(await pools), { class: 'span-3 chart-card', testId: 'chart' })
         : null,
+      pools ? asyncCard('Usage over time', () => usageOverTime({}, signal), { class: 'span-3', testId: 'history' }) : null,
       session.canAny('sync.read') ? asyncCard('Sync', async () => sync(await get<SyncStatus>('/api/sync', undefined, signal)), { testId: 'sync' }) : null,
       session.canAny('license.read') || session.canAny('sync.read')
         ? asyncCard('Open alerts', async () => alerts(await all<Alert>('/api/alerts', {}, signal)), { class: 'span-2', testId: 'alerts' })
@@ -95,7 +97,7 @@ function alerts(items: Alert[]): Child {
     rows: sorted,
     columns: [
       { label: 'Severity', cell: (a) => badge(a.severity, SEVERITY[a.severity]) },
-      { label: 'Alert', cell: (a) => h('span', null, h('strong', null, a.type), ' ', a.message) },
+      { label: 'Alert', cell: (a) => h('span', { 'data-alert-type': a.type }, h('strong', null, alertWords(a.type)), ' ', a.message) },
       { label: 'Where', cell: (a) => [vaText(a.virtualAccount), a.entitlement ? ` · ${a.entitlement}` : ''] },
       { label: 'Since', cell: (a) => h('span', { title: when(a.since) }, relative(a.since)) },
     ],

@@ -5,13 +5,14 @@ import { card, facts } from '../components/card.ts';
 import { busy, field, form, input } from '../components/form.ts';
 import { errorBox, notice, toast } from '../components/notice.ts';
 import { progress } from '../components/progress.ts';
+import { pagedList } from '../components/paged-list.ts';
 import { badge, table } from '../components/table.ts';
 import { confirmAction } from '../components/dialog.ts';
 import { h, mount, type Child } from '../dom.ts';
-import { bytes, exchangeErrorText, relative, reportSequences, when } from '../format.ts';
+import { bytes, exchangeErrorText, plural, relative, reportSequences, when } from '../format.ts';
 import { InputError } from '../messages.ts';
 import type { PageContext } from '../page.ts';
-import type { ImportResult, SyncResult, SyncStatus } from '../types.ts';
+import type { ExchangeEntry, ImportResult, Page, SyncResult, SyncStatus } from '../types.ts';
 
 export async function renderSync(ctx: PageContext): Promise<void> {
   const { session, signal } = ctx;
@@ -26,20 +27,81 @@ export async function renderSync(ctx: PageContext): Promise<void> {
       () => {},
     );
   };
+  const historyEl = h('div', { class: 'results' });
+  const history = pagedList<ExchangeEntry>(historyEl, {
+    what: 'exchanges',
+    fetch: (cursor) => get<Page<ExchangeEntry>>('/api/sync/history', { limit: 20, cursor }, signal),
+    render: historyTable,
+  });
+  // After an exchange the status and the history are read again in place: results already shown stay on screen.
+  const reloadAll = () => {
+    reload();
+    history.reset();
+    void history.reload();
+  };
+  // An unregistered satellite can do nothing else first: registration leads.
+  const unregistered = status.registration !== 'registered';
   mount(
     ctx.root,
     h(
       'div',
       { class: 'grid' },
+      canRun && unregistered ? registrationCard(status, reloadAll) : null,
       card('Status', statusBody),
-      canRun && status.mode === 'network' && status.registration === 'registered' ? syncNowCard(reload) : null,
-      canRun ? exportCard(ctx, reload) : null,
-      canRun ? importCard(reload) : null,
-      canRun ? registrationCard(status, reload) : null,
+      canRun && status.mode === 'network' && status.registration === 'registered' ? syncNowCard(reloadAll) : null,
+      canRun ? exportCard(ctx, reloadAll) : null,
+      canRun ? importCard(reloadAll) : null,
+      canRun && !unregistered ? registrationCard(status, reloadAll) : null,
       quarantineCard(ctx, canRun),
       canRun ? null : card('What you can do here', h('p', null, 'Your role lets you read the sync status. Running a sync, exporting, importing and registering need a role with sync rights.')),
+      h('section', { class: 'card span-3', 'aria-labelledby': 'card-history', 'data-testid': 'sync-history' }, h('h2', { id: 'card-history' }, 'Recent exchanges'), historyEl),
     ),
   );
+  await history.reload();
+}
+
+const KIND_WORDS: Record<string, string> = {
+  'satellite-report': 'satellite report',
+  'cloud-response': 'cloud response',
+  'registration-request': 'registration request',
+  'registration-response': 'registration response',
+  registration: 'registration',
+  sync: 'sync (report out, response in)',
+  bundle: 'bundle',
+};
+
+function historyTable(items: ExchangeEntry[]): HTMLElement {
+  return table<ExchangeEntry>({
+    caption: 'Newest first, over the network and by files carried by hand',
+    empty: 'No exchange with the cloud yet.',
+    rows: items,
+    rowKey: (e) => String(e.n),
+    columns: [
+      { label: 'When', cell: (e) => h('span', { title: relative(e.at) }, when(e.at)), class: 'nowrap' },
+      { label: 'Direction', cell: (e) => (e.direction === 'out' ? 'to the cloud' : e.direction === 'in' ? 'from the cloud' : 'both ways') },
+      { label: 'How', cell: (e) => (e.path === 'network' ? 'network' : 'file (air-gapped)') },
+      { label: 'Kind', cell: (e) => KIND_WORDS[e.kind] ?? e.kind },
+      {
+        label: 'Sequence',
+        class: 'nowrap',
+        cell: (e) => (e.sequence === null && e.received === null ? '—' : [e.sequence !== null ? `#${e.sequence}` : null, e.received !== null ? `${e.sequence !== null ? ' → ' : ''}answer #${e.received}` : null]),
+      },
+      {
+        label: 'Records',
+        class: 'num',
+        cell: (e) => (e.records === null ? '—' : e.direction === 'in' ? `${plural(e.records, 'report')} acknowledged` : plural(e.records, 'record')),
+      },
+      {
+        label: 'Result',
+        cell: (e) =>
+          e.result === 'ok'
+            ? badge('done', 'ok')
+            : e.result === 'already-applied'
+              ? badge('applied before', 'muted')
+              : [badge(e.result === 'refused' ? 'refused' : 'failed', 'bad'), ' ', h('code', { class: 'key-id' }, e.error?.code ?? ''), h('span', { class: 'hint block' }, e.error?.message ?? '')],
+      },
+    ],
+  });
 }
 
 function statusFacts(s: SyncStatus): Child {
@@ -66,7 +128,7 @@ function syncNowCard(done: () => void): HTMLElement {
       errors,
       async () => {
         const r = await post<SyncResult>('/api/sync');
-        mount(out, notice('success', `Sent report #${r.sent.sequence} (${r.sent.records} records); received answer #${r.received.sequence}; ${r.acknowledged} reports acknowledged.`));
+        mount(out, notice('success', `Sent report #${r.sent.sequence} (${plural(r.sent.records, 'record')}); received answer #${r.received.sequence}; ${plural(r.acknowledged, 'report')} acknowledged.`));
         toast('Sync finished.');
         done();
         return true;
@@ -127,6 +189,7 @@ function importCard(done: () => void): HTMLElement {
         r = await upload<ImportResult>('/api/sync/import', chosen, { type: 'application/zip', onProgress: bar.update });
       } catch (err) {
         mount(out, errorBox(err, 'The bundle was refused and nothing changed.'));
+        done(); // the refusal is in the history now
         return;
       }
       mount(
@@ -136,7 +199,7 @@ function importCard(done: () => void): HTMLElement {
           : notice(
               'success',
               h('strong', null, `Applied the ${r.kind} #${r.sequence}. `),
-              `${r.changes.acknowledged} reports acknowledged, ${r.changes.entitlements} entitlement lines now held, ${r.changes.revoked} devices revoked.`,
+              `${plural(r.changes.acknowledged, 'report')} acknowledged, ${plural(r.changes.entitlements, 'entitlement line')} now held, ${plural(r.changes.revoked, 'device')} revoked.`,
             ),
       );
       toast('The bundle was imported.');

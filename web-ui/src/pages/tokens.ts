@@ -10,7 +10,7 @@ import { badge, table } from '../components/table.ts';
 import { vaSelect } from '../components/va-select.ts';
 import { loadVas } from '../data.ts';
 import { h, mount } from '../dom.ts';
-import { relative, when } from '../format.ts';
+import { plural, relative, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import type { Page, Status, Token, VirtualAccount } from '../types.ts';
 import { connectDevicesCard } from './connect-devices.ts';
@@ -135,7 +135,7 @@ function showSecret(token: Token & { token: string }): void {
   const dlg = openDialog('Your new registration token', [
     notice('warning', h('strong', null, 'Copy the token now. '), 'It is shown only this once; the satellite keeps only its hash.'),
     codeBox('Token secret', token.token, { rows: 2, testId: 'token-secret' }),
-    h('p', null, `For ${token.virtualAccount.path}, valid until ${when(token.expiresAt)}${token.maxUses ? `, for ${token.maxUses} registrations` : ''}.`),
+    h('p', null, `For ${token.virtualAccount.path}, valid until ${when(token.expiresAt)}${token.maxUses ? `, for ${plural(token.maxUses, 'registration')}` : ''}.`),
     h('p', { class: 'hint' }, 'A device registers with it by POST /v1/register on the device listener.'),
     h('div', { class: 'actions' }, done),
   ]);

@@ -184,7 +184,8 @@ export async function openLicensing(ctx: DomainContext) {
 
   function licenseAlerts(now: Date): LicenseAlert[] {
     const current = book.state;
-    seen = computeAlerts({ pools: book.index.pools(now), holdings: holdingViews(current), notes: landingNotes(current), now, previous: seen });
+    const landedAt = new Map(current.lines.map((l) => [l.lineId, l.landedAt]));
+    seen = computeAlerts({ pools: book.index.pools(now), holdings: holdingViews(current), notes: landingNotes(current), now, previous: seen, landedAt });
     return seen;
   }
 

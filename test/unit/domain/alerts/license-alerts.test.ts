@@ -87,3 +87,23 @@ t.test('unknown-virtual-account notes pass through while the line stays in Defau
     { type: 'unknown-virtual-account', severity: 'info', vaId: DEFAULT, entitlement: NA, since: iso(NOW), message: 'Line L-2 (network-advantage) names no virtual account; it landed in Default.' },
   ]);
 });
+
+t.test('a derived since never predates the moment the satellite received the line', async (t) => {
+  // Ends in 26 days: expiring for 64 days by the calendar, but the line landed at NOW.
+  const ends = NOW + 26 * DAY;
+  const state = applySnapshot(emptyState(), [line({ endsAt: iso(ends) })], resolveVa, DEFAULT, NOW).state;
+  const index = PoolIndex.fromState(state);
+  const landedAt = new Map(state.lines.map((l) => [l.lineId, l.landedAt]));
+  const later = NOW + 60_000;
+  const [alert] = computeAlerts({ pools: index.pools(later), holdings: holdingViews(state), notes: [], now: later, landedAt });
+  t.equal(alert!.type, 'expiring');
+  t.equal(alert!.since, iso(NOW), 'since the line landed, not 64 days before');
+  const [without] = computeAlerts({ pools: index.pools(later), holdings: holdingViews(state), notes: [], now: later });
+  t.equal(without!.since, iso(ends - 90 * DAY), 'without landing times, the calendar start as before');
+  // Ended before it landed: expired since it landed.
+  const old = applySnapshot(emptyState(), [line({ startsAt: iso(NOW - 400 * DAY), endsAt: iso(NOW - 10 * DAY) })], resolveVa, DEFAULT, NOW).state;
+  const oldIndex = PoolIndex.fromState(old);
+  oldIndex.setDeviceUsage('dev-1', 'va_eng', { [NA]: 1 });
+  const expired = computeAlerts({ pools: oldIndex.pools(later), holdings: holdingViews(old), notes: [], now: later, landedAt: new Map(old.lines.map((l) => [l.lineId, l.landedAt])) });
+  t.match(expired, [{ type: 'expired', since: iso(NOW) }]);
+});
