@@ -36,7 +36,7 @@ export const deviceRecord = z.object({
   hostname: z.string().max(255).nullable(),
   virtualAccount: vaPath,
   state: z.enum(['registered', 'deregistered']),
-  via: z.enum(['token', 'policy']),
+  via: z.enum(['token', 'policy', 'collector']),
   at: iso,
 });
 

@@ -20,12 +20,14 @@ export interface DeviceJson {
   hostname: string | null;
   virtualAccount: { id: string; path: string };
   state: DeviceState;
-  via: 'token' | 'policy';
+  via: 'token' | 'policy' | 'collector';
   registeredAt: string;
   lastReportAt: string | null;
   /** The cloud revoked it: it cannot register again until reinstated. */
   revoked: boolean;
   keyThumbprint?: string | null;
+  /** The collector target that took it (SPEC §9). */
+  target?: string;
 }
 
 /** What a list is sorted by; ties are broken by id. */
@@ -63,6 +65,7 @@ export function createDeviceAdmin(ctx: DomainContext) {
     lastReportAt: state.latest.get(d.id)?.lastReportAt ?? null,
     revoked: d.revoked,
     ...(d.via === 'policy' ? { keyThumbprint: d.keyThumbprint ?? null } : {}),
+    ...(d.via === 'collector' && d.target ? { target: d.target } : {}),
   });
 
   function decodeCursor(cursor: string): [string, string] {
