@@ -12,6 +12,8 @@ export interface Alert {
   entitlement: string | null;
   since: string;
   message: string;
+  /** What the alert is about beyond VA and entitlement (SPEC §7), e.g. a collector target. */
+  subject?: { kind: string; id: string } | null;
 }
 
 export type AlertSource = (now: Date) => Alert[];
@@ -23,6 +25,7 @@ export interface AlertView {
   entitlement: string | null;
   since: string;
   message: string;
+  subject?: { kind: string; id: string } | null;
 }
 
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
@@ -49,6 +52,7 @@ export function alertView(state: State, a: Alert): AlertView {
     entitlement: a.entitlement,
     since: a.since,
     message: a.message,
+    subject: a.subject ?? null,
   };
 }
 
