@@ -21,6 +21,8 @@ import { BadXml, checkAckDocument, rumUsageXml } from '../domain/collector/xml.t
 import { PollError, ProductSession, type CollectorClientOptions } from './client.ts';
 import { openSecretBox, type SecretBox } from './secrets.ts';
 import { ackDocuments, AckArchiveError } from './ack-archive.ts';
+import type { RumRecord } from '../../exchange/bundle/records.ts';
+import type { RumSource } from '../domain/exchange/ports.ts';
 
 /** Failures in a row before `collector-failing` stands (SPEC §9). */
 export const FAILING_AFTER = 3;
@@ -97,29 +99,8 @@ export interface Collector {
   exportRum(actor: Actor): Promise<{ xml: string; export: number; reports: number }>;
   /** `outpost rum import-ack`: queues the document(s) for the products of export `n` (the newest when null). */
   importAck(bytes: Buffer, n: number | null, actor: Actor): Promise<{ export: number; documents: number; queued: number; acknowledged: number }>;
-  /** Satellite-report side (SPEC §9 "To the cloud"): the rum.ndjson records to carry. */
-  exchange: CollectorExchange;
-}
-
-export interface CollectorExchange {
-  /** RUM reports not yet received, oldest first, each with its queue sequence. */
-  pending(tx: Tx): Promise<Array<{ seq: number; record: RumNdjson }>>;
-  /** Records which queue sequences satellite report `sequence` carried. */
-  carried(tx: Tx, sequence: number, seqs: number[]): void;
-  /** A cloud response to `inReplyTo` was applied: what that report carried is received. */
-  received(tx: Tx, inReplyTo: number): Promise<number>;
-  /** Applies rum-acks.ndjson records: marks reports acknowledged and queues each ack. */
-  acknowledge(tx: Tx, records: ReadonlyArray<{ udi: { pid: string; sn: string }; reportIds: string[]; ack: string }>, now: Date): Promise<number>;
-  /** After the import is durable: deliver at once. */
-  deliverSoon(): void;
-}
-
-export interface RumNdjson {
-  udi: { pid: string; sn: string };
-  reportId: string;
-  virtualAccount: string;
-  report: Record<string, unknown>;
-  collectedAt: string;
+  /** The exchange's port (SPEC §9 "To the cloud"): rum.ndjson out, received and rum-acks back. */
+  rumSource: RumSource;
 }
 
 /** A simple FIFO mutex per key. */
@@ -375,52 +356,44 @@ export function createCollector(deps: CollectorDeps): Collector {
     return { targetId, count };
   }
 
-  const exchange: CollectorExchange = {
-    async pending(tx) {
-      const out: Array<{ seq: number; record: RumNdjson }> = [];
-      for await (const [k, rumKey] of ctx.store.iterate<string>(prefixRange(keys.rumQueuePrefix))) {
-        const r = await tx.get<RumStored>(rumKey);
-        if (!r?.report || r.queueSeq === null) continue;
-        out.push({
-          seq: Number(k.slice(keys.rumQueuePrefix.length)),
-          record: { udi: r.udi, reportId: r.reportId, virtualAccount: ctx.state.vaPath(r.vaId) || 'Default', report: JSON.parse(r.report) as Record<string, unknown>, collectedAt: r.collectedAt },
-        });
+  const rumSource: RumSource = {
+    async *pending() {
+      const prefix = keys.rumQueuePrefix;
+      for await (const [k, rumKey] of ctx.store.iterate<string>(prefixRange(prefix))) {
+        const r = await ctx.store.get<RumStored>(rumKey);
+        if (!r?.report) continue;
+        const record: RumRecord = {
+          udi: r.udi, reportId: r.reportId, virtualAccount: (ctx.state.vas.has(r.vaId) && ctx.state.vaPath(r.vaId)) || 'Default',
+          report: JSON.parse(r.report) as RumRecord['report'], collectedAt: r.collectedAt,
+        };
+        yield { cursor: k.slice(prefix.length), record };
       }
-      return out;
     },
-    carried(tx, sequence, seqs) {
-      tx.put(keys.rumCarried(sequence), seqs);
-    },
-    async received(tx, inReplyTo) {
-      const seqs = (await tx.get<number[]>(keys.rumCarried(inReplyTo))) ?? [];
-      let n = 0;
-      for (const s of seqs) {
-        const rumKey = await tx.get<string>(keys.rumQueue(s));
-        if (rumKey === undefined) continue;
-        tx.del(keys.rumQueue(s));
+    async acknowledge(tx, cursor) {
+      // Received: every queue entry up to the cursor leaves rum.ndjson.
+      const prefix = keys.rumQueuePrefix;
+      for await (const [k, rumKey] of ctx.store.iterate<string>({ gte: prefix, lte: `${prefix}${cursor}` })) {
+        tx.del(k);
         const r = await tx.get<RumStored>(rumKey);
-        if (r && r.queueSeq === s) tx.put(rumKey, { ...r, queueSeq: null });
-        n++;
+        if (r && r.queueSeq === Number(k.slice(prefix.length))) tx.put(rumKey, { ...r, queueSeq: null });
       }
-      tx.del(keys.rumCarried(inReplyTo));
-      return n;
     },
-    async acknowledge(tx, records, now) {
+    async acknowledgeRum(tx, records, now) {
       let n = 0;
       for (const rec of records) {
         const { targetId, count } = await markAcknowledged(tx, rec.udi, rec.reportIds);
         n += count;
-        if (targetId) await queueAck(tx, targetId, rec.udi, rec.reportIds, Buffer.from(rec.ack, 'base64').toString('utf8'), now);
+        if (targetId) await queueAck(tx, targetId, rec.udi, [...rec.reportIds], Buffer.from(rec.ack, 'base64').toString('utf8'), now);
       }
       return n;
     },
-    deliverSoon() {
+    afterImport() {
       for (const t of targets.values()) if (t.acks.pending > 0) void track(deliverOnly(t.id));
     },
   };
 
   return {
-    exchange,
+    rumSource,
     async open() {
       for await (const [, t] of ctx.store.iterate<TargetRecord>(prefixRange(keys.targetPrefix))) targets.set(t.id, t);
       // Passwords without their key cannot be used: stop the start with one line rather than fail every poll.
@@ -607,7 +580,7 @@ export function createCollector(deps: CollectorDeps): Collector {
         recordEvent(tx, ctx.seq, now, { actor, type: 'collector.ack_imported', vaId: null, details: { export: exp.n, documents: docs.length, queued, acknowledged } });
         return { export: exp.n, documents: docs.length, queued, acknowledged };
       });
-      exchange.deliverSoon();
+      rumSource.afterImport();
       return result;
     },
   };

@@ -70,12 +70,3 @@ export function checkAckDocument(xml: string): { reportIds: string[] | null } {
   }
   return { reportIds: null };
 }
-
-/**
- * The reference cloud's stand-in acknowledgement (real ones come from Cisco): `<data>` holds
- * base64 of `{"udi","reportIds"}` so the emulator and tests can tell which reports it covers.
- */
-export function standInAck(udi: { pid: string; sn: string }, reportIds: readonly string[]): string {
-  const data = btoa(JSON.stringify({ udi, reportIds }));
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<smartLicense><smartLicenseRumAck><data>${data}</data></smartLicenseRumAck></smartLicense>\n`;
-}

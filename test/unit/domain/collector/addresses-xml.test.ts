@@ -3,7 +3,8 @@
 import t from 'tap';
 import { checkConnectAddress, DEFAULT_ALLOWED_NETWORKS, ipBytes, parseCidr, parseTargetAddress, type Cidr } from '../../../../daemon/domain/collector/addresses.ts';
 import { entitlementFor, readEntitlementMap } from '../../../../daemon/domain/collector/entitlement-map.ts';
-import { BadXml, cdata, checkAckDocument, parseRumUsageXml, rumUsageXml, standInAck } from '../../../../daemon/domain/collector/xml.ts';
+import { BadXml, cdata, checkAckDocument, parseRumUsageXml, rumUsageXml } from '../../../../daemon/domain/collector/xml.ts';
+import { standInAck } from '../../../../exchange/cloud/rum-acks.ts';
 
 t.test('an address is https://host[:port]: no path, user info, query, or other scheme', async (t) => {
   t.same(parseTargetAddress('https://10.1.2.3'), { address: 'https://10.1.2.3', host: '10.1.2.3', port: 443 });
