@@ -89,6 +89,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
       s.syncJob.stop();
       s.retentionJob.stop();
       await schedule.stop();
+      await s.collector.close();
       await s.exchange.settled();
     });
     for (const job of beforeServing) await job.run();

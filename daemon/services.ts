@@ -34,6 +34,8 @@ import { Sequences } from './domain/satellite/sequences.ts';
 import { State } from './domain/satellite/state.ts';
 import { createStatus, type Listeners, type StatusReader } from './domain/satellite/status.ts';
 import { createExchange, type Exchange } from './exchange/exchange.ts';
+import { createCollector, type Collector } from './collector/service.ts';
+import { loadEntitlementMap, ownListeners, secretsKeyFileOf } from './collector/setup.ts';
 import { writeInitialPassword } from './files/initial-password.ts';
 import { createRetentionJob, type RetentionJob } from './jobs/retention.ts';
 import { createSyncJob, type SyncJob } from './jobs/sync.ts';
@@ -87,6 +89,8 @@ export interface Services {
   lapse: Lapse;
   syncJob: SyncJob;
   retentionJob: RetentionJob;
+  /** The pull collector of Cisco products (SPEC §9): targets, polls, RUM reports and acknowledgements. */
+  collector: Collector;
   /** Every alert of SPEC §7: the license workspace's, the exchange's (sync) and the lapse rule's. */
   alertSources: AlertSource[];
 }
@@ -112,11 +116,21 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   state.watch({ device: licensing.onDeviceChange, usage: licensing.onUsage });
   state.watch({ device: deviceAdmin.onDeviceChange, reported: deviceAdmin.onReported });
 
+  const collector = createCollector({
+    ctx,
+    secretsKeyFile: secretsKeyFileOf(config),
+    entitlementMap: await loadEntitlementMap(config),
+    listeners: () => ownListeners(core.listeners),
+    metrics: { poll: (result) => metrics.collectorPolls.inc({ result }) },
+    log,
+  });
+  await collector.open();
   const exchange = await createExchange(ctx, {
     log,
     ledger,
     sink: core.entitlementSink ?? licensing.entitlementSink,
-    sources: core.exportSources ?? licensing.exportSources,
+    // The collector's RUM reports travel in every satellite report (rum.ndjson).
+    sources: { ...(core.exportSources ?? licensing.exportSources), rum: collector.rumSource },
     env: core.env,
   });
   const lapse = createLapse(ctx);
@@ -135,6 +149,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     licensing.alertSource,
     (now) => exchange.syncAlerts(now).map(fromView),
     (now) => lapse.alerts(now).map(fromView),
+    (now) => collector.alerts(now),
   ];
   registerLicenseGauges(metrics.registry, { pools: () => licensing.pools(clock(), null), alerts: () => collectAlerts(alertSources, clock()) });
 
@@ -173,6 +188,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     lapse,
     syncJob: createSyncJob({ exchange, log }),
     retentionJob,
+    collector,
     alertSources,
   };
 }

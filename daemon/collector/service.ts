@@ -20,6 +20,7 @@ import { BadAnswer, parseAllReports } from '../domain/collector/reports.ts';
 import { BadXml, checkAckDocument, rumUsageXml } from '../domain/collector/xml.ts';
 import { PollError, ProductSession, type CollectorClientOptions } from './client.ts';
 import { openSecretBox, type SecretBox } from './secrets.ts';
+import { CollectorSetupError } from './setup.ts';
 import { ackDocuments, AckArchiveError } from './ack-archive.ts';
 import type { RumRecord } from '../../exchange/bundle/records.ts';
 import type { RumSource } from '../domain/exchange/ports.ts';
@@ -72,7 +73,6 @@ export interface CollectorDeps {
   secretsKeyFile: string;
   entitlementMap: EntitlementMap;
   listeners: () => readonly Listener[];
-  onUsage: CollectEnv['onUsage'];
   metrics?: CollectorMetrics;
   log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
   /** Resolves a host name to its addresses (default: the system resolver). */
@@ -80,6 +80,8 @@ export interface CollectorDeps {
 }
 
 export interface Collector {
+  /** `collector.maxAnswerBytes`: also the bound of an acknowledgement file. */
+  readonly maxAnswerBytes: number;
   open(): Promise<void>;
   close(): Promise<void>;
   list(vaIds: ReadonlySet<string> | null): TargetJson[];
@@ -142,7 +144,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     ackBody: cfg.ackBody,
     ackField: cfg.ackField,
   };
-  const env: CollectEnv = { seq: ctx.seq, state: ctx.state, entitlementMap: deps.entitlementMap, onUsage: deps.onUsage };
+  const env: CollectEnv = { seq: ctx.seq, state: ctx.state, entitlementMap: deps.entitlementMap };
 
   const notFound = (id: string) => new OutpostError('NOT_FOUND', `No collector target ${JSON.stringify(id)}.`);
   const invalid = (m: string) => new OutpostError('INVALID_REQUEST', m);
@@ -393,13 +395,18 @@ export function createCollector(deps: CollectorDeps): Collector {
   };
 
   return {
+    maxAnswerBytes: cfg.maxAnswerBytes,
     rumSource,
     async open() {
       for await (const [, t] of ctx.store.iterate<TargetRecord>(prefixRange(keys.targetPrefix))) targets.set(t.id, t);
       // Passwords without their key cannot be used: stop the start with one line rather than fail every poll.
-      box = await openSecretBox(deps.secretsKeyFile, { create: false });
+      try {
+        box = await openSecretBox(deps.secretsKeyFile, { create: false });
+      } catch (e) {
+        throw new CollectorSetupError(`collector.secretsKeyFile: ${(e as Error).message}`);
+      }
       if (!box && targets.size > 0) {
-        throw new OutpostError('INVALID_REQUEST', `The secrets key file ${deps.secretsKeyFile} is missing, but ${targets.size} collector target(s) hold passwords encrypted with it: restore it from the backup.`);
+        throw new CollectorSetupError(`collector.secretsKeyFile: ${deps.secretsKeyFile} is missing, but ${targets.size} collector target(s) hold passwords encrypted with it; restore it from the backup`);
       }
       for (const t of targets.values()) if (t.failures >= FAILING_AFTER && t.lastPoll) failingSince.set(t.id, t.lastPoll.at);
     },

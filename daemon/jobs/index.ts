@@ -51,6 +51,7 @@ export function jobTable(s: Services, log: Logger): JobTable {
       lapse,
       ...licenseJobs({ ctx, licensing: s.licensing }),
       retention,
+      { name: 'collector', cron: ctx.config.collector.schedule, run: () => s.collector.scheduledRound() },
     ],
     beforeServing: [lapse],
     afterStart: [retention],

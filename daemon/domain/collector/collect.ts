@@ -21,8 +21,6 @@ export interface CollectEnv {
   seq: Sequences;
   state: State;
   entitlementMap: EntitlementMap;
-  /** After the batch is durable: a device's usage changed (the pools follow). */
-  onUsage(device: DeviceRecord, before: Record<string, number> | undefined, after: Record<string, number>): void;
 }
 
 export interface CollectOutcome {
@@ -117,10 +115,8 @@ export async function stageCollected(
     }
     const latest: LatestUsage = { reportId: `rum:${latestId}`, windowEnd: new Date(end * 1000).toISOString(), usage, lastReportAt: at };
     tx.put(keys.latestUsage(device.id), latest);
-    tx.after(() => {
-      env.state.latest.set(device.id, latest);
-      env.onUsage(device, previous?.usage, usage);
-    });
+    // The pools follow through the state's watchers, as for any other device's report.
+    tx.after(() => env.state.putLatest(device, latest, { newer: true, before: previous?.usage }));
   }
   return out;
 }

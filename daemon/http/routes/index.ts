@@ -21,6 +21,7 @@ import { tagRoutes } from './tags.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 import { virtualAccountRoutes } from './virtual-accounts.ts';
+import { collectorRoutes } from './collector.ts';
 
 export type AdminRoutes = Array<(router: AdminRouter) => void>;
 
@@ -46,6 +47,7 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     deviceRoutes({ devices: s.devices, deviceAdmin: s.deviceAdmin, access, state }),
     reportRoutes({ tables: s.reportTables, access, state, clock }),
     reservationRoutes({ licensing: s.licensing, access, state }),
+    collectorRoutes({ collector: s.collector, access, state }),
   ];
 }
 
