@@ -159,7 +159,9 @@ export class EmulatedProduct {
   tamper(id: bigint | string): void {
     const r = this.reports.find((x) => x.id === BigInt(id));
     if (!r?.json) throw new Error(`no closed report ${id}`);
-    r.json = r.json.replace('"COUNT","value":"', '"COUNT","value":"1');
+    const outer = JSON.parse(r.json) as { payload: string };
+    outer.payload = outer.payload.replace('"COUNT","value":"', '"COUNT","value":"1');
+    r.json = JSON.stringify(outer);
   }
 
   /** Sets the count a tag's open report will close with. */
