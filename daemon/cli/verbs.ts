@@ -11,6 +11,7 @@ import { status } from './status.ts';
 import { sync } from './sync.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
 import { userAdd, userList, userPasswd } from './user.ts';
+import { collect, rumExport, rumImportAck, targetAdd, targetImport, targetList, targetRemove } from './collector.ts';
 
 export interface VerbContext {
   client: ControlClient;
@@ -39,5 +40,14 @@ export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> =
   user: {
     run: async () => {},
     subverbs: { add: userAdd, list: userList, passwd: userPasswd },
+  },
+  target: {
+    run: async () => {},
+    subverbs: { add: targetAdd, list: targetList, remove: targetRemove, import: targetImport },
+  },
+  collect,
+  rum: {
+    run: async () => {},
+    subverbs: { export: rumExport, 'import-ack': rumImportAck },
   },
 };

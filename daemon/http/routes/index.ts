@@ -22,6 +22,7 @@ import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 import { virtualAccountRoutes } from './virtual-accounts.ts';
 import { collectorRoutes } from './collector.ts';
+import { secretsKeyFileOf } from '../../collector/setup.ts';
 
 export type AdminRoutes = Array<(router: AdminRouter) => void>;
 
@@ -38,7 +39,7 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     eventRoutes({ events: s.eventLog, access, state }),
     tokenRoutes({ tokens: s.tokens, access }),
     statusRoutes({ status: s.status, access }),
-    backupRoutes({ store: ctx.store, dataDir: config.dataDir, access }),
+    backupRoutes({ store: ctx.store, dataDir: config.dataDir, access, secretsKeyFile: secretsKeyFileOf(config) }),
     deviceKeyRoutes({ policy: s.policyMode, access, state }),
     syncRoutes({ exchange: s.exchange, syncJob: s.syncJob, nextScheduled: () => nextRun('sync'), access }),
     registrationRoutes({ exchange: s.exchange, access }),
