@@ -1,5 +1,6 @@
 // The pages, in navigation order, with the action that makes each one visible.
 import type { PageDef } from './page.ts';
+import { renderCollector } from './pages/collector.ts';
 import { renderDevices } from './pages/devices.ts';
 import { renderEvents } from './pages/events.ts';
 import { renderLicenses } from './pages/licenses.ts';
@@ -17,6 +18,7 @@ export const PAGES: PageDef[] = [
   { path: 'virtual-accounts', title: 'Virtual accounts', needs: 'va.read', render: renderVirtualAccounts },
   { path: 'devices', title: 'Devices', needs: 'license.read', render: renderDevices },
   { path: 'tokens', title: 'Tokens', needs: 'license.read', render: renderTokens },
+  { path: 'cisco-products', title: 'Cisco products', needs: 'license.read', render: renderCollector },
   { path: 'reservations', title: 'Reservations', needs: 'license.read', render: renderReservations },
   { path: 'reports', title: 'Reports', needs: 'license.read', render: renderReports },
   { path: 'sync', title: 'Sync', needs: 'sync.read', render: renderSync },
