@@ -81,8 +81,7 @@ export async function renderCollector(ctx: PageContext): Promise<void> {
       }),
   });
 
-  if (session.canAny('license.write')) mount(top, addCard(() => void targets.reload()));
-  if (session.canAny('sync.run')) mount(top, filesCard());
+  mount(top, ...(session.canAny('license.write') ? [addCard(() => void targets.reload())] : []), ...(session.canAny('sync.run') ? [filesCard()] : []));
   await targets.reload();
 }
 
