@@ -98,3 +98,44 @@ t.test('target import, collect, rum export, backup and restore', async (t) => {
   const env3 = daemonEnv(backupDir);
   await t.rejects(startDaemon(t, env3), /collector\.secretsKeyFile: .*secrets\.key is missing, but 3 collector target\(s\)/);
 });
+
+t.test('kill -9 in the middle of a poll: nothing half-stored, nothing counted twice', async (t) => {
+  const dir = tempDir(t);
+  const fleet = await startFleet({ products: 1, product: () => ({ closedReports: 3 }) });
+  t.teardown(() => fleet.close());
+  const p = fleet.products[0]!;
+  const dataDir = path.join(dir, 'data');
+  const env = daemonEnv(dataDir);
+  const d = await startDaemon(t, env);
+  const pw = path.join(dir, 'pw');
+  await writeFile(pw, p.options.password);
+  t.equal((await runCli(['target', 'add', p.url, '--username', 'collector', '--password-file', pw, '--pin', fleet.pem.sha256, '--insecure'], env)).code, 0);
+  // The answer never ends: the poll is in flight when the daemon dies.
+  p.faults = { dripMs: 50 };
+  await runCli(['collect'], env);
+  for (let i = 0; i < 50 && !p.requests.some((r) => r.path.endsWith('/all-reports')); i++) await sleep(100);
+  d.child.kill('SIGKILL');
+  await d.exited;
+  p.faults = {};
+  const d2 = await startDaemon(t, env);
+  const before = JSON.parse((await runCli(['target', 'list', '--json'], env)).stdout).items[0];
+  t.equal(before.lastPoll, null, 'the interrupted poll left nothing');
+  t.equal(before.reportsCollected, 0);
+  await runCli(['collect'], env);
+  const items = await polled(env, 1);
+  const n = p.closedIds.length;
+  t.match(items[0].lastPoll, { ok: true, reports: n });
+  await runCli(['collect'], env);
+  for (let i = 0; i < 100; i++) {
+    const it = JSON.parse((await runCli(['target', 'list', '--json'], env)).stdout).items[0];
+    if (it.lastPoll.at !== items[0].lastPoll.at) {
+      t.equal(it.reportsCollected, p.closedIds.length, 'each report counted once');
+      break;
+    }
+    await sleep(200);
+  }
+  const devices = JSON.parse((await runCli(['status', '--json'], env)).stdout).devices;
+  t.same(devices, { registered: 1, deregistered: 0 });
+  d2.child.kill('SIGTERM');
+  await d2.exited;
+});
