@@ -2,7 +2,6 @@
 // signals and exit codes. `openSatellite` assembles one satellite and never exits the process;
 // `serve` (the `outpost serve` verb) runs one until SIGTERM or SIGINT. Services are built in
 // services.ts, routes in http/routes/index.ts, jobs in jobs/index.ts.
-import { readFileSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
@@ -28,11 +27,13 @@ import { bindSocket, bindTcp, closeServer, StartError } from './listeners.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { buildServices, openContext, type Services } from './services.ts';
+import { VERSION } from './version.ts';
 import { Writer } from './store/index.ts';
 import { LevelStore, StoreLockedError } from './store/level.ts';
+import { StoreTooNewError, upgradeStore, type Upgrade } from './store/upgrade.ts';
+import { recordEvent } from './domain/satellite/events.ts';
 
 export const SOCKET_PATH_MAX = 100;
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface Satellite {
   listeners: Listeners;
@@ -153,6 +154,14 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
     throw err;
   }
   opened.push(() => store.close());
+  const clock = opts.clock ?? systemClock;
+  let upgrade: Upgrade | null;
+  try {
+    upgrade = await upgradeStore(store, { dataDir: config.dataDir, log, now: clock() });
+  } catch (err) {
+    if (err instanceof StoreTooNewError) throw new StartError(err.message);
+    throw err;
+  }
   const { identity, created } = await loadIdentity(config.dataDir);
   if (created) log.info({ satelliteId: identity.id }, 'created the satellite identity');
 
@@ -167,9 +176,13 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
     devices: () => ctxRef?.state.countDevices() ?? { registered: 0, deregistered: 0 },
     queueDepth: () => writer.depth,
   }));
-  const core = { config, log, clock: opts.clock ?? systemClock, store, writer, identity, metrics, listeners, env: opts.env ?? process.env, entitlementSink: opts.entitlementSink, exportSources: opts.exportSources };
+  const core = { config, log, clock, store, writer, identity, metrics, listeners, env: opts.env ?? process.env, entitlementSink: opts.entitlementSink, exportSources: opts.exportSources };
   const { ctx, initialPasswordFile } = await openContext(core);
   ctxRef = ctx;
+  if (upgrade) {
+    const { from, to, backup } = upgrade;
+    await ctx.writer.run((tx) => void recordEvent(tx, ctx.seq, clock(), { actor: 'system', type: 'store.upgraded', vaId: null, details: { from, to, backup } }));
+  }
   if (initialPasswordFile) {
     log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
   }

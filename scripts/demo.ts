@@ -17,7 +17,30 @@ const CLOUD = path.join(ROOT, 'exchange', 'cloud', 'main.ts');
 const TOKEN = 'demo-registration-token-acme-0001';
 const ENTITLEMENTS = ['network-advantage', 'dna-essentials', 'network-essentials'];
 
-const { values } = parseArgs({ options: { devices: { type: 'string', default: '12' }, once: { type: 'boolean', default: false } } });
+const USAGE = `usage: npm run demo [-- --devices N] [--once]
+Starts the reference cloud and a satellite in a temporary directory, registers the satellite,
+lets N simulated devices (default 12) register and report, syncs, and prints where to log in.
+  --devices N   how many simulated devices (1 to 1000)
+  --once        stop after the first sync (a smoke test)
+Ctrl-C stops everything and removes the directory.`;
+
+let values: { devices: string; once: boolean; help: boolean };
+try {
+  values = parseArgs({
+    options: { devices: { type: 'string', default: '12' }, once: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  }).values as typeof values;
+} catch (err) {
+  console.error(`demo: ${(err as Error).message.split('\n')[0]} (see --help)`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!/^\d+$/.test(values.devices) || Number(values.devices) < 1 || Number(values.devices) > 1000) {
+  console.error('demo: --devices must be 1 to 1000 (see --help)');
+  process.exit(2);
+}
 const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-demo-'));
 const children: ChildProcess[] = [];
 

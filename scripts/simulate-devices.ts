@@ -109,26 +109,61 @@ export async function reportAll(url: string, devices: SimDevice[], entitlements:
   return counts;
 }
 
-async function main() {
-  const { values } = parseArgs({
-    options: {
-      url: { type: 'string', default: 'http://127.0.0.1:8182' },
-      token: { type: 'string' },
-      devices: { type: 'string', default: '10' },
-      interval: { type: 'string', default: '60' },
-      rounds: { type: 'string', default: '0' },
-      entitlements: { type: 'string', default: 'network-advantage,dna-advantage' },
-      prefix: { type: 'string', default: 'SIM' },
-      policy: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  if (!values.token && !values.policy) {
-    console.error(
-      'usage: npm run simulate -- (--token opt_… | --policy) [--url URL] [--devices N] [--interval SECONDS] [--rounds N] [--entitlements a,b]',
-    );
-    process.exit(2);
+const USAGE = `usage: npm run simulate -- --url URL (--token opt_… | --policy) [options]
+  --url URL            the satellite's device listener (default http://127.0.0.1:8182; the daemon logs
+                       "device listener on …" at start)
+  --token T            a registration token (outpost token create --va PATH); devices register with it
+  --policy             devices under Smart Licensing Using Policy instead: no token, their own keys
+  --devices N          how many devices (default 10)
+  --interval SECONDS   between rounds of reports (default 60)
+  --rounds N           rounds to send, 0 for until stopped (default 0)
+  --entitlements a,b   what the devices report using (default network-advantage,dna-advantage)
+  --prefix TEXT        serial-number prefix (default SIM)`;
+
+/** The line to print when the arguments are wrong, or null when they are right. */
+function argumentError(values: Record<string, string | boolean | undefined>): string | null {
+  if (!values.token && !values.policy) return 'name a --token (from "outpost token create") or --policy';
+  if (values.token && values.policy) return '--token and --policy do not go together';
+  const url = values.url as string;
+  if (!/^https?:\/\/[^/\s]+\/?$/.test(url)) return `--url must be the device listener's base URL, e.g. http://127.0.0.1:8182 (got "${url}")`;
+  for (const [name, min] of [['devices', 1], ['interval', 1], ['rounds', 0]] as const) {
+    const v = values[name] as string;
+    if (!/^\d+$/.test(v) || Number(v) < min) return `--${name} must be a whole number${min ? ' from 1' : ''}`;
   }
+  return null;
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      options: {
+        url: { type: 'string', default: 'http://127.0.0.1:8182' },
+        token: { type: 'string' },
+        devices: { type: 'string', default: '10' },
+        interval: { type: 'string', default: '60' },
+        rounds: { type: 'string', default: '0' },
+        entitlements: { type: 'string', default: 'network-advantage,dna-advantage' },
+        prefix: { type: 'string', default: 'SIM' },
+        policy: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    console.error(`simulate: ${(err as Error).message.split('\n')[0]} (see --help)`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const wrong = argumentError(values);
+  if (wrong) {
+    console.error(`simulate: ${wrong} (see --help)`);
+    return 2;
+  }
+  values.url = values.url!.replace(/\/$/, '');
   const entitlements = values.entitlements!.split(',').filter(Boolean);
   const n = Number(values.devices);
   let send: () => Promise<Record<number, number>>;
@@ -148,6 +183,14 @@ async function main() {
     if (rounds !== 0 && round === rounds) break;
     await new Promise((r) => setTimeout(r, Number(values.interval) * 1000));
   }
+  return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  // A device listener that is down or refuses is one line, not a stack trace.
+  process.exitCode = await main().catch((err: Error & { cause?: { code?: string } }) => {
+    const refused = /ECONNREFUSED/.test(`${err.cause?.code ?? ''} ${err.message}`);
+    console.error(`simulate: ${refused ? 'nothing listens at the --url given (connection refused)' : err.message.split('\n')[0]}`);
+    return 1;
+  });
+}

@@ -1,15 +1,27 @@
-// Builds the dashboard: web-ui/src → index.html, app.js, app.css, favicon.svg, in memory with
-// esbuild (~100 ms), so the daemon serves a fresh build without a build step. Run directly
-// (`npm run build:ui`) it writes the same files to web-ui/dist/ for inspection or packaging.
+// Builds the dashboard: web-ui/src → index.html, app.js, app.css, favicon.svg. An installed
+// package serves the files `npm run build` wrote beside the compiled module (./assets/); a
+// checkout has none there and builds in memory with esbuild (~100 ms), so the daemon serves a
+// fresh build without a build step. esbuild is imported only then: the package does not ship it.
+// Run directly (`npm run build:ui [-- --out DIR]`) it writes the files to DIR (web-ui/dist/).
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
+import { parseArgs } from 'node:util';
+import type * as esbuild from 'esbuild';
 import { ROLE_ACTIONS } from '../daemon/domain/access/roles.ts';
 
 const SRC = fileURLToPath(new URL('./src/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** Where `npm run build` puts the prebuilt files: beside dist/web-ui/build.js, never in a checkout. */
+const PREBUILT = fileURLToPath(new URL('./assets/', import.meta.url));
+const FILES: Record<string, string> = {
+  '/index.html': 'text/html; charset=utf-8',
+  '/app.js': 'text/javascript; charset=utf-8',
+  '/app.css': 'text/css; charset=utf-8',
+  '/favicon.svg': 'image/svg+xml',
+};
 
 export interface Asset {
   body: Buffer;
@@ -58,6 +70,7 @@ const options = (minify: boolean) =>
   }) satisfies esbuild.BuildOptions;
 
 export async function buildDashboard(opts: { minify?: boolean } = {}): Promise<Dashboard> {
+  const esbuild = await import('esbuild');
   const result = await esbuild.build(options(opts.minify ?? true));
   const out = new Map<string, Asset>();
   for (const file of result.outputFiles) {
@@ -85,12 +98,25 @@ export async function buildDashboard(opts: { minify?: boolean } = {}): Promise<D
  * reaches the browser (type-only imports never do).
  */
 export async function bundleInputs(): Promise<string[]> {
+  const esbuild = await import('esbuild');
   const result = await esbuild.build({ ...options(true), metafile: true });
   return Object.keys(result.metafile.inputs).sort();
 }
 
+/** The files a build wrote to `dir` (index.html already names the others by their hashes). */
+export async function readDashboard(dir: string): Promise<Dashboard> {
+  const out = new Map<string, Asset>();
+  for (const [name, type] of Object.entries(FILES)) out.set(name, asset(await readFile(path.join(dir, name.slice(1))), type));
+  return out;
+}
+
+/** The prebuilt files when this is an installed package, else a fresh in-memory build. */
+export function loadDashboard(): Promise<Dashboard> {
+  return existsSync(path.join(PREBUILT, 'index.html')) ? readDashboard(PREBUILT) : buildDashboard();
+}
+
 /** Builds once, on first use; a failed build is retried on the next request. */
-export function lazyDashboard(build: () => Promise<Dashboard> = buildDashboard): () => Promise<Dashboard> {
+export function lazyDashboard(build: () => Promise<Dashboard> = loadDashboard): () => Promise<Dashboard> {
   let pending: Promise<Dashboard> | null = null;
   return () => {
     pending ??= build().catch((err: unknown) => {
@@ -102,7 +128,8 @@ export function lazyDashboard(build: () => Promise<Dashboard> = buildDashboard):
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const outDir = fileURLToPath(new URL('./dist/', import.meta.url));
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const outDir = values.out ? path.resolve(values.out) : fileURLToPath(new URL('./dist/', import.meta.url));
   const dashboard = await buildDashboard();
   await mkdir(outDir, { recursive: true });
   for (const [name, a] of dashboard) {

@@ -11,10 +11,12 @@ interface TokenView {
   revoked: boolean;
 }
 
-const int = (name: string, v: unknown): number | undefined => {
+/** A whole number in [1, max], or the line saying so in the option's own name (not the API field's). */
+const int = (name: string, v: unknown, max: number): number | undefined => {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new CliError('INVALID_REQUEST', `--${name} must be a whole number`);
-  return Number(v);
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= max)) throw new CliError('INVALID_REQUEST', `--${name} must be 1 to ${max}`);
+  return n;
 };
 
 export const tokenCreate: Verb = {
@@ -22,8 +24,8 @@ export const tokenCreate: Verb = {
   async run({ client, out, values }) {
     if (typeof values.va !== 'string') throw new CliError('INVALID_REQUEST', 'token create needs --va PATH');
     const body: Record<string, unknown> = { virtualAccountId: values.va };
-    const days = int('days', values.days);
-    const uses = int('uses', values.uses);
+    const days = int('days', values.days, 365);
+    const uses = int('uses', values.uses, 1_000_000);
     if (days !== undefined) body.validDays = days;
     if (uses !== undefined) body.maxUses = uses;
     if (typeof values.description === 'string') body.description = values.description;

@@ -6,7 +6,9 @@ import type { ControlClient } from './client.ts';
 import type { Out } from './output.ts';
 import { exportVerb } from './export.ts';
 import { importVerb } from './import.ts';
+import { account, alerts, devices, events, licenses } from './listing.ts';
 import { register } from './register.ts';
+import { restore } from './restore.ts';
 import { status } from './status.ts';
 import { sync } from './sync.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
@@ -28,7 +30,13 @@ export interface Verb {
 
 export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> = {
   status,
+  account,
+  licenses,
+  devices,
+  alerts,
+  events,
   backup,
+  restore,
   register,
   export: exportVerb,
   import: importVerb,

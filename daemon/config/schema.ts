@@ -116,6 +116,19 @@ export const configSchema = z.strictObject({
       eventDays: days(36500).default(730),
     })
     .prefault({}),
+  /** Scheduled backups (SPEC §12): off while `schedule` is null. */
+  backup: z
+    .strictObject({
+      schedule: z
+        .string()
+        .refine((s) => cron.validate(s), 'expected a cron expression, e.g. "45 2 * * *"')
+        .nullable()
+        .default(null),
+      /** Where the copies go; null = <dataDir>/backups. */
+      dir: z.string().min(1).nullable().default(null),
+      keep: z.int().min(1).max(1000).default(7),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { DomainContext } from '../domain/satellite/context.ts';
 import type { Licensing } from '../domain/licenses/workspace/index.ts';
 import type { Services } from '../services.ts';
+import { backupJob } from './backup.ts';
 import { lapseJob } from './lapse.ts';
 import { checkLicenseAlerts } from './license-alerts.ts';
 import type { Job } from './schedule.ts';
@@ -52,6 +53,8 @@ export function jobTable(s: Services, log: Logger): JobTable {
       ...licenseJobs({ ctx, licensing: s.licensing }),
       retention,
       { name: 'collector', cron: ctx.config.collector.schedule, run: () => s.collector.scheduledRound() },
+      // Scheduled backups, when configured (`backup.schedule`, local time).
+      ...(ctx.config.backup.schedule ? [{ name: 'backup', cron: ctx.config.backup.schedule, run: backupJob(ctx, log) }] : []),
     ],
     beforeServing: [lapse],
     afterStart: [retention],

@@ -5,6 +5,8 @@ const SEP = '!';
 export const seqKey = (n: number): string => n.toString().padStart(16, '0');
 
 export const keys = {
+  /** The store's format number (store/format.ts); absent in stores written by release 0.1.0 (format 1). */
+  format: 'meta!format',
   /** The satellite's identity and registration state. */
   satellite: 'meta!satellite',
   account: 'meta!account',

@@ -110,6 +110,21 @@ if (chromiumAvailable(t)) {
       t.match(await alert.textContent(), /Some of what was entered is not valid\..*validDays.*\(INVALID_REQUEST\)/s);
     });
 
+    await t.test('"Connecting devices" names the device listener, and its example registers a device', async (t) => {
+      const box = page.getByTestId('connect-register');
+      await box.waitFor();
+      t.equal(await page.getByTestId('device-url').textContent(), backend.sat.device, 'the device listener this satellite listens on');
+      t.match(await page.locator('.page').textContent(), /serves plain HTTP: a token and each device credential travel in the clear/);
+      // The copyable request, run as written with a fresh token and serial put in.
+      const example = await box.inputValue();
+      const url = /-X POST (\S+) /.exec(example)![1]!;
+      const body = JSON.parse(/-d '(.+)'/.exec(example)![1]!);
+      const { createToken } = await import('../helpers/devices.ts');
+      const { token } = await createToken(backend.sat.socketPath, { virtualAccountId: 'Default' });
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, token, udi: { ...body.udi, sn: 'FOC-EXAMPLE-1' } }) });
+      t.equal(res.status, 201, 'the example request registers a device');
+    });
+
     t.test('no console error, no outside request', async (t) => b.assertClean(t, allowed));
   }
 }

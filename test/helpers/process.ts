@@ -26,9 +26,9 @@ export function daemonEnv(dataDir: string, extra: Record<string, string> = {}): 
   };
 }
 
-/** Starts `outpost serve` and waits for both listener lines. */
-export async function startDaemon(t: Test, env: NodeJS.ProcessEnv, args: string[] = []): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `outpost serve` (the checkout's, or the `bin` given: an installed copy) and waits for both listener lines. */
+export async function startDaemon(t: Test, env: NodeJS.ProcessEnv, args: string[] = [], bin: string = BIN): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [bin, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   t.teardown(async () => {

@@ -54,7 +54,7 @@ t.test('user add, list and passwd, with passwords from stdin or a file', async (
     t.match(JSON.parse(r.stdout), { error: { code, message: String } }, args.join(' '));
   }
   const short = await runCli(['user', 'add', 'carol', '--role', 'viewer'], env, 'short\n');
-  t.match(short.stderr, /^outpost: Field "password": must be at least 12 characters\.\n$/, 'one clear line');
+  t.match(short.stderr, /^outpost: the password must be at least 12 characters\.\n$/, 'one clear line');
   t.equal(JSON.parse((await runCli(['user', 'list', '--json'], env)).stdout).items.length, 3, 'refused commands added nobody');
 
   d.child.kill('SIGTERM');

@@ -48,7 +48,7 @@ export interface DeviceQuery {
 
 type Entry = { key: string; id: string; d: DeviceRecord | undefined };
 
-export function createDeviceAdmin(ctx: DomainContext) {
+export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 'seq' | 'clock'>) {
   const { state } = ctx;
   /** Devices without a latest report: set at start, kept by `onDeviceChange` and `onReported`. */
   const neverReported = new Set<string>();

@@ -31,6 +31,9 @@ const KNOWN_TYPES = [
   'sync.exported',
   'sync.imported',
   'sync.failed',
+  'store.upgraded',
+  'backup.written',
+  'backup.failed',
   'satellite.registered',
   'satellite.lapsed',
 ];

@@ -12,7 +12,8 @@ import { loadVas } from '../data.ts';
 import { h, mount } from '../dom.ts';
 import { relative, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
-import type { Page, Token, VirtualAccount } from '../types.ts';
+import type { Page, Status, Token, VirtualAccount } from '../types.ts';
+import { connectDevicesCard } from './connect-devices.ts';
 
 export function tokenState(t: Token, now = Date.now()): { label: string; kind: 'ok' | 'bad' | 'muted' | 'warn' } {
   if (t.revoked) return { label: 'revoked', kind: 'bad' };
@@ -25,7 +26,8 @@ export async function renderTokens(ctx: PageContext): Promise<void> {
   const { session, signal } = ctx;
   const list = h('div', { class: 'token-list' });
   const createSlot = h('div');
-  mount(ctx.root, createSlot, card('Tokens', list));
+  const connectSlot = h('div');
+  mount(ctx.root, createSlot, card('Tokens', list), connectSlot);
 
   const tokens = pagedList<Token>(list, {
     what: 'tokens',
@@ -85,6 +87,11 @@ export async function renderTokens(ctx: PageContext): Promise<void> {
     mount(createSlot, createCard(vas, () => void tokens.reload()));
   }
   await tokens.reload();
+  // The device listener's address needs account.read; without it the card names the default port.
+  const listener = session.canAny('account.read')
+    ? await get<Status>('/api/status', undefined, signal).then((s) => s.listeners.device, () => null)
+    : null;
+  mount(connectSlot, connectDevicesCard(listener, location.hostname));
 }
 
 function createCard(vas: VirtualAccount[] | null, created: () => void): HTMLElement {
