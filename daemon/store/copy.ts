@@ -5,11 +5,11 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KEY_FILE } from '../files/identity-file.ts';
+import { LevelStore } from './level.ts';
+import type { BatchOp, Store } from './port.ts';
 
 /** The collector's secrets key in its default place, <dataDir>/secrets.key. */
 const SECRETS_KEY_FILE = 'secrets.key';
-import { LevelStore } from './level.ts';
-import type { BatchOp, Store } from './port.ts';
 
 /** Written last into a copy: a copy without it was interrupted and is not one. */
 export const COMPLETE_FILE = 'backup-complete.json';
