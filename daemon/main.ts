@@ -90,6 +90,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
       s.syncJob.stop();
       s.retentionJob.stop();
       await schedule.stop();
+      await s.collector.close();
       await s.exchange.settled();
       // What the identity flush job had not written yet (API tokens' lastUsedAt, sessions' lastSeen).
       await s.apiTokens.flushLastUsed();

@@ -21,6 +21,12 @@ export function createMetrics(sources: { devices: () => { registered: number; de
       labelNames: ['channel', 'result'],
       registers: [registry],
     }),
+    collectorPolls: new Counter({
+      name: 'outpost_collector_polls_total',
+      help: 'Polls of collector targets, by result: ok, udi_taken, or the failure (unreachable, timeout, tls, auth_failed, bad_answer, too_large).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     refusals: new Counter({ name: 'outpost_refusals_total', help: 'Requests refused, by error code.', labelNames: ['code'], registers: [registry] }),
     batchSize: new Histogram({
       name: 'outpost_write_batch_size',

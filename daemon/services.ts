@@ -38,6 +38,8 @@ import { State } from './domain/satellite/state.ts';
 import { createStatus, type Listeners, type StatusReader } from './domain/satellite/status.ts';
 import { createExchange, type Exchange } from './exchange/exchange.ts';
 import { removeInitialPassword, writeInitialPassword } from './files/initial-password.ts';
+import { createCollector, type Collector } from './collector/service.ts';
+import { loadEntitlementMap, ownListeners, secretsKeyFileOf } from './collector/setup.ts';
 import { createRetentionJob, type RetentionJob } from './jobs/retention.ts';
 import { createSyncJob, type SyncJob } from './jobs/sync.ts';
 import { registerLicenseGauges, type Metrics } from './metrics.ts';
@@ -97,7 +99,9 @@ export interface Services {
   lapse: Lapse;
   syncJob: SyncJob;
   retentionJob: RetentionJob;
-  /** Every alert of SPEC §7: the license workspace's, the exchange's (sync), the lapse rule's, notifications'. */
+  /** The pull collector of Cisco products (SPEC §9): targets, polls, RUM reports and acknowledgements. */
+  collector: Collector;
+  /** Every alert of SPEC §7: the license workspace's, the exchange's (sync), the lapse rule's, notifications', the collector's. */
   alertSources: AlertSource[];
   /** The outbox and its senders, the summary, deliveries and tests (SPEC §10); opened by main.ts. */
   notifications: Notifications;
@@ -124,11 +128,21 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   state.watch({ device: licensing.onDeviceChange, usage: licensing.onUsage });
   state.watch({ device: deviceAdmin.onDeviceChange, reported: deviceAdmin.onReported });
 
+  const collector = createCollector({
+    ctx,
+    secretsKeyFile: secretsKeyFileOf(config),
+    entitlementMap: await loadEntitlementMap(config),
+    listeners: () => ownListeners(core.listeners),
+    metrics: { poll: (result) => metrics.collectorPolls.inc({ result }) },
+    log,
+  });
+  await collector.open();
   const exchange = await createExchange(ctx, {
     log,
     ledger,
     sink: core.entitlementSink ?? licensing.entitlementSink,
-    sources: core.exportSources ?? licensing.exportSources,
+    // The collector's RUM reports travel in every satellite report (rum.ndjson).
+    sources: { ...(core.exportSources ?? licensing.exportSources), rum: collector.rumSource },
     env: core.env,
   });
   const lapse = createLapse(ctx);
@@ -148,6 +162,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     (now) => exchange.syncAlerts(now).map(fromView),
     () => exchange.quarantine.alerts().map(fromView),
     (now) => lapse.alerts(now).map(fromView),
+    (now) => collector.alerts(now),
   ];
   registerLicenseGauges(metrics.registry, { pools: () => licensing.pools(clock(), null), alerts: () => collectAlerts(alertSources, clock()) });
 
@@ -237,6 +252,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     lapse,
     syncJob: createSyncJob({ exchange, log }),
     retentionJob,
+    collector,
     alertSources,
     notifications,
   };

@@ -31,9 +31,17 @@ export const backup: Verb = {
       for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
         if (!line) continue;
         if (!header) {
-          const h = JSON.parse(line) as { format?: string; key?: unknown };
+          const h = JSON.parse(line) as { format?: string; key?: unknown; secrets?: { name?: unknown; key?: unknown } };
           if (h.format !== 'outpost.backup/1' || !h.key) throw new CliError('INTERNAL', 'the daemon sent an unknown backup format');
           await writeFile(path.join(dir, KEY_FILE), JSON.stringify(h.key, null, 2) + '\n', { mode: 0o600 });
+          // The collector's secrets key, when it lives in the data dir: restored targets can still poll.
+          const s = h.secrets;
+          if (s && typeof s.name === 'string' && typeof s.key === 'string') {
+            const file = path.resolve(dir, s.name);
+            if (path.relative(dir, file).startsWith('..')) throw new CliError('INTERNAL', 'the daemon sent a secrets key path outside the backup');
+            await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+            await writeFile(file, Buffer.from(s.key, 'base64'), { mode: 0o600 });
+          }
           header = true;
           continue;
         }

@@ -40,6 +40,12 @@ const USAGE = `usage: outpost <verb> [options]
   import FILE                            apply a cloud response or registration response
   sync                                   run a network sync now
   backup --out DIR                       a consistent copy of the database and the key
+  target add https://HOST[:PORT] --username U [--va PATH] [--password-file FILE] [--ca PEMFILE] [--pin SHA256] [--insecure]
+  target list | target remove ID         Cisco products the collector polls
+  target import FILE.csv                 add targets in bulk (columns address,username,password[,va,ca,pin,verify])
+  collect [--target ID]...               poll now (all targets without --target)
+  rum export --out FILE                  unacknowledged RUM reports as Cisco's usage file (XML)
+  rum import-ack FILE [--export N]       an acknowledgement (XML or .tar.gz) for the products of a RUM export
   restore --from DIR                     put a backup in place as the data dir (daemon stopped)
   quarantine list | quarantine remove REPORT_ID
                                          reports an export set aside (the bundle refuses them)

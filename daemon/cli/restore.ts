@@ -67,6 +67,11 @@ export const restore: Verb = {
       }
       await copyFile(path.join(from, KEY_FILE), path.join(staging, KEY_FILE));
       await chmod(path.join(staging, KEY_FILE), 0o600);
+      // The collector's secrets key (SPEC §9), when the backup carries it.
+      if (existsSync(path.join(from, 'secrets.key'))) {
+        await copyFile(path.join(from, 'secrets.key'), path.join(staging, 'secrets.key'));
+        await chmod(path.join(staging, 'secrets.key'), 0o600);
+      }
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
       throw err;
@@ -79,11 +84,12 @@ export const restore: Verb = {
     if (existsSync(path.join(dataDir, 'db')) || existsSync(path.join(dataDir, KEY_FILE))) {
       replaced = path.join(dataDir, `replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       await mkdir(replaced, { mode: 0o700 });
-      for (const name of ['db', KEY_FILE]) if (existsSync(path.join(dataDir, name))) await rename(path.join(dataDir, name), path.join(replaced, name));
+      for (const name of ['db', KEY_FILE, 'secrets.key']) if (existsSync(path.join(dataDir, name))) await rename(path.join(dataDir, name), path.join(replaced, name));
     }
     await rm(path.join(dataDir, REPORT_IDS_FILE), { force: true });
     await rename(path.join(staging, 'db'), path.join(dataDir, 'db'));
     await rename(path.join(staging, KEY_FILE), path.join(dataDir, KEY_FILE));
+    if (existsSync(path.join(staging, 'secrets.key'))) await rename(path.join(staging, 'secrets.key'), path.join(dataDir, 'secrets.key'));
     await rm(staging, { recursive: true, force: true });
     if (process.getuid?.() === 0) {
       const owner = await stat(dataDir);

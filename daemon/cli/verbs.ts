@@ -16,6 +16,7 @@ import { sync } from './sync.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
 import { userAdd, userList, userPasswd, userSet } from './user.ts';
 import { notifyDeliveries, notifyTest } from './notify.ts';
+import { collect, rumExport, rumImportAck, targetAdd, targetImport, targetList, targetRemove } from './collector.ts';
 
 export interface VerbContext {
   client: ControlClient;
@@ -62,5 +63,14 @@ export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> =
   notify: {
     run: async () => {},
     subverbs: { deliveries: notifyDeliveries, test: notifyTest },
+  },
+  target: {
+    run: async () => {},
+    subverbs: { add: targetAdd, list: targetList, remove: targetRemove, import: targetImport },
+  },
+  collect,
+  rum: {
+    run: async () => {},
+    subverbs: { export: rumExport, 'import-ack': rumImportAck },
   },
 };

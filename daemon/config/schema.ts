@@ -1,4 +1,5 @@
 // The one config schema: every key, its default and its form. Unknown keys are errors.
+import { DEFAULT_ALLOWED_NETWORKS, parseCidr } from '../domain/collector/addresses.ts';
 import { z } from 'zod';
 import cron from 'node-cron';
 
@@ -226,6 +227,28 @@ export const configSchema = z.strictObject({
       overdueDays: days(365).default(30),
       /** Seconds to wait for the cloud to connect, and for each chunk of its answer. */
       timeoutSeconds: z.int().min(1).max(3600).default(60),
+    })
+    .prefault({}),
+  collector: z
+    .strictObject({
+      schedule: z
+        .string()
+        .refine((s) => cron.validate(s), 'expected a cron expression, e.g. "41 */4 * * *"')
+        .default('41 */4 * * *'),
+      concurrency: z.int().min(1).max(256).default(8),
+      /** A deadline for each whole request to a product, not an idle timeout. */
+      timeoutSeconds: z.int().min(1).max(3600).default(30),
+      maxAnswerBytes: z.int().min(1024).max(2 ** 31).default(67108864),
+      allowedNetworks: z
+        .array(z.string().refine((c) => typeof parseCidr(c) !== 'string', 'expected an address/prefix such as 10.0.0.0/8'))
+        .max(1000)
+        .default([...DEFAULT_ALLOWED_NETWORKS]),
+      /** null = <dataDir>/secrets.key */
+      secretsKeyFile: z.string().min(1).nullable().default(null),
+      /** A YAML file of `<tag>: <entitlement>`; null = every tag counts under its own name. */
+      entitlementMap: z.string().min(1).nullable().default(null),
+      ackBody: z.enum(['xml', 'base64-json']).default('xml'),
+      ackField: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.-]+$/).default('data'),
     })
     .prefault({}),
   lapse: z

@@ -31,6 +31,19 @@ const page = (item: string): Schema => ({
 });
 const vaRef: Schema = { type: 'object', required: ['id', 'path'], properties: { id: str, path: str } };
 
+const TARGET_BODY: Schema = {
+  type: 'object',
+  required: ['address', 'username', 'password'],
+  properties: {
+    address: { type: 'string', description: 'https://host[:port]' },
+    username: str,
+    password: { type: 'string', writeOnly: true },
+    virtualAccount: str,
+    tls: { type: 'object', properties: { verify: { type: 'boolean' }, ca: nullable(str), pin: nullable(str) }, additionalProperties: false },
+  },
+  additionalProperties: false,
+};
+
 interface OpSpec {
   summary: string;
   tag: string;
@@ -358,6 +371,24 @@ export function openApiDocument(version: string): Schema {
         errors: ['FORBIDDEN', 'NOT_FOUND', 'INSUFFICIENT_QUANTITY', 'RESERVATION_EXISTS'],
       }),
     },
+    '/api/collector/targets': {
+      get: LIST('Target', 'Collector targets (SPEC §9) in the caller\'s VAs', 'collector', [['va', 'VA id or path'], ['nested', '`true`: and below']], ['FORBIDDEN', 'NOT_FOUND']),
+      post: op({ summary: 'Add a Cisco product to poll', tag: 'collector', auth: 'session', body: TARGET_BODY, ok: { status: 201, schema: ref('Target') }, errors: ['FORBIDDEN', 'NOT_FOUND', 'NAME_TAKEN'] }),
+    },
+    '/api/collector/targets/{id}': {
+      get: op({ summary: 'One collector target', tag: 'collector', auth: 'session', params: ['id'], ok: { status: 200, schema: ref('Target') }, errors: ['FORBIDDEN', 'NOT_FOUND'] }),
+      patch: op({ summary: 'Change a target; a new address or weaker TLS needs the password', tag: 'collector', auth: 'session', params: ['id'], body: { ...TARGET_BODY, required: [] }, ok: { status: 200, schema: ref('Target') }, errors: ['FORBIDDEN', 'NOT_FOUND', 'NAME_TAKEN'] }),
+      delete: op({ summary: 'Remove a target (its devices and reports stay)', tag: 'collector', auth: 'session', params: ['id'], ok: { status: 204 }, errors: ['FORBIDDEN', 'NOT_FOUND'] }),
+    },
+    '/api/collector/poll': {
+      post: op({ summary: 'Poll these targets now (`{}`: all the caller manages)', tag: 'collector', auth: 'session', body: { type: 'object', properties: { targets: { type: 'array', items: str } }, additionalProperties: false }, ok: { status: 202, schema: { type: 'object', properties: { started: int } } }, errors: ['FORBIDDEN', 'NOT_FOUND'] }),
+    },
+    '/api/collector/rum/export': {
+      post: op({ summary: 'The unacknowledged RUM reports as Cisco\'s usage file (XML)', tag: 'collector', auth: 'session', ok: { status: 200, type: 'application/xml', schema: str }, errors: ['FORBIDDEN'] }),
+    },
+    '/api/collector/rum/import-ack': {
+      post: op({ summary: 'An acknowledgement document (or .tar.gz of several) for the products of a RUM export', tag: 'collector', auth: 'session', query: [['export', 'the export it answers (default: the newest)']], body: { type: 'string' }, bodyType: 'application/octet-stream', ok: { status: 200, schema: { type: 'object' } }, errors: ['FORBIDDEN', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE'] }),
+    },
     '/api/reservations/return': {
       post: op({ summary: 'Enter a return code', tag: 'licenses', auth: 'session', body: { type: 'object', required: ['returnCode'], properties: { returnCode: str }, additionalProperties: false }, ok: { status: 200, schema: ref('Reservation') }, errors: ['FORBIDDEN', 'NOT_FOUND'] }),
     },
@@ -510,6 +541,18 @@ export function openApiDocument(version: string): Schema {
           },
         },
         SyncStatus: { type: 'object', properties: { registration: str, mode: { enum: ['network', 'air-gapped'] }, lastAttempt: nullable(iso), lastSuccess: nullable(iso), nextRun: nullable(iso), lastError: nullable(str), sequence: { type: 'object', properties: { exported: int, acknowledged: int } } } },
+        Target: {
+          type: 'object',
+          properties: {
+            id: str, address: str, username: str, virtualAccount: vaRef,
+            tls: { type: 'object', properties: { verify: { type: 'boolean' }, ca: nullable(str), pin: nullable(str) } },
+            createdAt: iso,
+            lastPoll: nullable({ type: 'object', properties: { at: iso, ok: { type: 'boolean' }, reports: int, error: nullable({ type: 'object', properties: { code: str, message: str } }) } }),
+            acks: { type: 'object', properties: { pending: int, delivered: int, lastError: nullable(str) } },
+            reportsCollected: int,
+            warnings: { type: 'array', items: str },
+          },
+        },
         Reservation: {
           type: 'object',
           properties: {

@@ -66,6 +66,7 @@ export function jobTable(s: Services, log: Logger): JobTable {
       lapse,
       ...licenseJobs({ ctx, licensing: s.licensing }),
       retention,
+      { name: 'collector', cron: ctx.config.collector.schedule, run: () => s.collector.scheduledRound() },
       // Scheduled backups, when configured (`backup.schedule`, local time).
       ...(ctx.config.backup.schedule ? [{ name: 'backup', cron: ctx.config.backup.schedule, run: backupJob(ctx, log) }] : []),
       {

@@ -1,11 +1,15 @@
 // A copy of a data dir as `outpost backup` makes it — a new LevelDB with every record of one
 // snapshot of the store, and the satellite key — for the pre-upgrade copy and scheduled backups.
 // A copy is checked by opening it again and counting its records.
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KEY_FILE } from '../files/identity-file.ts';
 import { LevelStore } from './level.ts';
 import type { BatchOp, Store } from './port.ts';
+
+/** The collector's secrets key in its default place, <dataDir>/secrets.key. */
+const SECRETS_KEY_FILE = 'secrets.key';
 
 /** Written last into a copy: a copy without it was interrupted and is not one. */
 export const COMPLETE_FILE = 'backup-complete.json';
@@ -35,6 +39,11 @@ export async function copyDataDir(store: Store, dataDir: string, dest: string, a
   }
   await copyFile(path.join(dataDir, KEY_FILE), path.join(dest, KEY_FILE));
   await chmod(path.join(dest, KEY_FILE), 0o600);
+  // The collector's secrets key (SPEC §9), in its default place: a restored satellite can still poll.
+  if (existsSync(path.join(dataDir, SECRETS_KEY_FILE))) {
+    await copyFile(path.join(dataDir, SECRETS_KEY_FILE), path.join(dest, SECRETS_KEY_FILE));
+    await chmod(path.join(dest, SECRETS_KEY_FILE), 0o600);
+  }
   await verifyCopy(dest, records);
   await writeFile(path.join(dest, COMPLETE_FILE), JSON.stringify({ at: at.toISOString(), records }) + '\n', { mode: 0o600 });
   return { dir: dest, records };

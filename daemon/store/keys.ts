@@ -132,6 +132,26 @@ export const keys = {
   /** A day's sample of every VA's pools, for usage over time (licenses/history). */
   usageSample: (day: string) => `uhs${SEP}${day}`,
   usageSamplePrefix: `uhs${SEP}`,
+  /** Collector targets (SPEC §9) by id, and their normalised address → id (addresses are unique). */
+  target: (id: string) => `ctgt${SEP}${id}`,
+  targetPrefix: `ctgt${SEP}`,
+  targetAddress: (address: string) => `ctad${SEP}${address}`,
+  /** A collected RUM report by the product's UDI and its report id (digits); a pruned one leaves a tombstone. */
+  rum: (pid: string, sn: string, reportId: string) => `crum${SEP}${pid}\u0000${sn}\u0000${reportId}`,
+  rumPrefix: `crum${SEP}`,
+  /** RUM reports the cloud has not yet received, in the order collected → the `crum!` key. */
+  rumQueue: (seq: number) => `crq${SEP}${seqKey(seq)}`,
+  rumQueuePrefix: `crq${SEP}`,
+  /** Which RUM reports satellite report `sequence` carried (their `crq!` sequences). */
+  rumCarried: (sequence: number) => `crx${SEP}${seqKey(sequence)}`,
+  /** A collected device's latest usage per entitlement tag. */
+  rumUsage: (deviceId: string) => `cdu${SEP}${deviceId}`,
+  /** Acknowledgement documents queued for a target's product, in the order queued. */
+  rumAck: (targetId: string, seq: number) => `cack${SEP}${targetId}${SEP}${seqKey(seq)}`,
+  rumAckPrefix: (targetId: string) => `cack${SEP}${targetId}${SEP}`,
+  /** The RUM file exports (`outpost rum export`), by their own sequence: which reports each carried. */
+  rumExport: (n: number) => `crex${SEP}${seqKey(n)}`,
+  rumExportPrefix: `crex${SEP}`,
 
   /** The audit log, in the order written. */
   event: (seq: number) => `evt${SEP}${seqKey(seq)}`,

@@ -42,7 +42,7 @@ export const deviceRecord = z.object({
   hostname: z.string().max(255).nullable(),
   virtualAccount: vaPath,
   state: z.enum(['registered', 'deregistered']),
-  via: z.enum(['token', 'policy']),
+  via: z.enum(['token', 'policy', 'collector']),
   at: iso,
 });
 
@@ -106,6 +106,30 @@ export const ed25519PublicJwk = z
   })
   .refine((jwk) => !('d' in jwk), 'a public key must not carry its private part');
 
+// SPEC §9: `rum.ndjson` in every satellite report (the products' RUM reports as collected, for
+// the cloud to check and answer) and the optional `rum-acks.ndjson` in a cloud response.
+/** A report id as its decimal digits (ids may exceed 2^53). */
+export const reportIdDigits = z.string().regex(/^(0|[1-9][0-9]{0,39})$/, 'a report id of decimal digits');
+
+/** Base64 of at most 16 MiB of acknowledgement document. */
+const base64 = z.string().min(4).max(22_369_624).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+
+export const rumRecord = z.object({
+  udi,
+  reportId: reportIdDigits,
+  virtualAccount: vaPath,
+  /** The report object as collected; its `payload` string is the product's bytes, untouched. */
+  report: z.looseObject({ payload: z.string().min(2).max(16 * 1024 * 1024) }),
+  collectedAt: z.iso.datetime({ offset: true }),
+});
+
+export const rumAckRecord = z.object({
+  udi,
+  reportIds: z.array(reportIdDigits).min(1).max(100_000),
+  ack: base64,
+});
+
+
 /** Record schema of each data file a bundle may hold. */
 export const RECORD_SCHEMAS = {
   'virtual-accounts.ndjson': virtualAccountRecord,
@@ -115,6 +139,8 @@ export const RECORD_SCHEMAS = {
   'reservations.ndjson': reservationRecord,
   'entitlements.ndjson': entitlementRecord,
   'revocations.ndjson': revocationRecord,
+  'rum.ndjson': rumRecord,
+  'rum-acks.ndjson': rumAckRecord,
 } as const;
 
 export type FileName = keyof typeof RECORD_SCHEMAS;
@@ -143,10 +169,11 @@ export const FILES_BY_KIND: Readonly<Record<Kind, { required: readonly FileName[
       'usage.ndjson',
       'transfers.ndjson',
       'reservations.ndjson',
+      'rum.ndjson',
     ],
     optional: [],
   },
-  'cloud-response': { required: ['entitlements.ndjson'], optional: ['revocations.ndjson'] },
+  'cloud-response': { required: ['entitlements.ndjson'], optional: ['revocations.ndjson', 'rum-acks.ndjson'] },
 };
 
 export const fileEntry = z.object({
@@ -223,6 +250,8 @@ export type TransferRecord = RecordOf<'transfers.ndjson'>;
 export type ReservationRecord = RecordOf<'reservations.ndjson'>;
 export type EntitlementRecord = RecordOf<'entitlements.ndjson'>;
 export type RevocationRecord = RecordOf<'revocations.ndjson'>;
+export type RumRecord = RecordOf<'rum.ndjson'>;
+export type RumAckRecord = RecordOf<'rum-acks.ndjson'>;
 
 /** The first problem zod found, as "path: message", for a refusal's one sentence. */
 export function describeIssue(error: z.ZodError): string {

@@ -14,6 +14,7 @@ import type { EntitlementRecord, Jwks, KeyResolver, Manifest, ManifestOf, Verifi
 import type { AccountConfig, CloudConfig } from './config.ts';
 import { CloudError } from './errors.ts';
 import type { CloudIdentity } from './identity.ts';
+import { rumAcksFor } from './rum-acks.ts';
 import { RECEIVED_FILES } from './store.ts';
 import type { CloudStore, ReceivedFile, SatelliteState } from './store.ts';
 
@@ -132,7 +133,9 @@ export function createCloud(deps: CloudDeps) {
       const acct = account(sat.account);
       const now = clock().toISOString();
       const received = { ...sat.received };
-      for (const file of RECEIVED_FILES) received[file] += await store.ingest(sat.id, file, bundle.records(file));
+      for (const file of RECEIVED_FILES) received[file] = (received[file] ?? 0) + (await store.ingest(sat.id, file, bundle.records(file)));
+      // Every RUM report received is answered with the cloud's stand-in acknowledgement (SPEC §9).
+      const rumAcks = rumAcksFor(await bundle.readAll('rum.ndjson'));
       const counter = sat.counter + 1;
       const revocations = sat.pendingRevocations;
       const profileChanged = JSON.stringify(sat.profileSent) !== JSON.stringify(acct.profile);
@@ -152,6 +155,7 @@ export function createCloud(deps: CloudDeps) {
         files: [
           { name: 'entitlements.ndjson', records: linesOf(acct) },
           ...(revocations.length ? [{ name: 'revocations.ndjson' as const, records: revocations }] : []),
+          ...(rumAcks.length ? [{ name: 'rum-acks.ndjson' as const, records: rumAcks }] : []),
         ],
       });
       store.putSatellite({

@@ -10,7 +10,7 @@ import type { JWK } from 'jose';
 import type { EntitlementRecord, Profile, RevocationRecord } from '../bundle/index.ts';
 
 /** Files a satellite report carries that the cloud keeps; virtual-accounts is a snapshot. */
-export const RECEIVED_FILES = ['virtual-accounts.ndjson', 'devices.ndjson', 'usage.ndjson', 'transfers.ndjson', 'reservations.ndjson'] as const;
+export const RECEIVED_FILES = ['virtual-accounts.ndjson', 'devices.ndjson', 'usage.ndjson', 'transfers.ndjson', 'reservations.ndjson', 'rum.ndjson'] as const;
 export type ReceivedFile = (typeof RECEIVED_FILES)[number];
 
 /** The id that makes a record the same record when a report is sent again. */
@@ -19,6 +19,10 @@ const RECORD_KEY: Record<Exclude<ReceivedFile, 'virtual-accounts.ndjson'>, (r: R
   'transfers.ndjson': (r) => String(r.transferId),
   'devices.ndjson': (r) => `${String(r.deviceId)} ${String(r.state)} ${String(r.at)}`,
   'reservations.ndjson': (r) => `${String(r.reservationId)} ${String(r.state)}`,
+  'rum.ndjson': (r) => {
+    const udi = r.udi as { pid?: unknown; sn?: unknown } | undefined;
+    return `${String(udi?.pid)}\u0000${String(udi?.sn)}\u0000${String(r.reportId)}`;
+  },
 };
 
 export interface SatelliteState {

@@ -96,7 +96,7 @@ export async function refusalCases(dir: string, cloud: FakeCloud, satellite: str
           out,
           ...cloud.key,
           manifest: { kind: 'satellite-report', satellite, account: ACCOUNT, sequence: 10, inReplyTo: null, createdAt },
-          files: ['virtual-accounts.ndjson', 'devices.ndjson', 'usage.ndjson', 'transfers.ndjson', 'reservations.ndjson'].map((name) => ({ name: name as 'usage.ndjson', records: [] })),
+          files: ['virtual-accounts.ndjson', 'devices.ndjson', 'usage.ndjson', 'transfers.ndjson', 'reservations.ndjson', 'rum.ndjson'].map((name) => ({ name: name as 'usage.ndjson', records: [] })),
         });
         return out;
       })(),

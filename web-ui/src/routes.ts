@@ -2,6 +2,7 @@
 import type { PageDef } from './page.ts';
 import { renderApiTokens } from './pages/api-tokens.ts';
 import { renderDevice } from './pages/device.ts';
+import { renderCollector } from './pages/collector.ts';
 import { renderDevices } from './pages/devices.ts';
 import { renderEvents } from './pages/events.ts';
 import { renderLicenses } from './pages/licenses.ts';
@@ -21,6 +22,7 @@ export const PAGES: PageDef[] = [
   { path: 'devices', title: 'Devices', needs: 'license.read', render: renderDevices },
   { path: 'device', title: 'Device', needs: 'license.read', under: 'devices', render: renderDevice },
   { path: 'tokens', title: 'Tokens', needs: 'license.read', render: renderTokens },
+  { path: 'cisco-products', title: 'Cisco products', needs: 'license.read', render: renderCollector },
   { path: 'reservations', title: 'Reservations', needs: 'license.read', render: renderReservations },
   { path: 'reports', title: 'Reports', needs: 'license.read', render: renderReports },
   { path: 'sync', title: 'Sync', needs: 'sync.read', render: renderSync },

@@ -56,9 +56,9 @@ export function alertView(state: State, a: Alert): AlertView {
     severity: a.severity,
     virtualAccount: a.vaId === null ? null : state.vaRef(a.vaId),
     entitlement: a.entitlement,
-    subject: a.subject ?? null,
     since: a.since,
     message: a.message,
+    subject: a.subject ?? null,
   };
 }
 

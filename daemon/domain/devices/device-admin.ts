@@ -20,7 +20,7 @@ export interface DeviceJson {
   hostname: string | null;
   virtualAccount: { id: string; path: string };
   state: DeviceState;
-  via: 'token' | 'policy';
+  via: 'token' | 'policy' | 'collector';
   registeredAt: string;
   lastReportAt: string | null;
   /** Counts per entitlement of its latest report (the one with the greatest window end); null before its first. */
@@ -28,6 +28,8 @@ export interface DeviceJson {
   /** The cloud revoked it: it cannot register again until reinstated. */
   revoked: boolean;
   keyThumbprint?: string | null;
+  /** The collector target that took it (SPEC §9). */
+  target?: string;
 }
 
 /** What a list is sorted by; ties are broken by id. */
@@ -66,6 +68,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
     usage: state.latest.get(d.id)?.usage ?? null,
     revoked: d.revoked,
     ...(d.via === 'policy' ? { keyThumbprint: d.keyThumbprint ?? null } : {}),
+    ...(d.via === 'collector' && d.target ? { target: d.target } : {}),
   });
 
   function decodeCursor(cursor: string): [string, string] {

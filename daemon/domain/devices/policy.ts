@@ -90,6 +90,7 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
   /** KEY_MISMATCH unless `thumbprint` may report for `device` (none yet, or the pinned key). */
   function checkPin(device: DeviceRecord | undefined, thumbprint: string): void {
     if (!device) return;
+    if (device.via === 'collector') throw new OutpostError('KEY_MISMATCH', 'This UDI is collected from its product by the satellite; it cannot report in policy mode.');
     if (device.via !== 'policy') throw new OutpostError('KEY_MISMATCH', 'This UDI is registered with a token; it cannot report in policy mode.');
     if (device.keyThumbprint && device.keyThumbprint !== thumbprint) {
       throw new OutpostError('KEY_MISMATCH', 'This UDI is pinned to another key; a user must reset the pin first.');

@@ -69,6 +69,10 @@ export function createDevices(ctx: DomainContext) {
 
         const existingId = await tx.get<string>(keys.udi(input.udi.pid, input.udi.sn));
         const existing = existingId ? await tx.get<DeviceRecord>(keys.device(existingId)) : undefined;
+        // A UDI the collector took belongs to it (SPEC §9), whatever its state and even with force.
+        if (existing?.via === 'collector') {
+          throw new OutpostError('DEVICE_REGISTERED', 'This UDI is collected from its product by the satellite; it cannot register with a token.');
+        }
         if (existing?.revoked) {
           throw new OutpostError('DEVICE_REVOKED', 'The license cloud revoked this device; a user must reinstate it.');
         }

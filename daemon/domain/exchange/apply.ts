@@ -4,7 +4,7 @@
 // policy and the last cloud contact — so a crash leaves all of it or none.
 import { cloudBundleOrder, expectKind, expectSatellite } from '../../../exchange/bundle/checks.ts';
 import { BundleError } from '../../../exchange/bundle/errors.ts';
-import type { EntitlementRecord, RevocationRecord } from '../../../exchange/bundle/records.ts';
+import type { EntitlementRecord, RevocationRecord, RumAckRecord } from '../../../exchange/bundle/records.ts';
 import type { VerifiedBundle } from '../../../exchange/bundle/read.ts';
 import type { Tx } from '../../store/index.ts';
 import { keys } from '../../store/index.ts';
@@ -72,6 +72,7 @@ export async function applyCloudBundle(
   // The second pass over the verified files; nothing is written until both are read whole.
   const lines: EntitlementRecord[] = await bundle.readAll('entitlements.ndjson');
   const revocations: RevocationRecord[] = m.kind === 'cloud-response' ? await bundle.readAll('revocations.ndjson') : [];
+  const rumAcks: RumAckRecord[] = m.kind === 'cloud-response' ? await bundle.readAll('rum-acks.ndjson') : [];
   // The device changes the answered report carried, read before the transaction so the writer
   // is held only for the write. Under the exchange lock nothing else removes them.
   const deviceChanges = exported?.carried?.devices != null ? await collectKeys(ctx, keys.deviceChangePrefix, keys.deviceChange(exported.carried.devices)) : [];
@@ -93,7 +94,9 @@ export async function applyCloudBundle(
       for (const key of deviceChanges) tx.del(key);
       if (carried.transfers !== null) await deps.sources.transfers.acknowledge(tx, carried.transfers);
       if (carried.reservations !== null) await deps.sources.reservations.acknowledge(tx, carried.reservations);
+      if (carried.rum != null) await deps.sources.rum?.acknowledge(tx, carried.rum);
     }
+    if (rumAcks.length > 0 && deps.sources.rum) await deps.sources.rum.acknowledgeRum(tx, rumAcks, now);
     const before = (await tx.get<ReportCounts>(keys.reportCounts)) ?? { total: 0, unacknowledged: 0 };
     const counts: ReportCounts = { total: before.total, unacknowledged: Math.max(0, before.unacknowledged - changes.acknowledged) };
     if (changes.acknowledged > 0) tx.put(keys.reportCounts, counts);
@@ -154,6 +157,7 @@ export async function applyCloudBundle(
       if (changes.acknowledged > 0) state.setReportCounts(counts);
       for (const r of revoked) state.putDevice(r.device);
       deps.book.exchange = exchange;
+      if (rumAcks.length > 0) deps.sources.rum?.afterImport();
     });
     return result(false, changes);
   });

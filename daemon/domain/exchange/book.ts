@@ -37,6 +37,8 @@ export interface ExportRecord {
     /** The export sources' cursors of the last transfer and reservation carried, or null. */
     transfers: string | null;
     reservations: string | null;
+    /** The collector's cursor of the last RUM report carried (SPEC §9), or null; absent before §9. */
+    rum?: string | null;
   } | null;
   /** Records per data file. */
   records: Record<string, number> | null;

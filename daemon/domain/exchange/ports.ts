@@ -2,7 +2,7 @@
 // snapshot goes on import, and where transfers and reservations not yet acknowledged come from
 // on export. The defaults below keep the exchange whole on its own; the workspace plugs in
 // its own at assembly (daemon/services.ts).
-import type { EntitlementRecord, Kind, ManifestOf, ReservationRecord, TransferRecord } from '../../../exchange/bundle/records.ts';
+import type { EntitlementRecord, Kind, ManifestOf, ReservationRecord, RumAckRecord, RumRecord, TransferRecord } from '../../../exchange/bundle/records.ts';
 import type { WriteBundleOptions } from '../../../exchange/bundle/write.ts';
 import type { Tx } from '../../store/index.ts';
 import { keys } from '../../store/index.ts';
@@ -45,9 +45,21 @@ export interface ExportSource<R> {
   acknowledge(tx: Tx, cursor: string): void | Promise<void>;
 }
 
+/**
+ * The collector's RUM reports (SPEC §9): `acknowledge` means *received* (the response to a report
+ * that carried them was applied); `acknowledgeRum` applies a response's rum-acks.ndjson.
+ */
+export interface RumSource extends ExportSource<RumRecord> {
+  acknowledgeRum(tx: Tx, records: readonly RumAckRecord[], now: Date): Promise<number>;
+  /** After the import that carried acknowledgements is durable: hand them to the products. */
+  afterImport(): void;
+}
+
 export interface ExportSources {
   transfers: ExportSource<TransferRecord>;
   reservations: ExportSource<ReservationRecord>;
+  /** None until the collector is wired: rum.ndjson is then empty. */
+  rum?: RumSource;
 }
 
 const none = <R>(): ExportSource<R> => ({ pending: () => [], acknowledge: () => {} });

@@ -1,4 +1,4 @@
-// Writing the next satellite report (SPEC §5): all five files, each queue's oldest records
+// Writing the next satellite report (SPEC §5, §9): all six files, each queue's oldest records
 // first, up to exchange.maxReportBytes. Nothing is held in memory: usage streams from the
 // `rpq!` queue in key order, its reports fetched a thousand at a time. What the report carried
 // is remembered by reference (the last queue key of each file), never as a copy.
@@ -55,12 +55,14 @@ export async function writeSatelliteReport(
   const usage = new Tracked<UsageRecord>(usageQueue(ctx, begun.bounds.usageFrom, begun.bounds.usage, refused));
   const transfers = new Tracked(inChunks(deps.sources.transfers.pending()));
   const reservations = new Tracked(inChunks(deps.sources.reservations.pending()));
+  const rum = new Tracked(inChunks(deps.sources.rum?.pending() ?? []));
   const files: BundleFileInput[] = [
     { name: 'virtual-accounts.ndjson', records: vaSnapshot(ctx) },
     { name: 'devices.ndjson', chunks: devices },
     { name: 'usage.ndjson', chunks: usage },
     { name: 'transfers.ndjson', chunks: transfers },
     { name: 'reservations.ndjson', chunks: reservations },
+    { name: 'rum.ndjson', chunks: rum },
   ];
   const { manifest, more } = await deps.write({
     out,
@@ -84,6 +86,7 @@ export async function writeSatelliteReport(
       devices: numberOrNull(devices.cursorAt(at('devices.ndjson'))),
       transfers: transfers.cursorAt(at('transfers.ndjson')),
       reservations: reservations.cursorAt(at('reservations.ndjson')),
+      rum: rum.cursorAt(at('rum.ndjson')),
     },
     records: counts,
     more,

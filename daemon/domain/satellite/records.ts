@@ -56,12 +56,14 @@ export interface DeviceRecord {
   hostname: string | null;
   vaId: string;
   state: DeviceState;
-  via: 'token' | 'policy';
+  via: 'token' | 'policy' | 'collector';
   registeredAt: string;
   /** Id of the device's latest credential; an older credential no longer verifies. */
   credentialId: string | null;
   revoked: boolean;
   keyThumbprint?: string | null;
+  /** The collector target that took this UDI (SPEC §9), for `via: "collector"`. */
+  target?: string;
 }
 
 /** A device's latest usage (greatest window end) and when it last reported. */

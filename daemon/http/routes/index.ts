@@ -26,6 +26,8 @@ import { tagRoutes } from './tags.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 import { virtualAccountRoutes } from './virtual-accounts.ts';
+import { collectorRoutes } from './collector.ts';
+import { secretsKeyFileOf } from '../../collector/setup.ts';
 
 export type AdminRoutes = Array<(router: AdminRouter) => void>;
 
@@ -43,7 +45,7 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     eventRoutes({ events: s.eventLog, access, state }),
     tokenRoutes({ tokens: s.tokens, access }),
     statusRoutes({ status: s.status, access }),
-    backupRoutes({ store: ctx.store, dataDir: config.dataDir, access }),
+    backupRoutes({ store: ctx.store, dataDir: config.dataDir, access, secretsKeyFile: secretsKeyFileOf(config) }),
     deviceKeyRoutes({ policy: s.policyMode, access, state }),
     syncRoutes({ exchange: s.exchange, syncJob: s.syncJob, nextScheduled: () => nextRun('sync'), access }),
     quarantineRoutes({ exchange: s.exchange, access }),
@@ -55,6 +57,7 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     deviceReportRoutes({ store: ctx.store, ledger: s.ledger, deviceAdmin: s.deviceAdmin, access }),
     reportRoutes({ tables: s.reportTables, access, state, clock }),
     reservationRoutes({ licensing: s.licensing, access, state }),
+    collectorRoutes({ collector: s.collector, access, state }),
   ];
 }
 

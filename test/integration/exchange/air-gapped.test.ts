@@ -119,6 +119,7 @@ t.test('export, import, acks: the round trip of reports, with sequences and re-i
     ['usage.ndjson', 4],
     ['transfers.ndjson', 0],
     ['reservations.ndjson', 0],
+    ['rum.ndjson', 0],
   ]);
   const usage = await b1.readAll('usage.ndjson');
   t.match(usage[0], { deviceId: devices[0]!.deviceId, virtualAccount: 'Default', usage: [{ entitlement: 'network-advantage', count: 3 }] });

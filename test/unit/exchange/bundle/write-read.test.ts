@@ -23,7 +23,7 @@ t.test('a satellite report round-trips: writeBundle then openBundle gives back e
   t.same(
     bundle.manifest.files.map((f) => [f.name, f.records]),
     files.map((f) => [f.name, f.records.length]),
-    'all five files, empty ones included, in the order given',
+    'all six files, empty ones included, in the order given',
   );
   for (const f of files) t.same(await bundle.readAll(f.name), f.records, `${f.name} reads back`);
 
@@ -45,6 +45,7 @@ t.test('manifest.jws is the last entry, with the exact header SPEC §5 fixes', a
     'usage.ndjson',
     'transfers.ndjson',
     'reservations.ndjson',
+    'rum.ndjson',
     'manifest.jws',
   ]);
   const jws = entries.at(-1)!.data.toString();
@@ -155,7 +156,7 @@ t.test('maxBytes: a record that would pass the cap stays out, its file stops, la
   const usageEntry = bundle.manifest.files.find((f) => f.name === 'usage.ndjson')!;
   t.equal(usageEntry.records, 10);
   t.ok(bundle.manifest.files.reduce((n, f) => n + f.bytes, 0) <= maxBytes, 'data files stay within the cap');
-  t.same(bundle.manifest.files.map((f) => f.name).length, 5, 'all five files are present');
+  t.same(bundle.manifest.files.map((f) => f.name).length, 6, 'all six files are present');
   t.same(await bundle.readAll('usage.ndjson'), files[2]!.records.slice(0, 10), 'oldest first');
 });
 
@@ -169,13 +170,13 @@ t.test('maxBytes: files after a cut still take what fits; with maxBytes 0 every 
   files[3] = { name: 'transfers.ndjson', records: [{ transferId: 't1', entitlement: 'network-advantage', quantity: 2, from: 'Default', to: 'Default/Eng', at: NOW, by: 'admin' }] } as never;
   const { manifest } = await writeBundle({ out, ...key, manifest: reportManifest(), files, maxBytes: 2000 });
   t.equal(manifest.more, true);
-  t.same(manifest.files.map((f) => f.records), [2, 1, 0, 1, 0], 'usage stopped at the big record; transfers still written');
+  t.same(manifest.files.map((f) => f.records), [2, 1, 0, 1, 0, 0], 'usage stopped at the big record; transfers still written');
 
   const empty = join(dir, 'b.zip');
   const res = await writeBundle({ out: empty, ...key, manifest: reportManifest(2), files: sampleReportFiles(), maxBytes: 0 });
   t.equal(res.more, true);
   const bundle = await openBundle(empty, { trustedKeys: jwks });
-  t.same(bundle.manifest.files.map((f) => [f.bytes, f.records]), Array(5).fill([0, 0]));
+  t.same(bundle.manifest.files.map((f) => [f.bytes, f.records]), Array(6).fill([0, 0]));
 });
 
 t.test('writeBundle refuses, as a programmer error, what would make a bad bundle', async (t) => {
