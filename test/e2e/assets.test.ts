@@ -47,8 +47,8 @@ t.test('app.js and app.css: types, immutable under their versioned URL, no outsi
   t.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
   t.equal(js.headers['cache-control'], 'public, max-age=31536000, immutable');
   // Text that shows an address is no reference: the device listener's URL built from the page's
-    // own host, and the collector form's examples (a private address, `host[:port]`).
-    t.notMatch(js.body.toString(), /https?:\/\/(?!www\.w3\.org\/2000\/svg|\$\{|10\.1\.2\.3\b|host\[)/, 'the script names no outside URL (but the SVG namespace)');
+  // own host, and the collector form's examples (a private address, `host[:port]`).
+  t.notMatch(js.body.toString(), /https?:\/\/(?!www\.w3\.org\/2000\/svg|\$\{|10\.1\.2\.3\b|host\[)/, 'the script names no outside URL (but the SVG namespace)');
   t.notMatch(js.body.toString(), /\binnerHTML\b|\beval\(|new Function\(/, 'no HTML strings, no eval');
   const css = await get(cssUrl);
   t.equal(css.status, 200);
