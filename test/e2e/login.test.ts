@@ -62,7 +62,7 @@ if (chromiumAvailable(t)) {
     await t.test('the shell: navigation for an sa-admin, the satellite, the registration state', async (t) => {
       await b.shot('shell');
       const links = await page.locator('nav[aria-label="Main"] a').allTextContents();
-      t.same(links, ['Overview', 'Licenses', 'Virtual accounts', 'Devices', 'Tokens', 'Reservations', 'Reports', 'Sync', 'Users and roles', 'Event log', 'API tokens', 'Notifications']);
+      t.same(links, ['Overview', 'Licenses', 'Virtual accounts', 'Devices', 'Tokens', 'Cisco products', 'Reservations', 'Reports', 'Sync', 'Users and roles', 'Event log', 'API tokens', 'Notifications']);
       t.equal(await page.locator('nav a[aria-current="page"]').textContent(), 'Overview');
       const registration = page.getByTestId('registration');
       t.match(await registration.textContent(), /unregistered/);

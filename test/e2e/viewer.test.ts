@@ -9,7 +9,7 @@ import { addUser, registerOffline, requestCode, seedDevices, seedVirtualAccounts
 import { firstLogin, goTo, writeControls } from '../helpers/e2e/ui.ts';
 
 /** A viewer reads everything but users (it has no users.read). */
-const VIEWER_NAV = ['Overview', 'Licenses', 'Virtual accounts', 'Devices', 'Tokens', 'Reservations', 'Reports', 'Sync', 'Event log', 'API tokens', 'Notifications'];
+const VIEWER_NAV = ['Overview', 'Licenses', 'Virtual accounts', 'Devices', 'Tokens', 'Cisco products', 'Reservations', 'Reports', 'Sync', 'Event log', 'API tokens', 'Notifications'];
 
 if (chromiumAvailable(t)) {
   const key = await cloudKey();

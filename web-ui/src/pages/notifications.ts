@@ -108,4 +108,5 @@ export async function renderNotifications(ctx: PageContext): Promise<void> {
         ],
       }),
   });
+  await deliveries.reload();
 }
