@@ -102,7 +102,9 @@ if (chromiumAvailable(t)) {
         await page.getByRole('button', { name: 'Log in' }).click();
         await page.locator('form .notice.error').waitFor();
       }
-      t.match(await page.locator('form .notice.error').textContent(), /Too many failed logins\. Try again in 15 minutes\..*LOGIN_THROTTLED/s);
+      const notice = page.locator('form .notice.error');
+      t.match(await notice.textContent(), /Too many failed logins\. Try again in 15 minutes\./);
+      t.equal(await notice.getAttribute('data-error-code'), 'LOGIN_THROTTLED', 'the code stays on the element');
     });
     allowed.push(/^429 POST \/api\/login$/);
 
