@@ -50,6 +50,15 @@ const made = async (p: Promise<Answer>) => {
   return a.body;
 };
 const token = (w: World, s: Scope) => made(sock(w, 'POST', '/api/tokens', { virtualAccountId: w.va[s].id }));
+/** A collector target in the scope's VA, at an address of its own (nothing listens there). */
+const targetBody = (w: World, s: Scope) => ({
+  address: `https://127.0.0.1:${20000 + w.n()}`,
+  username: 'collector',
+  password: 'collector-password',
+  virtualAccount: w.va[s].id,
+  tls: { verify: false, ca: null, pin: null },
+});
+const targetIn = async (w: World, s: Scope): Promise<string> => (await made(sock(w, 'POST', '/api/collector/targets', targetBody(w, s)))).id;
 const childVa = (w: World, s: Scope) => createVa(w.sat, `c${w.n()}`, w.va[s].id);
 const vaUser = (w: World, s: Scope) => createUser(w.sat, `u${w.n()}`, [{ role: 'va-user', virtualAccountId: w.va[s].id }]);
 /** A policy-mode device in the scope's VA, as policy mode records one (the pin is what reset-key clears). */
@@ -349,6 +358,19 @@ const ROWS: Row[] = [
   { route: 'POST /api/sync/export', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 200, run: (c) => c.call('POST', '/api/sync/export') },
   { route: 'POST /api/sync/import', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 409, run: (c) => c.call('POST', '/api/sync/import', undefined, { raw: 'not a zip', type: 'application/zip' }) },
   { route: 'POST /api/registration', action: 'sync.register', kind: 'account', may: ['sa-admin'], ok: 200, run: (c) => c.call('POST', '/api/registration', { token: 'reg-token-0123456789', offline: true }) },
+
+  // The pull collector (SPEC §9): targets as devices are (reading them takes license.read in their
+  // VA, managing them license.write); the RUM files as the exchange's (sync.run). Each target has
+  // an address of its own on loopback, where nothing answers: a poll fails in the background.
+  { route: 'GET /api/collector/targets', action: 'license.read', kind: 'list', may: readers, ok: 200, run: async (c, w, s) => (await targetIn(w, s), c.call('GET', '/api/collector/targets?limit=1000')), holds: (a, w, s) => (a.body.items as Array<{ virtualAccount: { id: string } }>).some((t) => t.virtualAccount.id === w.va[s].id) },
+  { route: 'GET /api/collector/targets/:id', action: 'license.read', kind: 'object', may: readers, ok: 200, run: async (c, w, s) => c.call('GET', `/api/collector/targets/${await targetIn(w, s)}`) },
+  { route: 'POST /api/collector/targets', action: 'license.write', kind: 'create', may: writers, ok: 201, run: (c, w, s) => c.call('POST', '/api/collector/targets', targetBody(w, s)) },
+  { route: 'PATCH /api/collector/targets/:id', action: 'license.write', kind: 'object', may: writers, ok: 200, run: async (c, w, s) => c.call('PATCH', `/api/collector/targets/${await targetIn(w, s)}`, { username: 'collector2' }) },
+  { route: 'DELETE /api/collector/targets/:id', action: 'license.write', kind: 'object', may: writers, ok: 204, run: async (c, w, s) => c.call('DELETE', `/api/collector/targets/${await targetIn(w, s)}`) },
+  { route: 'POST /api/collector/poll', action: 'license.write', kind: 'object', may: writers, ok: 202, run: async (c, w, s) => c.call('POST', '/api/collector/poll', { targets: [await targetIn(w, s)] }) },
+  { route: 'POST /api/collector/rum/export', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 200, run: (c) => c.call('POST', '/api/collector/rum/export') },
+  // A document that is not an acknowledgement: those who may get 400 for it, the rest 403 first.
+  { route: 'POST /api/collector/rum/import-ack', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 400, run: (c) => c.call('POST', '/api/collector/rum/import-ack', undefined, { raw: '<not-an-ack/>', type: 'application/xml' }) },
 
   // API tokens (SPEC §11): one's own, within one's roles; a token makes, lists and revokes none.
   { route: 'GET /api/api-tokens', action: 'none', kind: 'open', may: ALL, ok: 200, asToken: 403, run: (c) => c.call('GET', '/api/api-tokens') },

@@ -61,14 +61,15 @@ export function collectorRoutes(deps: { collector: Collector; access: Access; st
 
     router.post('/api/collector/poll', async (ctx) => {
       const p = ctx.state.principal;
-      access.requireSome(p, 'license.write');
       const input = parseBody(pollBody, await readJson(ctx, ADMIN_BODY_LIMIT));
       let ids: string[];
       if (input.targets) {
+        // Each named target as its own object: one outside the caller's VAs is 404, as if it did not exist.
         ids = [...new Set(input.targets)];
         for (const id of ids) access.require(p, 'license.write', collector.get(id).vaId);
       } else {
         // {} means every target the caller may manage.
+        access.requireSome(p, 'license.write');
         const scope = access.scope(p, 'license.write');
         ids = collector.list(scope).map((t) => t.id);
       }
