@@ -1,6 +1,6 @@
 // A dashboard-like client of the admin listener: keeps the session cookie, sends the page's
 // Origin on state-changing requests, and sets up users through the control socket.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { control } from './control.ts';
 import { http, type Answer, type TestSatellite } from './satellite.ts';
@@ -43,9 +43,10 @@ export function initialPassword(sat: TestSatellite): string {
 /** The initial admin, logged in, its password changed to PASSWORD. */
 export async function adminClient(sat: TestSatellite): Promise<AdminClient> {
   const c = new AdminClient(sat.admin);
-  const first = initialPassword(sat);
+  // Once admin changed that password the file is gone (issue 14): log in with the new one.
+  const first = existsSync(path.join(sat.dataDir, 'initial-admin-password')) ? initialPassword(sat) : PASSWORD;
   let res = await c.login('admin', first);
-  if (res.status === 401) res = await c.login('admin', PASSWORD); // changed already
+  if (res.status === 401 && first !== PASSWORD) res = await c.login('admin', PASSWORD); // changed already
   if (res.status !== 200) throw new Error(`admin login answered ${res.status}: ${JSON.stringify(res.body)}`);
   if (res.body.mustChangePassword) {
     const changed = await c.call('POST', `/api/users/${res.body.id}/password`, { currentPassword: first, newPassword: PASSWORD });

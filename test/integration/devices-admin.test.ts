@@ -59,6 +59,7 @@ t.test('the device list: JSON per SPEC, filters by VA, state and text, sorted an
     registeredAt: '2026-11-28T10:00:00.000Z',
     lastReportAt: null,
     revoked: false,
+    usage: null, // its latest report's counts (the dashboard's usage column); none yet
   });
 
   const ids = async (q: string) => (await api(sat, 'GET', `/api/devices?${q}`)).body.items.map((x: any) => x.udi.sn);
