@@ -126,7 +126,7 @@ function argumentError(values: Record<string, string | boolean | undefined>): st
   if (values.token && values.policy) return '--token and --policy do not go together';
   const url = values.url as string;
   if (!/^https?:\/\/[^/\s]+\/?$/.test(url)) return `--url must be the device listener's base URL, e.g. http://127.0.0.1:8182 (got "${url}")`;
-  for (const [name, min] of [['devices', 1], ['interval', 1], ['rounds', 0]] as const) {
+  for (const [name, min] of [['devices', 1], ['interval', 0], ['rounds', 0]] as const) {
     const v = values[name] as string;
     if (!/^\d+$/.test(v) || Number(v) < min) return `--${name} must be a whole number${min ? ' from 1' : ''}`;
   }

@@ -38,8 +38,9 @@ t.test('policy devices report signed usage without registering', async (t) => {
   t.ok(devices.every((d) => d.via === 'policy' && d.keyThumbprint));
 });
 
-t.test('without a token or --policy it prints its usage and exits 2', async (t) => {
+t.test('without a token or --policy it says so in one line, pointing at --help, and exits 2', async (t) => {
   const r = await simulate([]);
   t.equal(r.code, 2);
-  t.match(r.out, /usage: npm run simulate/);
+  t.match(r.out, /^simulate: name a --token .*--policy \(see --help\)\n$/s);
+  t.match((await simulate(['--help'])).out, /usage: npm run simulate/);
 });

@@ -47,7 +47,7 @@ t.test('what ingest refuses, a bundle refuses too', async (t) => {
 });
 
 t.test('what ingest accepts, a bundle accepts', async (t) => {
-  const fields = { ...report(), reportId: randomUUID(), window: { start: '2026-11-27T00:00Z', end: '2026-11-28T00:00:00.5+01:00' } };
+  const fields = { ...report(), reportId: randomUUID(), window: { start: '2026-11-27T00:00:00Z', end: '2026-11-28T00:00:00.5+01:00' } };
   t.ok(usageReport.safeParse(fields).success, 'ingest');
   t.ok(usage.safeParse({ ...usageRecord(1), ...fields }).success, 'usage.ndjson');
   const max = { ...report(), usage: [{ entitlement: 'e'.repeat(128), count: 1_000_000 }] };
