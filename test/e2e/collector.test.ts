@@ -34,7 +34,10 @@ if (chromiumAvailable(t)) {
       await page.getByText(/Polling .* the result shows here/).waitFor();
       await backend.sat.services.collector.idle();
       // The page's own reload runs on a timer, which the test's fixed browser clock holds: reload by hand.
-      for (let i = 0; i < 20 && !/ok (just now|\d|in|a )/.test((await row.textContent()) ?? ''); i++) {
+      // A loaded machine may start the poll after the answer: wait for it (up to 30 s), not a fixed count.
+      for (let i = 0; i < 150 && !/ok (just now|\d|in|a )/.test((await row.textContent()) ?? ''); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        await backend.sat.services.collector.idle();
         await goTo(page, 'cisco-products');
         await settled(page);
       }
