@@ -17,7 +17,7 @@ const lastHeard = (d: DeviceRecord, latest: LatestUsage | undefined): number => 
 export async function deregisterSilentDevices(ctx: DomainContext, now: Date): Promise<{ deregistered: number }> {
   const cutoff = now.getTime() - SILENT_DAYS * DAY_MS;
   const silent = [...ctx.state.devices.values()]
-    .filter((d) => d.state === 'registered' && lastHeard(d, ctx.state.latest.get(d.id)) <= cutoff)
+    .filter((d) => d.state === 'registered' && lastHeard(d, ctx.state.latestOf(d.id)) <= cutoff)
     .map((d) => d.id);
   let deregistered = 0;
   for (let i = 0; i < silent.length; i += CHUNK) {

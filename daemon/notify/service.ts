@@ -94,7 +94,7 @@ export function createNotifications(deps: NotifyDeps): Notifications {
     const vas = [...state.vas.keys()].map((id) => state.vaRef(id)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const devices = [...state.devices.values()]
       .filter((d) => d.state === 'registered')
-      .map((d) => ({ vaId: d.vaId, lastSeenAt: state.latest.get(d.id)?.lastReportAt ?? d.registeredAt }));
+      .map((d) => ({ vaId: d.vaId, lastSeenAt: state.latestOf(d.id)?.lastReportAt ?? d.registeredAt }));
     return buildSummary(
       {
         now,

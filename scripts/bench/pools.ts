@@ -78,7 +78,7 @@ export default async function pools(args: string[]): Promise<void> {
         for (let e = 0; e < shape.entitlements; e++) u[`entitlement-${String(e).padStart(2, '0')}`] = (i * 7 + e) % 5;
         return u;
       });
-      const current = devices.map((d) => sat.ctx.state.latest.get(d.id)!.usage);
+      const current = devices.map((d) => sat.ctx.state.latestOf(d.id)!.usage);
       const hook: number[] = [];
       for (let r = 0; r < 3; r++) {
         const t0 = performance.now();

@@ -269,7 +269,7 @@ t.test('a credential is verified once, then recognised from a cache', async (t) 
   const { token } = await createToken(sat.socketPath);
   const { body: dev } = await registerDevice(sat.device, token);
   for (let i = 0; i < 3; i++) t.equal((await postReport(sat.device, dev.credential, report(sat.clock(), undefined, randomUUID()))).status, 202);
-  const forced = await call('POST', `${sat.device}/v1/register`, { body: { token, udi: { pid: 'C9300-24P', sn: (await sat.ctx.state.devices.get(dev.deviceId))!.udi.sn }, force: true } });
+  const forced = await call('POST', `${sat.device}/v1/register`, { body: { token, udi: { pid: 'C9300-24P', sn: (await sat.ctx.state.device(dev.deviceId))!.udi.sn }, force: true } });
   t.equal(forced.status, 200);
   t.equal((await postReport(sat.device, dev.credential, report(sat.clock()))).status, 401, 'a cached credential is dropped when replaced');
 });

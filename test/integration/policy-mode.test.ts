@@ -44,7 +44,7 @@ t.test('the first valid report registers the device and pins its key; duplicates
   const device = sat.ctx.state.deviceByUdi('C9300-24P', 'FOC1')!;
   t.match(device, { via: 'policy', state: 'registered', hostname: 'edge-1', keyThumbprint: okpThumbprint(dev.jwk.x!) });
   t.equal(sat.ctx.state.vaPath(device.vaId), 'Policy/Lab');
-  t.same(sat.ctx.state.latest.get(device.id)!.usage, { 'network-advantage': 2 });
+  t.same(sat.ctx.state.latestOf(device.id)!.usage, { 'network-advantage': 2 });
 
   const again = await send(sat, dev, { ...body, acksAfter: '' });
   t.equal(again.status, 200, 'the same payload again (whatever its acksAfter) is a duplicate');
@@ -68,7 +68,7 @@ t.test('the first valid report registers the device and pins its key; duplicates
   t.equal(reset.body.keyThumbprint, null);
   const rekeyed = await send(sat, thief, { udi: udi('FOC1'), ...report(sat.clock()) });
   t.equal(rekeyed.status, 202);
-  t.equal(sat.ctx.state.devices.get(device.id)!.keyThumbprint, okpThumbprint(thief.jwk.x!));
+  t.equal(sat.ctx.state.device(device.id)!.keyThumbprint, okpThumbprint(thief.jwk.x!));
   t.equal((await send(sat, dev, { udi: udi('FOC1'), ...report(sat.clock()) })).status, 401, 'the old key is now the stranger');
 
   const types: string[] = [];
@@ -185,7 +185,7 @@ t.test('a token-registered UDI is never taken over; deregistered policy devices 
     tx.after(() => sat.ctx.state.putDevice(updated));
   });
   t.equal((await send(sat, dev, { udi: udi('P1'), ...report(sat.clock()) })).status, 202, 'usage is the truth: it is in use again');
-  t.match(sat.ctx.state.devices.get(id), { id, state: 'registered' }, 'with the same device id');
+  t.match(sat.ctx.state.device(id), { id, state: 'registered' }, 'with the same device id');
 
   const other = await policyDevice();
   await sat.ctx.writer.run(async (tx) => {

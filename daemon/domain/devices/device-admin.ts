@@ -54,7 +54,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
   const { state } = ctx;
   /** Devices without a latest report: set at start, kept by `onDeviceChange` and `onReported`. */
   const neverReported = new Set<string>();
-  for (const id of state.devices.keys()) if (!state.latest.has(id)) neverReported.add(id);
+  for (const id of state.devices.keys()) if (state.latestOf(id) === undefined) neverReported.add(id);
 
   const view = (d: DeviceRecord): DeviceJson => ({
     id: d.id,
@@ -64,8 +64,8 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
     state: d.state,
     via: d.via,
     registeredAt: d.registeredAt,
-    lastReportAt: state.latest.get(d.id)?.lastReportAt ?? null,
-    usage: state.latest.get(d.id)?.usage ?? null,
+    lastReportAt: state.latestOf(d.id)?.lastReportAt ?? null,
+    usage: state.latestOf(d.id)?.usage ?? null,
     revoked: d.revoked,
     ...(d.via === 'policy' ? { keyThumbprint: d.keyThumbprint ?? null } : {}),
     ...(d.via === 'collector' && d.target ? { target: d.target } : {}),
@@ -85,7 +85,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
     view,
 
     get(id: string): DeviceRecord {
-      const d = state.devices.get(id);
+      const d = state.device(id);
       if (!d) throw new OutpostError('NOT_FOUND', `No device ${JSON.stringify(id)}.`);
       return d;
     },
@@ -102,7 +102,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
           : query.sort === 'registeredAt'
             ? (d: DeviceRecord) => d.registeredAt
             : byReport
-              ? (d: DeviceRecord) => state.latest.get(d.id)?.lastReportAt ?? ''
+              ? (d: DeviceRecord) => state.latestOf(d.id)?.lastReportAt ?? ''
               : () => '';
       const sign = query.desc ? -1 : 1;
       const cmp = (ak: string, aid: string, bk: string, bid: string): number =>
@@ -152,14 +152,14 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       if (more) page.pop();
       const last = page[page.length - 1];
       return {
-        items: page.map((e) => view(e.d ?? state.devices.get(e.id)!)),
+        items: page.map((e) => view(e.d ?? state.device(e.id)!)),
         next: more && last ? Buffer.from(JSON.stringify([last.key, last.id])).toString('base64url') : null,
       };
     },
 
     /** The state's device watcher: a new device has not reported yet. */
     onDeviceChange(before: DeviceRecord | undefined, after: DeviceRecord): void {
-      if (before === undefined && !state.latest.has(after.id)) neverReported.add(after.id);
+      if (before === undefined && state.latestOf(after.id) === undefined) neverReported.add(after.id);
     },
 
     /** The state's report watcher: a device reported (a first report among them). */

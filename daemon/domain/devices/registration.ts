@@ -149,7 +149,7 @@ export function createDevices(ctx: DomainContext) {
 
     /** GET /v1/status for the device itself. */
     status(device: DeviceRecord, poolStatus: (vaId: string, entitlement: string) => 'ok' | 'insufficient') {
-      const latest = state.latest.get(device.id);
+      const latest = state.latestOf(device.id);
       const usage = device.state === 'registered' ? latest?.usage ?? {} : {};
       return {
         deviceId: device.id,

@@ -53,7 +53,7 @@ export function createReportTables(ctx: DomainContext, licensing: Licensing) {
     function* rows() {
       for (const d of state.devices.values()) {
         if (!inScope(scope, d.vaId)) continue;
-        const latest = state.latest.get(d.id);
+        const latest = state.latestOf(d.id);
         const usage = latest
           ? Object.keys(latest.usage)
               .sort()

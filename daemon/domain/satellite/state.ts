@@ -102,6 +102,16 @@ export class State {
     return this.#reportCounts;
   }
 
+  /** One device by id (read on demand: do not hold on to the whole fleet). */
+  device(id: string): DeviceRecord | undefined {
+    return this.#devices.get(id);
+  }
+
+  /** A device's latest usage (the report with the greatest window end), if it reported. */
+  latestOf(deviceId: string): LatestUsage | undefined {
+    return this.#latest.get(deviceId);
+  }
+
   deviceByUdi(pid: string, sn: string): DeviceRecord | undefined {
     const id = this.#devicesByUdi.get(udiKey(pid, sn));
     return id === undefined ? undefined : this.#devices.get(id);

@@ -11,7 +11,7 @@ export function deviceKeyRoutes(deps: { policy: Pick<PolicyMode, 'resetKey'>; ac
   return (router: AdminRouter) => {
     router.post('/api/devices/:id/reset-key', async (ctx) => {
       const p = ctx.state.principal;
-      const device = deps.state.devices.get(ctx.params.id!);
+      const device = deps.state.device(ctx.params.id!);
       if (!device) throw new OutpostError('NOT_FOUND', 'No such device.');
       deps.access.require(p, 'license.write', device.vaId);
       const updated = await deps.policy.resetKey(device.id, actorOf(p));

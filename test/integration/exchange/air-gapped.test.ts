@@ -238,7 +238,7 @@ t.test('revocations deregister devices, mark them revoked, and the device API re
   });
   const applied = await importBundle(sat.socketPath, r);
   t.same(applied.json().changes, { acknowledged: 2, entitlements: 1, revoked: 1 });
-  t.match(sat.ctx.state.devices.get(devices[0]!.deviceId), { state: 'deregistered', revoked: true });
+  t.match(sat.ctx.state.device(devices[0]!.deviceId), { state: 'deregistered', revoked: true });
   t.equal(sat.ctx.state.account.name, 'Acme Renamed', 'a changed profile is applied');
   const again = await registerDevice(sat.device, (await createToken(sat.socketPath)).token, 'FOC00000000');
   t.equal(again.status, 403);

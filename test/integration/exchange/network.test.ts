@@ -58,7 +58,7 @@ t.test('end to end over HTTPS: register, report, sync, acks, revocation, new lin
   await cloud.cloud.setLines(ACCOUNT, [line('L1', 80)]);
   const second = await socketCall(sat.socketPath, 'POST', '/api/sync');
   t.same(second.json(), { sent: { sequence: 2, records: 1 }, received: { sequence: 3 }, acknowledged: 0 });
-  t.match(sat.ctx.state.devices.get(devices[1]!.deviceId), { state: 'deregistered', revoked: true });
+  t.match(sat.ctx.state.device(devices[1]!.deviceId), { state: 'deregistered', revoked: true });
   t.same(linesHeld(sat), [line('L1', 80)]);
   // ...and the revocation is a device change the cloud hears about next time.
   t.same((await socketCall(sat.socketPath, 'POST', '/api/sync')).json().sent, { sequence: 3, records: 2 });

@@ -120,7 +120,7 @@ export async function openLicensing(ctx: DomainContext) {
   // every later change reaches the index through onUsage and onDeviceChange (State.watch).
   for (const d of state.devices.values()) {
     const va = countedIn(d);
-    const usage = state.latest.get(d.id)?.usage;
+    const usage = state.latestOf(d.id)?.usage;
     if (va !== null && usage !== undefined) book.index.countUsage(va, usage, 1);
   }
   const outbox = createOutbox(ctx.store, ctx.seq, state);
@@ -345,7 +345,7 @@ export async function openLicensing(ctx: DomainContext) {
      * once the report is durable and `state.latest` holds `after`): counted where the device counts now.
      */
     onUsage(device: DeviceRecord, before: Record<string, number> | undefined, after: Record<string, number>): void {
-      const va = countedIn(state.devices.get(device.id) ?? device);
+      const va = countedIn(state.device(device.id) ?? device);
       if (va !== null) book.index.replaceUsage(va, before ?? NO_USAGE, after);
     },
 
@@ -354,7 +354,7 @@ export async function openLicensing(ctx: DomainContext) {
       const was = countedIn(before);
       const now = countedIn(after);
       if (was === now) return;
-      const usage = state.latest.get(after.id)?.usage;
+      const usage = state.latestOf(after.id)?.usage;
       if (usage === undefined) return;
       if (was !== null) book.index.countUsage(was, usage, -1);
       if (now !== null) book.index.countUsage(now, usage, 1);
