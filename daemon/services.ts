@@ -10,7 +10,7 @@ import { createVirtualAccounts, type VirtualAccounts } from './domain/accounts/v
 import { createApiTokens, type ApiTokens } from './domain/access/api-tokens.ts';
 import { createLoginThrottle, type LoginThrottle } from './domain/access/login-throttle.ts';
 import { createAccess, type Access } from './domain/access/roles.ts';
-import { createStoredSessions, type StoredSessions } from './domain/access/sessions.ts';
+import { createStoredSessions, sessionExpiryEvents, type StoredSessions } from './domain/access/sessions.ts';
 import { createSignIn, type SignIn } from './domain/access/sign-in.ts';
 import { createLdapDirectory } from './directory/ldap.ts';
 import { createSso, SsoRefused } from './directory/oidc.ts';
@@ -175,8 +175,8 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     now: () => clock().getTime(),
     idleMs: config.admin.session.idleMinutes * 60_000,
     absoluteMs: config.admin.session.absoluteHours * 3_600_000,
+    onExpired: sessionExpiryEvents(ctx, (roles) => users.eventVa(roles)),
   });
-  await sessions.open();
   const throttle = createLoginThrottle({ clock });
   const users = createUsers(ctx, {
     sessions,
@@ -189,6 +189,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
       );
     },
   });
+  await sessions.open();
   const access = createAccess(state);
   const apiTokens = createApiTokens(ctx, { access, throttle });
   await apiTokens.open();
