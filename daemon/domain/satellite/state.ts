@@ -85,6 +85,14 @@ export class State {
   readonly #devices: BoundedCache<string, DeviceRecord | null>;
   readonly #devicesByUdi: BoundedCache<string, string | null>;
   readonly #latest: BoundedCache<string, LatestUsage | null>;
+  /**
+   * Devices and latest usages a staged batch changes, held at what the state showed before it
+   * until that batch's `after()` moves them on: a read through to the store would otherwise see
+   * a durable batch whose watchers have not run yet (and count a device's usage twice). `n`
+   * counts the staged changes not yet applied.
+   */
+  readonly #heldDevices = new Map<string, { value: DeviceRecord | null; n: number }>();
+  readonly #heldLatest = new Map<string, { value: LatestUsage | null; n: number }>();
   /** Devices per `<vaId>!<state><via>`, and per `<state><via>` over every VA. */
   readonly #counts = new Map<string, number>();
   readonly #countsAll = new Map<string, number>();
@@ -150,6 +158,8 @@ export class State {
 
   /** One device by id, as durable (read on demand: do not hold on to the whole fleet). */
   device(id: string): DeviceRecord | undefined {
+    const held = this.#heldDevices.get(id);
+    if (held) return held.value ?? undefined;
     let d = this.#devices.get(id);
     if (d === undefined) {
       d = this.#store.getSync<DeviceRecord>(keys.device(id)) ?? null;
@@ -160,6 +170,8 @@ export class State {
 
   /** A device's latest usage (the report with the greatest window end), if it reported. */
   latestOf(deviceId: string): LatestUsage | undefined {
+    const held = this.#heldLatest.get(deviceId);
+    if (held) return held.value ?? undefined;
     let l = this.#latest.get(deviceId);
     if (l === undefined) {
       l = this.#store.getSync<LatestUsage>(keys.latestUsage(deviceId)) ?? null;
@@ -280,9 +292,23 @@ export class State {
 
   /** A device write is durable (staged by device-index.ts `stageDevice`, which calls this). */
   putDevice(d: DeviceRecord, before: DeviceRecord | undefined = this.#devices.get(d.id) ?? undefined): void {
+    release(this.#heldDevices, d.id, d);
     this.#devices.set(d.id, d);
     this.#devicesByUdi.set(udiKey(d.udi.pid, d.udi.sn), d.id);
     for (const w of this.#watchers) w.device?.(before, d);
+  }
+
+  /**
+   * A transaction stages a change of this device (`before` as it read it): readers keep seeing
+   * what they saw until the batch is durable and its `after()` calls `putDevice`.
+   */
+  holdDevice(id: string, before: DeviceRecord | undefined): void {
+    hold(this.#heldDevices, id, () => this.device(id) ?? before);
+  }
+
+  /** As `holdDevice`, for a device's latest usage (`putLatest` releases it). */
+  holdLatest(id: string, before: LatestUsage | undefined): void {
+    hold(this.#heldLatest, id, () => this.latestOf(id) ?? before);
   }
 
   /** The counters moved by a durable batch (`stageDevice`, the index rebuild). */
@@ -301,6 +327,7 @@ export class State {
    * replaced the counted usage (`before` is what was counted until now).
    */
   putLatest(device: DeviceRecord, latest: LatestUsage, change: { newer: boolean; before: Record<string, number> | undefined }): void {
+    release(this.#heldLatest, device.id, latest);
     this.#latest.set(device.id, latest);
     for (const w of this.#watchers) {
       if (change.newer) w.usage?.(device, change.before, latest.usage);
@@ -315,5 +342,19 @@ export interface ReportCounts {
 }
 
 const NO_STORE: Pick<Store, 'getSync'> = { getSync: () => undefined };
+
+function hold<V>(held: Map<string, { value: V | null; n: number }>, id: string, current: () => V | undefined): void {
+  const h = held.get(id);
+  if (h) h.n++;
+  else held.set(id, { value: current() ?? null, n: 1 });
+}
+
+/** A held change is applied: the value moves on, and the hold ends with the last one staged. */
+function release<V>(held: Map<string, { value: V | null; n: number }>, id: string, value: V): void {
+  const h = held.get(id);
+  if (!h) return;
+  h.value = value;
+  if (--h.n === 0) held.delete(id);
+}
 
 export const udiKey = (pid: string, sn: string): string => `${pid}\u0000${sn}`;
