@@ -128,6 +128,12 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const licensing = await openLicensing(ctx);
   const deviceAdmin = createDeviceAdmin(ctx);
   await checkDeviceIndex(ctx, log);
+  state.watch({ device: deviceAdmin.onDeviceChange });
+  const searchStarted = performance.now();
+  deviceAdmin.fillSearch().then(
+    (devices) => log.info({ devices, ms: Math.round(performance.now() - searchStarted) }, `device search ready: ${devices} devices`),
+    (err: unknown) => log.warn({ err }, 'filling the device search failed; ?q= walks the indexes'),
+  );
   state.watch({ device: licensing.onDeviceChange, usage: licensing.onUsage });
 
   const collector = createCollector({

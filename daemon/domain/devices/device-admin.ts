@@ -4,14 +4,19 @@
 //
 // The list is answered from the store's device indexes (device-index.ts): one sorted key range per
 // (scope, state, via) partition that the filters allow and the counters say is not empty, merged
-// in key order, so a page reads about a page of keys from each range whatever the fleet. `?q=`
-// walks the same ranges in chunks and keeps the entries whose text (held in the index value)
-// matches, until the page is full.
+// in key order, so a page reads about a page of keys from each range whatever the fleet.
+//
+// `?q=` asks the compact text column (device-search.ts, filled in the background at start) for
+// its matches: up to CANDIDATES of them are read, filtered and sorted (a rare match costs its own
+// reads); more than that, or before the column is filled, the sorted ranges above are walked in
+// chunks keeping the entries whose text (held in the index value) matches until the page is full
+// (a common match fills a page soon).
 import { OutpostError } from '../../errors.ts';
 import { keys, type Range } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
 import { journalDeviceChange } from './device-journal.ts';
-import { ALL, PARTS, STATE_CODE, VIA_CODE, parseIndexKey, prefixEnd, stageDevice, type IndexSort, type IndexValue } from './device-index.ts';
+import { ALL, PARTS, STATE_CODE, VIA_CODE, parseIndexKey, prefixEnd, sortKeyOf, stageDevice, type IndexSort, type IndexValue } from './device-index.ts';
+import { DeviceSearch, fold } from './device-search.ts';
 import { recordEvent } from '../satellite/events.ts';
 import type { DeviceRecord, DeviceState } from '../satellite/records.ts';
 
@@ -59,10 +64,14 @@ export interface DeviceTextMatch {
   (q: string): (hostname: string | null, pid: string, sn: string) => boolean;
 }
 
+/** As the text column matches: both sides folded the same way (device-search.ts `fold`). */
 export const substringMatch: DeviceTextMatch = (q) => {
-  const needle = new RegExp(q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
-  return (hostname, pid, sn) => needle.test(sn) || needle.test(pid) || (hostname !== null && needle.test(hostname));
+  const needle = fold(q);
+  return (hostname, pid, sn) => fold(sn).includes(needle) || fold(pid).includes(needle) || (hostname !== null && fold(hostname).includes(needle));
 };
+
+/** Matches of `?q=` read one by one at most; past this many, the sorted indexes are walked. */
+export const CANDIDATES = 5000;
 
 const SORT_CODE: Record<DeviceSortField, IndexSort> = { id: 'i', lastReportAt: 'l', hostname: 'h', registeredAt: 'r' };
 
@@ -97,6 +106,30 @@ interface Source {
 export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 'seq' | 'clock' | 'store'>, opts: { match?: DeviceTextMatch } = {}) {
   const { state } = ctx;
   const match = opts.match ?? substringMatch;
+  /** `?q=`'s text column: null until the background fill at start is done. */
+  const text = new DeviceSearch();
+  let textReady = false;
+  /** Devices changed while the column was being filled: the fill's older copy is skipped. */
+  const changedDuringFill = new Set<string>();
+
+  /** A page from the matches of `?q=` (at most CANDIDATES ids), read, filtered and sorted here. */
+  function candidatePage(ids: string[], query: DeviceQuery, sort: IndexSort, after: [string, string] | null, want: number) {
+    const sign = query.desc ? -1 : 1;
+    const cmp = (ak: string, aid: string, bk: string, bid: string) => sign * (compareUtf8(ak, bk) || compareUtf8(aid, bid));
+    const found: Array<{ sortKey: string; id: string }> = [];
+    for (const id of ids) {
+      const d = ctx.store.getSync<DeviceRecord>(keys.device(id));
+      if (!d) continue;
+      if (query.vaIds !== null && !query.vaIds.has(d.vaId)) continue;
+      if (query.state !== undefined && d.state !== query.state) continue;
+      if (query.via !== undefined && d.via !== query.via) continue;
+      const sortKey = sortKeyOf(sort, d, sort === 'l' ? (state.latestOf(id)?.lastReportAt ?? null) : null);
+      if (after !== null && cmp(sortKey, id, after[0], after[1]) <= 0) continue;
+      found.push({ sortKey, id });
+    }
+    found.sort((a, b) => cmp(a.sortKey, a.id, b.sortKey, b.id));
+    return found.slice(0, want);
+  }
 
   const view = (d: DeviceRecord): DeviceJson => {
     const latest = state.latestOf(d.id);
@@ -124,6 +157,21 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       // fall through
     }
     throw new OutpostError('INVALID_REQUEST', 'Parameter "cursor" is not valid.');
+  }
+
+  function pageOf(page: Array<{ sortKey: string; id: string }>, limit: number): { items: DeviceJson[]; next: string | null } {
+    const more = page.length > limit;
+    if (more) page.pop();
+    const last = page[page.length - 1];
+    const items: DeviceJson[] = [];
+    for (const e of page) {
+      const d = state.device(e.id);
+      if (d) items.push(view(d));
+    }
+    return {
+      items,
+      next: more && last ? Buffer.from(JSON.stringify([last.sortKey, last.id])).toString('base64url') : null,
+    };
   }
 
   async function fill(s: Source): Promise<void> {
@@ -157,6 +205,11 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       const after = query.cursor === null ? null : decodeCursor(query.cursor);
       const test = query.q === undefined ? null : match(query.q);
       const want = query.limit + 1;
+      if (query.q !== undefined && textReady) {
+        const ids: string[] = [];
+        text.search(query.q, (id) => (ids.push(id), ids.length <= CANDIDATES));
+        if (ids.length <= CANDIDATES) return pageOf(candidatePage(ids, query, sort, after, want), query.limit);
+      }
       const scopes = query.vaIds === null ? [ALL] : [...query.vaIds];
       const sources: Source[] = [];
       for (const scope of scopes) {
@@ -202,18 +255,27 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       } finally {
         await Promise.all(sources.map((s) => (s.done ? undefined : s.it.return?.())));
       }
-      const more = page.length > query.limit;
-      if (more) page.pop();
-      const last = page[page.length - 1];
-      const items: DeviceJson[] = [];
-      for (const e of page) {
-        const d = state.device(e.id);
-        if (d) items.push(view(d));
+      return pageOf(page, query.limit);
+    },
+
+    /**
+     * Fills `?q=`'s text column from the device records, in chunks (in the background at start:
+     * until it is done, `?q=` walks the indexes). Answers how many devices it holds.
+     */
+    async fillSearch(): Promise<number> {
+      for await (const chunk of ctx.store.chunks<DeviceRecord>({ gt: keys.devicePrefix, lt: prefixEnd(keys.devicePrefix) }, 1000)) {
+        for (const [, d] of chunk) if (!changedDuringFill.has(d.id)) text.set(d.id, d.hostname, d.udi.pid, d.udi.sn);
+        await new Promise((r) => setImmediate(r));
       }
-      return {
-        items,
-        next: more && last ? Buffer.from(JSON.stringify([last.sortKey, last.id])).toString('base64url') : null,
-      };
+      textReady = true;
+      changedDuringFill.clear();
+      return text.count;
+    },
+
+    /** The state's device watcher: the text column follows hostnames (and new devices). */
+    onDeviceChange(before: DeviceRecord | undefined, after: DeviceRecord): void {
+      if (!textReady) changedDuringFill.add(after.id);
+      if (before === undefined || before.hostname !== after.hostname || !text.has(after.id)) text.set(after.id, after.hostname, after.udi.pid, after.udi.sn);
     },
 
     /** Moves a device to another VA; its usage counts there from now on. An event says so. */
