@@ -17,6 +17,8 @@ import { createSso, SsoRefused } from './directory/oidc.ts';
 import { createUsers, type Users } from './domain/access/users.ts';
 import { CredentialVerifier } from './domain/devices/credentials.ts';
 import { createDeviceAdmin, type DeviceAdmin } from './domain/devices/device-admin.ts';
+import { deviceIndexFormatOp, deviceIndexLooksSound, rebuildDeviceIndex } from './domain/devices/device-index.ts';
+import { keys as storeKeys, prefixRange } from './store/index.ts';
 import { createPolicyMode, ensurePolicyVa, type PolicyMode } from './domain/devices/policy.ts';
 import { createDevices, type Devices } from './domain/devices/registration.ts';
 import { createTokens, type Tokens } from './domain/devices/tokens.ts';
@@ -125,8 +127,14 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   // pools built from them and the devices in memory, then kept current by State.watch.
   const licensing = await openLicensing(ctx);
   const deviceAdmin = createDeviceAdmin(ctx);
+  await checkDeviceIndex(ctx, log);
+  state.watch({ device: deviceAdmin.onDeviceChange });
+  const searchStarted = performance.now();
+  deviceAdmin.fillSearch().then(
+    (devices) => log.info({ devices, ms: Math.round(performance.now() - searchStarted) }, `device search ready: ${devices} devices`),
+    (err: unknown) => log.warn({ err }, 'filling the device search failed; ?q= walks the indexes'),
+  );
   state.watch({ device: licensing.onDeviceChange, usage: licensing.onUsage });
-  state.watch({ device: deviceAdmin.onDeviceChange, reported: deviceAdmin.onReported });
 
   const collector = createCollector({
     ctx,
@@ -244,7 +252,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     tokens: createTokens(ctx),
     devices: createDevices(ctx),
     deviceAdmin,
-    verifier: new CredentialVerifier(ctx.identity, state.devices),
+    verifier: new CredentialVerifier(ctx.identity, (id) => state.device(id)),
     ingest,
     policyMode: createPolicyMode(ctx, ingest),
     licensing,
@@ -257,4 +265,25 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     alertSources,
     notifications,
   };
+}
+
+/**
+ * The device indexes, checked at start by reading a few dozen keys; found missing or wrong, they
+ * are rebuilt in the background (one log line at the start, one at the end), list requests
+ * waiting for it meanwhile. A store without devices just gets the format record.
+ */
+async function checkDeviceIndex(ctx: DomainContext, log: Logger): Promise<void> {
+  if (await deviceIndexLooksSound(ctx.store)) return;
+  let empty = true;
+  for await (const _ of ctx.store.iterate({ ...prefixRange(storeKeys.devicePrefix), limit: 1, values: false })) empty = false;
+  if (empty) {
+    await ctx.store.batch([deviceIndexFormatOp()], { sync: true });
+    return;
+  }
+  log.warn('the device indexes are missing or out of step with the devices: rebuilding them in the background; device lists wait for it');
+  const started = performance.now();
+  rebuildDeviceIndex(ctx).then(
+    (devices) => log.info({ devices, ms: Math.round(performance.now() - started) }, `rebuilt the device indexes: ${devices} devices`),
+    (err: unknown) => log.error({ err }, 'rebuilding the device indexes failed; the next start tries again'),
+  );
 }

@@ -7,13 +7,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { stageDevice } from '../../daemon/domain/devices/device-index.ts';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { encodeRequestCode } from '../../daemon/domain/licenses/core/index.ts';
 import { ACCOUNT_WIDE, ACTIONS, ROLE_ACTIONS, ROLES, type Action } from '../../daemon/domain/access/roles.ts';
 import { TOKEN_NEVER } from '../../daemon/domain/access/api-token-rights.ts';
 import { THROTTLE_DEFAULTS } from '../../daemon/domain/access/login-throttle.ts';
 import type { DeviceRecord, Role } from '../../daemon/domain/satellite/records.ts';
-import { keys } from '../../daemon/store/index.ts';
 import { startSatellite, type Answer, type TestSatellite } from '../helpers/satellite.ts';
 import { control } from '../helpers/control.ts';
 import { AdminClient, PASSWORD, createUser, createVa, userClient } from '../helpers/admin.ts';
@@ -88,11 +88,7 @@ async function policyDeviceIn(w: World, s: Scope): Promise<string> {
     revoked: false,
     keyThumbprint: 'matrix-thumbprint',
   };
-  await w.sat.ctx.writer.run((tx) => {
-    tx.put(keys.device(id), device);
-    tx.put(keys.udi(device.udi.pid, device.udi.sn), id);
-    tx.after(() => w.sat.ctx.state.putDevice(device));
-  });
+  await w.sat.ctx.writer.run((tx) => stageDevice(tx, w.sat.ctx.state, undefined, device));
   return id;
 }
 /** The caller's own grants, as a body names them. */
@@ -164,11 +160,7 @@ async function licensedWorld(w: World): Promise<void> {
 async function deviceIn(w: World, s: Scope): Promise<string> {
   const id = `dev_lic${w.n()}`;
   const device: DeviceRecord = { id, udi: { pid: 'C9300-24P', sn: id }, hostname: null, vaId: w.va[s].id, state: 'registered', via: 'token', registeredAt: w.sat.clock().toISOString(), credentialId: null, revoked: true };
-  await w.sat.ctx.writer.run((tx) => {
-    tx.put(keys.device(id), device);
-    tx.put(keys.udi(device.udi.pid, device.udi.sn), id);
-    tx.after(() => w.sat.ctx.state.putDevice(device));
-  });
+  await w.sat.ctx.writer.run((tx) => stageDevice(tx, w.sat.ctx.state, undefined, device));
   return id;
 }
 /** A device of a closed network: its request code and how it signs a return code. */

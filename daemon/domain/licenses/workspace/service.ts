@@ -25,13 +25,13 @@ import {
   type PoolView,
   type Reservation,
 } from '../core/index.ts';
-import { keys, seqKey, type Tx } from '../../../store/index.ts';
+import { keys, prefixRange, seqKey, type Tx } from '../../../store/index.ts';
 import type { EntitlementSink, ExportSource, ExportSources, Pending } from '../../exchange/ports.ts';
 import type { Alert } from '../../alerts/alerts.ts';
 import type { Actor, DomainContext } from '../../satellite/context.ts';
 import { recordEvent } from '../../satellite/events.ts';
 import { newId } from '../../satellite/ids.ts';
-import type { DeviceRecord } from '../../satellite/records.ts';
+import type { DeviceRecord, LatestUsage } from '../../satellite/records.ts';
 import { parseBody, text } from '../../satellite/validate.ts';
 import { LicenseBook } from './book.ts';
 import { createOutbox, type TransferExport } from './outbox.ts';
@@ -118,10 +118,13 @@ export async function openLicensing(ctx: DomainContext) {
   const book = new LicenseBook(loaded, ctx.seq);
   // Device usage is counted from the state's own records (no copy per device in the index):
   // every later change reaches the index through onUsage and onDeviceChange (State.watch).
-  for (const d of state.devices.values()) {
-    const va = countedIn(d);
-    const usage = state.latestOf(d.id)?.usage;
-    if (va !== null && usage !== undefined) book.index.countUsage(va, usage, 1);
+  // (Until the pool counters are persisted: a walk of the device records in chunks.)
+  for await (const chunk of ctx.store.chunks<DeviceRecord>(prefixRange(keys.devicePrefix), 1000)) {
+    for (const [, d] of chunk) {
+      const va = countedIn(d);
+      const usage = va === null ? undefined : ctx.store.getSync<LatestUsage>(keys.latestUsage(d.id))?.usage;
+      if (va !== null && usage !== undefined) book.index.countUsage(va, usage, 1);
+    }
   }
   const outbox = createOutbox(ctx.store, ctx.seq, state);
   /** The last license alerts computed: they keep the `since` of alerts that stand. */
