@@ -21,8 +21,8 @@ import type { DeviceRecord, LatestUsage } from '../../satellite/records.ts';
 import type { PoolIndex } from '../core/index.ts';
 
 const FORMAT = 'outpost.pool-counts/1';
-/** Devices per chunk: each chunk holds the writer for a few milliseconds. */
-const CHUNK = 2000;
+/** Devices per chunk: a chunk holds the writer (and so ingest) for ~10 ms on the 2-core VM. */
+const CHUNK = 1000;
 
 /** What proves saved counts current: the satellite, and every sequence as the store holds it. */
 export interface Cover {
@@ -172,8 +172,10 @@ export class PoolCounts {
       if (this.#stopped) return null;
       // A plain transaction (not txOnly) that writes nothing: see the top of the file.
       const done = await this.#writer.run(async () => {
-        const devs: DeviceRecord[] = [];
-        for await (const [, d] of this.#store.iterate<DeviceRecord>({ gt: keys.device(this.#cursor), lt: devEnd, limit: CHUNK })) devs.push(d);
+        const devs: Array<{ id: string; d: DeviceRecord }> = [];
+        for await (const [key, d] of this.#store.iterate<DeviceRecord>({ gt: keys.device(this.#cursor), lt: devEnd, limit: CHUNK })) {
+          devs.push({ id: key.slice(keys.devicePrefix.length), d });
+        }
         const last = devs.length === CHUNK ? devs[devs.length - 1]!.id : null;
         const usages = this.#store.iterate<LatestUsage>({ gt: keys.latestUsage(this.#cursor), ...(last === null ? { lt: dluEnd } : { lte: keys.latestUsage(last) }) });
         // A merge join: both sides come in device-id order.
@@ -182,9 +184,8 @@ export class PoolCounts {
           const id = key.slice(keys.latestUsagePrefix.length);
           while (i < devs.length && devs[i]!.id < id) i++;
           if (i === devs.length) break;
-          const d = devs[i]!;
-          if (d.id !== id) continue;
-          const va = countedIn(d);
+          if (devs[i]!.id !== id) continue;
+          const va = countedIn(devs[i]!.d);
           if (va !== null) this.#index.countUsage(va, latest.usage, 1);
         }
         devices += devs.length;
