@@ -55,7 +55,7 @@ export interface CountResult {
   ms: number;
 }
 
-type Phase = 'unknown' | 'counting' | 'counted';
+type Phase = 'unknown' | 'counting' | 'counted' | 'failed';
 
 export class PoolCounts {
   readonly #index: PoolIndex;
@@ -70,7 +70,7 @@ export class PoolCounts {
   #stopped = false;
   #running: Promise<CountResult | null> = Promise.resolve(null);
   #markCounted: () => void = () => {};
-  /** Settles once the sums are whole (restored or counted). */
+  /** Settles once the sums are whole (restored or counted), or their count failed (reads then answer 503). */
   readonly counted: Promise<void> = new Promise((resolve) => (this.#markCounted = resolve));
 
   constructor(index: PoolIndex, deps: { store: Store; writer: Writer; satelliteId: string }) {
@@ -87,6 +87,7 @@ export class PoolCounts {
 
   /** Throws 503 UNAVAILABLE until the sums are whole: for reads that cannot wait. */
   assertCounted(): void {
+    if (this.#phase === 'failed') throw new OutpostError('UNAVAILABLE', 'The license pools could not be counted; restart the satellite.');
     if (this.#phase !== 'counted') {
       throw new OutpostError('UNAVAILABLE', 'The license pools are being counted after an unclean shutdown; retry in a moment.', { headers: { 'Retry-After': '1' } });
     }
@@ -147,7 +148,12 @@ export class PoolCounts {
     this.#phase = 'counting';
     this.#cursor = '';
     this.#index.clearUsage();
-    this.#running = this.#walk();
+    this.#running = this.#walk().catch((err: unknown) => {
+      // Waiters are let go: their reads then answer 503 instead of hanging.
+      this.#phase = 'failed';
+      this.#markCounted();
+      throw err;
+    });
     return this.#running;
   }
 

@@ -244,6 +244,7 @@ export async function openLicensing(ctx: DomainContext) {
       canUse(to.id);
       if (from.id === to.id) throw new OutpostError('INVALID_REQUEST', 'Fields "from" and "to" must name different virtual accounts.');
       await counts.counted; // the check below reads usage
+      counts.assertCounted();
       const now = ctx.clock();
       const transferId = newId('tr');
       return ctx.writer.run(async (tx) => {
@@ -272,6 +273,7 @@ export async function openLicensing(ctx: DomainContext) {
       const va = state.resolveVa(input.virtualAccount);
       canUse(va.id);
       await counts.counted; // the check below reads usage
+      counts.assertCounted();
       const now = ctx.clock();
       const reservationId = newId('rsv');
       const reservation = await ctx.writer.run(async (tx) => {

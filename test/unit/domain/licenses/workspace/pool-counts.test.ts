@@ -195,3 +195,13 @@ t.test('stop ends a count between chunks: nothing saved, reads still refused', a
   t.notOk(counts.ready);
   t.equal(counts.serialize(await counts.cover()), null);
 });
+
+t.test('a count that fails lets its waiters go: reads answer 503, never a partial sum', async (t) => {
+  const { writer, counts } = await setup(t, 100);
+  await writer.close();
+  await t.rejects(counts.count(), { code: 'UNAVAILABLE' });
+  await counts.counted;
+  t.notOk(counts.ready);
+  t.throws(() => counts.assertCounted(), { code: 'UNAVAILABLE' });
+  t.notOk(counts.follows('dev_1'), 'changes are not followed');
+});
