@@ -10,7 +10,8 @@
 // Why counting in the background stays exact while devices report: a chunk is read inside a
 // plain writer transaction, which runs when every earlier batch is durable and its `after`
 // callbacks have run, and no batch becomes durable while it runs. So a chunk sees a device
-// exactly as the watchers last told it; a change the watchers bring later is applied when the
+// exactly as the watchers last told it (what transactions beside it staged is not in the store
+// yet, and reaches the watchers later); a change the watchers bring later is applied when the
 // device's id is at or below the last one counted, and left to the walk otherwise (a later
 // chunk reads it from the store). Device ids are ASCII, so LevelDB's byte order is JS's.
 import { createHash } from 'node:crypto';
