@@ -144,17 +144,39 @@ t.test('a graceful restart takes the saved sums back; a deleted or altered file 
   t.ok(existsSync(file), 'counted sums are saved at shutdown like restored ones');
 });
 
-t.test('kill -9 during ingest: the next start counts the pools again and they equal the store', async (t) => {
+t.test('kill -9 during ingest and moves: the next start counts the pools again and they equal the store', async (t) => {
   const rnd = prng(Number(process.env.OUTPOST_FAULT_SEED ?? 19));
   const dataDir = path.join(tempDir(t), 'data');
   const socket = path.join(dataDir, 'outpost.sock');
   const env = daemonEnv(dataDir, { OUTPOST_LOG_LEVEL: 'info' });
   let d = await startDaemon(t, env);
-  const { token } = await createToken(socket, { maxUses: 100 });
+  const eng = await control(socket, 'POST', '/api/virtual-accounts', { name: 'Eng', parentId: 'Default' });
+  t.equal(eng.status, 201);
   const creds: string[] = [];
-  for (let i = 0; i < 6; i++) creds.push((await registerDevice(d.device, token, `KILL${i}${Date.now()}`)).body.credential);
+  const ids: string[] = [];
+  for (const va of ['Default', 'Default/Eng']) {
+    const { token } = await createToken(socket, { maxUses: 100, virtualAccountId: va });
+    for (let i = 0; i < 3; i++) {
+      const reg = await registerDevice(d.device, token, `KILL${va.length}${i}${Date.now()}`);
+      creds.push(reg.body.credential);
+      ids.push(reg.body.deviceId);
+    }
+  }
   let dead = false;
   let accepted = 0;
+  let moved = 0;
+  // Devices move between the two VAs (and one is deregistered) while the others report.
+  const mover = async () => {
+    for (let i = 0; !dead; i++) {
+      const id = ids[i % ids.length]!;
+      try {
+        const res = i === 7 ? await control(socket, 'DELETE', `/api/devices/${id}`) : await control(socket, 'POST', `/api/devices/${id}/move`, { virtualAccount: i % 2 ? 'Default/Eng' : 'Default' });
+        if (res.status === 200) moved++;
+      } catch {
+        return; // killed
+      }
+    }
+  };
   const worker = async (cred: string, i: number) => {
     let minute = 0;
     while (!dead) {
@@ -167,13 +189,13 @@ t.test('kill -9 during ingest: the next start counts the pools again and they eq
       }
     }
   };
-  const workers = creds.map(worker);
+  const workers = [...creds.map(worker), mover()];
   await new Promise((r) => setTimeout(r, 300 + Math.floor(rnd() * 700)));
   d.child.kill('SIGKILL');
   dead = true;
   await d.exited;
   await Promise.all(workers);
-  t.ok(accepted > 0, `${accepted} reports answered 202 before the kill`);
+  t.ok(accepted > 0 && moved > 0, `${accepted} reports answered 202 and ${moved} devices moved before the kill`);
   t.notOk(existsSync(path.join(dataDir, POOL_COUNTS_FILE)), 'a killed daemon saved nothing');
 
   d = await startDaemon(t, env);
