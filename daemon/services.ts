@@ -123,8 +123,8 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const ledger = await AckLedger.load(ctx.store);
   const reportIds = new ReportIdFilter();
 
-  // The license workspace: lines, holdings, transfers and reservations from their records;
-  // pools built from them and the devices in memory, then kept current by State.watch.
+  // The license workspace: lines, holdings, transfers and reservations from their records; the
+  // pools' usage sums restored or counted by main.ts (no device read here), then kept current by State.watch.
   const licensing = await openLicensing(ctx);
   const deviceAdmin = createDeviceAdmin(ctx);
   await checkDeviceIndex(ctx, log);
@@ -172,7 +172,8 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     (now) => lapse.alerts(now).map(fromView),
     (now) => collector.alerts(now),
   ];
-  registerLicenseGauges(metrics.registry, { pools: () => licensing.pools(clock(), null), alerts: () => collectAlerts(alertSources, clock()) });
+  // Until the pools are counted (after an unclean shutdown) the pool gauges have no samples.
+  registerLicenseGauges(metrics.registry, { pools: () => (licensing.counts.ready ? licensing.pools(clock(), null) : []), alerts: () => collectAlerts(alertSources, clock()) });
 
   // The access model: sessions in the store (a restart logs no one out), the login throttle in memory.
   const sessions = createStoredSessions({
