@@ -131,15 +131,18 @@ export async function scaleFill(dataDir: string, n: number, sampleFile: string, 
       }
     });
   }
+  if (process.env.BENCH_DEBUG) console.error(`devices written: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const credentials = await Promise.all(sample.map(async (d) => ({ id: d.id, credential: await issueCredential(identity, d.id, d.credentialId, now) })));
   const out: ScaleSample = { devices: credentials, vaPaths: { region: 'Default/Region-0', site: 'Default/Region-0/Site-0-0' } };
   writeFileSync(sampleFile, JSON.stringify(out));
   await sat.close();
+  if (process.env.BENCH_DEBUG) console.error(`closed: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
   // Reopen once and wait until the satellite has finished what it does in the background at
   // start (index or counter rebuilds): its CPU use stays under 5% for two seconds running.
   const settle0 = performance.now();
   const again = await open(dataDir);
+  if (process.env.BENCH_DEBUG) console.error(`reopened: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   let quiet = 0;
   while (quiet < 4 && performance.now() - settle0 < 600_000) {
     const c0 = process.cpuUsage();
