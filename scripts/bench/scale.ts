@@ -41,7 +41,7 @@ interface SizeResult {
   rssStart: number;
   rssSettled: number;
   requests: Map<string, Timed | null>;
-  reports: Map<string, { seconds: number; mb: number; peak: number } | null>;
+  reports: Map<string, { seconds: number; mb: number; peak: number; before: number } | null>;
   ingest: { rps: number; p99: number; non2xx: number; base: number; devices: number } | null;
 }
 
@@ -177,11 +177,11 @@ export default async function scale(args: string[]): Promise<void> {
         await client.close();
       }
 
-      const reports = new Map<string, { seconds: number; mb: number; peak: number } | null>();
+      const reports: SizeResult['reports'] = new Map();
       for (const format of ['csv', 'xlsx']) {
         const r = await download(path.join(dataDir, 'outpost.sock'), `/api/reports/devices?format=${format}`, pid);
         reports.set(format, r);
-        console.log(`  devices report ${format}: ${fmt(r.mb, 1)} MB in ${fmt(r.seconds, 1)} s, daemon peak rss ${fmt(r.peak)} MB`);
+        console.log(`  devices report ${format}: ${fmt(r.mb, 1)} MB in ${fmt(r.seconds, 1)} s, daemon peak rss ${fmt(r.peak)} MB (${fmt(r.before)} MB before: +${fmt(r.peak - r.before)})`);
       }
 
       const ingest = await ingestRun(server.device, sample);
@@ -222,6 +222,7 @@ export default async function scale(args: string[]): Promise<void> {
 
   async function download(socketPath: string, p: string, pid: number) {
     const agent = new Agent({ connect: { socketPath } });
+    const before = rssMb(pid);
     resetPeak(pid);
     let sampled = rssMb(pid);
     const sampler = setInterval(() => (sampled = Math.max(sampled, rssMb(pid))), 5);
@@ -231,7 +232,7 @@ export default async function scale(args: string[]): Promise<void> {
       let bytes = 0;
       for await (const chunk of res.body) bytes += (chunk as Buffer).length;
       if (res.statusCode !== 200) throw new Error(`${p} answered ${res.statusCode}`);
-      return { seconds: (performance.now() - t0) / 1000, mb: bytes / 1048576, peak: Math.max(sampled, peakMb(pid)) };
+      return { seconds: (performance.now() - t0) / 1000, mb: bytes / 1048576, peak: Math.max(sampled, peakMb(pid)), before };
     } finally {
       clearInterval(sampler);
       await agent.close();
@@ -306,9 +307,9 @@ function print(results: SizeResult[], emptyStart: number): void {
   line('ingest p99 (ms) / non-2xx', results.map((r) => (r.ingest ? `${r.ingest.p99}/${r.ingest.non2xx}` : 'n/a')), '', null);
   line('bare koa POST (req/s)', results.map((r) => (r.ingest ? fmt(r.ingest.base) : 'n/a')), 'baseline, same rounds', null);
   for (const f of ['csv', 'xlsx']) {
-    line(`devices ${f} (s / peak MB)`, results.map((r) => {
+    line(`devices ${f} (s/peak MB/growth)`, results.map((r) => {
       const x = r.reports.get(f);
-      return x ? `${fmt(x.seconds, 1)}/${fmt(x.peak)}` : 'n/a';
+      return x ? `${fmt(x.seconds, 1)}/${fmt(x.peak)}/+${fmt(x.peak - x.before)}` : 'n/a';
     }), f === 'xlsx' ? 'peak rss < 350 MB' : '', f === 'xlsx' ? (big.reports.get('xlsx')?.peak ?? Infinity) < 350 : null);
   }
   console.log(`\n${head}\n${rows.join('\n')}`);
