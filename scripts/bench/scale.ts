@@ -1,8 +1,8 @@
-// `npm run bench -- scale [--sizes 1000,100000,1000000] [--requests 60] [--seconds 5] [--rounds 2]`:
+// `npm run bench -- scale [--sizes 1000,100000,1000000] [--requests 60] [--seconds 5] [--rounds 2] [--startups 3]`:
 // issue 19's figures at each fleet size, side by side, with its goals and whether each is met.
 // Per size: a fleet filled through the writer in a child process (support/scale-fill.ts), then
 // `outpost serve` as its own process:
-//   start-up to listening (median of 3) against the empty store's, measured in the same run;
+//   start-up to listening (median of --startups) against the empty store's, measured in the same run;
 //   RSS at listening and 5 s later;
 //   each device-list request (first page, a page 5 cursors in, each sort, each filter, `?q=`
 //   matching ≤ 1,000 devices and 10% of the fleet): median and p99 of the medians/p99s of 3
@@ -78,6 +78,7 @@ export default async function scale(args: string[]): Promise<void> {
   const perRound = Number(opt('requests', '60'));
   const seconds = Number(opt('seconds', '5'));
   const rounds = Number(opt('rounds', '2'));
+  const starts = Number(opt('startups', '3'));
 
   // The bare koa endpoints: GET answering n bytes on a unix socket here; POST /v1/reports in its own process.
   const bare = new Koa();
@@ -106,11 +107,11 @@ export default async function scale(args: string[]): Promise<void> {
   try {
     {
       const { dataDir, remove } = tempDataDir();
-      const s = await startups(dataDir, 3);
+      const s = await startups(dataDir, starts);
       emptyStart = s.ms;
       await s.last.stop();
       remove();
-      console.log(`empty store: start-up to listening, median of 3: ${fmt(emptyStart)} ms`);
+      console.log(`empty store: start-up to listening, median of ${starts}: ${fmt(emptyStart)} ms`);
     }
     for (const n of sizes) results.push(await measure(n));
   } finally {
@@ -134,7 +135,7 @@ export default async function scale(args: string[]): Promise<void> {
       console.log(`filled in ${filled.seconds.toFixed(1)} s (of which ${filled.settleSeconds.toFixed(1)} s reopening until the satellite was idle)`);
       const sample = JSON.parse(readFileSync(sampleFile, 'utf8')) as ScaleSample;
 
-      const s = await startups(dataDir, 3);
+      const s = await startups(dataDir, starts);
       server = s.last;
       const pid = server.child.pid!;
       const rssStart = rssMb(pid);
