@@ -4,7 +4,7 @@
 // again. Used by the fault test at CI size and by `npm run soak`.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { control } from './control.ts';
@@ -137,4 +137,72 @@ export async function migrationCrashTrial(dataDir: string, killAfterMs: number):
   if (JSON.stringify(users) !== JSON.stringify(['admin', 'alice', 'bob'])) broke.push(`users after the migration: ${JSON.stringify(users)}`);
   await d.stop();
   return { did: `migration from 0.1.0: kill -9 after ${killAfterMs} ms`, broke };
+}
+
+/**
+ * kill -9 while retention prunes at start: a store made on a clock 200 days back (acknowledged
+ * reports, and unacknowledged ones after them) is served on the real clock, whose start-up
+ * retention prunes the acknowledged ones; killed part way, the next start finishes the prune and
+ * every unacknowledged report is still there.
+ */
+export async function retentionCrashTrial(dataDir: string, killAfterMs: number, acked = 800): Promise<TrialOutcome> {
+  const { loadConfig } = await import('../../daemon/config/index.ts');
+  const { createLogger } = await import('../../daemon/log.ts');
+  const { openSatellite } = await import('../../daemon/main.ts');
+  const { Writable } = await import('node:stream');
+  const dir = path.join(dataDir, '..');
+  mkdirSync(dir, { recursive: true });
+  const cloud = new FakeCloud(dir);
+  await cloud.trust();
+  // Pruning waits for the export that carried a report to be older than device.maxReportAgeDays
+  // + 1 and the acknowledgement older than retention.acknowledgedDays: small ones here.
+  const configFile = path.join(dir, 'outpost.yaml');
+  writeFileSync(configFile, `device: { maxReportAgeDays: 30 }\nretention: { acknowledgedDays: 10 }\nexchange: { cloudKeys: ${JSON.stringify(cloud.jwksPath)} }\n`);
+  let offset = 40 * 86_400_000;
+  const past = () => new Date(Date.now() - offset);
+  const config = loadConfig({ env: {}, file: configFile, overrides: { dataDir, 'device.listen': '127.0.0.1:0', 'admin.listen': '127.0.0.1:0' } });
+  const sat = await openSatellite(config, { log: createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() })), clock: past, env: {} });
+  const kept: Array<{ cred: string; body: ReturnType<typeof report> }> = [];
+  const broke: string[] = [];
+  try {
+    await socketCall(sat.socketPath, 'POST', '/api/registration', { json: { token: 'x', offline: true } });
+    await importBundle(sat.socketPath, await cloud.registrationResponse(sat.ctx.identity.id, { sequence: 1, createdAt: past().toISOString() }));
+    const { token } = await createToken(sat.socketPath, { maxUses: 10 });
+    const creds: string[] = [];
+    for (let i = 0; i < 4; i++) creds.push((await registerDevice(sat.listeners.device!, token, `RET${Date.now()}${i}`)).body.credential);
+    await Promise.all(creds.map(async (cred) => {
+      for (let i = 0; i < acked / 4; i++) await postReport(sat.listeners.device!, cred, report(new Date(past().getTime() - 60_000)));
+    }));
+    let seq = 0;
+    for (let more = true; more; ) {
+      const e = await socketCall(sat.socketPath, 'POST', '/api/sync/export');
+      seq = Number(e.headers['x-outpost-sequence']);
+      more = e.headers['x-outpost-more'] === 'true';
+    }
+    const applied = await importBundle(sat.socketPath, await cloud.cloudResponse(sat.ctx.identity.id, { sequence: 2, inReplyTo: seq, createdAt: past().toISOString() }));
+    if (applied.status !== 200) broke.push(`the cloud response answered ${applied.status}`);
+    offset = 60_000; // the reports kept are recent ones
+    for (let i = 0; i < 20; i++) {
+      const body = report(new Date(past().getTime() - 60_000));
+      if ((await postReport(sat.listeners.device!, creds[i % 4]!, body)).status === 202) kept.push({ cred: creds[i % 4]!, body });
+    }
+  } finally {
+    await sat.close();
+  }
+  const env = { OUTPOST_CONFIG: configFile };
+  const d = await start(dataDir, env); // start-up retention runs in the background
+  await sleep(killAfterMs);
+  await d.kill();
+  const again = await start(dataDir, env);
+  const socket = path.join(dataDir, 'outpost.sock');
+  let total = -1;
+  for (let i = 0; i < 100; i++) {
+    total = (await control(socket, 'GET', '/api/status')).body.reports?.total;
+    if (total === kept.length) break;
+    await sleep(200);
+  }
+  if (total !== kept.length) broke.push(`after the restart ${total} reports remain, wanted the ${kept.length} unacknowledged ones`);
+  broke.push(...(await lostReports(again.device, kept)));
+  await again.stop();
+  return { did: `retention of ${acked} acknowledged reports: kill -9 after ${killAfterMs} ms`, broke };
 }

@@ -3,7 +3,7 @@
 // interrupted work can be done again. `npm run soak` runs more rounds with other seeds.
 import t from 'tap';
 import path from 'node:path';
-import { exportCrashTrial, importCrashTrial, migrationCrashTrial } from '../../helpers/fault-trials.ts';
+import { exportCrashTrial, importCrashTrial, migrationCrashTrial, retentionCrashTrial } from '../../helpers/fault-trials.ts';
 import { prng } from '../../helpers/fuzz.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
@@ -25,4 +25,9 @@ t.test(`kill -9 during the migration of a 0.1.0 store: the next start finishes i
     const o = await migrationCrashTrial(path.join(tempDir(t), `data-${killAfterMs}`), killAfterMs);
     t.same(o.broke, [], o.did);
   }
+});
+
+t.test(`kill -9 during retention: the next start finishes the prune, unacknowledged reports stay (seed ${seed})`, async (t) => {
+  const o = await retentionCrashTrial(path.join(tempDir(t), 'data'), 500 + Math.floor(rnd() * 1000));
+  t.same(o.broke, [], o.did);
 });
