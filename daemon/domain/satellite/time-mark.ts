@@ -53,7 +53,16 @@ export function createTimeMark(ctx: DomainContext, deps: { monotonic: () => numb
   /** Wall and monotonic time together at the last check: drift is measured from here. */
   let base: { wall: number; mono: number } | null = null;
 
-  const mark = () => (record ? Date.parse(record.highWater) : 0);
+  /**
+   * The mark and the monotonic time it was set at: between writes the mark moves on with the
+   * time that really passes, so a clock set back neither stops sessions from ageing nor stretches them.
+   */
+  let anchor: { at: number; mono: number } | null = null;
+  const mark = () => (anchor ? anchor.at + (deps.monotonic() - anchor.mono) : 0);
+  const keep = (next: ClockRecord) => {
+    if (record?.highWater !== next.highWater) anchor = { at: Date.parse(next.highWater), mono: deps.monotonic() };
+    record = next;
+  };
 
   const write = (update: (tx: Tx, current: ClockRecord | null) => ClockRecord | null) =>
     ctx.writer.run(async (tx) => {
@@ -61,7 +70,7 @@ export function createTimeMark(ctx: DomainContext, deps: { monotonic: () => numb
       const next = update(tx, current);
       if (next) {
         tx.put(keys.clockMark, next);
-        tx.after(() => void (record = next));
+        tx.after(() => keep(next));
       }
       return next;
     });
@@ -70,7 +79,7 @@ export function createTimeMark(ctx: DomainContext, deps: { monotonic: () => numb
     recordEvent(tx, ctx, now, { actor: 'system', type: 'clock.suspect', vaId: null, details: { reason: suspect.reason, since: suspect.since } });
 
   return {
-    /** The later of the clock and the high-water mark, in ms (sessions, SPEC §11). */
+    /** The later of the clock and the high-water mark (moved on by the time passed since it was written), in ms (sessions, SPEC §11). */
     sessionNow(): number {
       return Math.max(ctx.clock().getTime(), mark());
     },
@@ -199,7 +208,7 @@ export function createTimeMark(ctx: DomainContext, deps: { monotonic: () => numb
             details: { undo: opts.undo, suspectSince: suspect?.since ?? null, reason: suspect?.reason ?? null, reinstated: result.reinstated, registrationRestored: result.registrationRestored },
           });
           tx.after(() => {
-            record = next;
+            keep(next);
             base = { wall: now.getTime(), mono: deps.monotonic() };
             if (satellite) ctx.state.setSatellite(satellite);
             for (const d of reinstated) ctx.state.putDevice(d);
