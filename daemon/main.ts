@@ -32,6 +32,8 @@ import { buildServices, openContext, type Services } from './services.ts';
 import { VERSION } from './version.ts';
 import { Writer } from './store/index.ts';
 import { LevelStore, StoreLockedError } from './store/level.ts';
+import { createStorageGuard } from './store/storage-guard.ts';
+import { checkAlerts } from './jobs/alert-check.ts';
 import { StoreTooNewError, upgradeStore, type Upgrade } from './store/upgrade.ts';
 import { recordEvent } from './domain/satellite/events.ts';
 
@@ -85,8 +87,9 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     servers.push(() => closeServer(device.server, 8000));
     const admin = await bindTcp('admin', config.admin.listen, config.admin.tls);
     servers.push(() => closeServer(admin.server, 8000));
-    const { store, metrics, reportIdsRestored, poolCounts, s } = await openServices(config, opts, { device: device.url, admin: admin.url }, opened);
+    const { store, metrics, reportIdsRestored, poolCounts, s, storage } = await openServices(config, opts, { device: device.url, admin: admin.url }, opened);
     countPools(s.licensing, poolCounts, log);
+    health.storage = () => storage.available;
     const { jobs, beforeServing, afterStart } = jobTable(s, log);
     const schedule = createSchedule(jobs, log);
     opened.push(async () => {
@@ -172,15 +175,33 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
   if (created) log.info({ satelliteId: identity.id }, 'created the satellite identity');
 
   let metricsRef: Metrics | null = null;
+  let sRef: Services | null = null;
+  const storage = createStorageGuard({
+    store,
+    writer: () => writer,
+    dataDir: config.dataDir,
+    clock,
+    log,
+    onFailure: () => metricsRef?.storageFailures.inc(),
+    // The alert could not be written while it stood: the alert check records it now (raised,
+    // with its `since`); the next check clears it.
+    onRecovered: async () => {
+      const s = sRef;
+      if (s) await checkAlerts(s.ctx, () => s.alertSources.filter((src) => src !== s.licensing.alertSource), clock());
+    },
+  });
+  opened.push(async () => storage.close());
   const writer = new Writer(store, {
     queueLimit: config.device.queueLimit,
     stats: { onBatch: (size, seconds) => (metricsRef?.batchSize.observe(size), metricsRef?.batchSeconds.observe(seconds)) },
+    onStorageError: (err) => storage.failed(err),
   });
   opened.push(() => writer.close());
   let ctxRef: DomainContext | null = null;
   const metrics = (metricsRef = createMetrics({
     devices: () => ctxRef?.state.countDevices() ?? { registered: 0, deregistered: 0 },
     queueDepth: () => writer.depth,
+    storageAvailable: () => storage.available,
   }));
   const core = { config, log, clock, store, writer, identity, metrics, listeners, env: opts.env ?? process.env, entitlementSink: opts.entitlementSink, exportSources: opts.exportSources };
   const { ctx, initialPasswordFile } = await openContext(core);
@@ -193,6 +214,8 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
     log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
   }
   const s = await buildServices(core, ctx);
+  sRef = s;
+  s.alertSources.push((now) => storage.alerts(now));
   // Duplicate detection's filter: taken back from a graceful shutdown, or filled in the
   // background once the satellite serves. Saved after the writer's last batch.
   const file = path.join(config.dataDir, REPORT_IDS_FILE);
@@ -211,7 +234,7 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
   // The senders stop before the writer closes (reverse order), so what they sent is recorded.
   await s.notifications.open();
   opened.push(() => s.notifications.close());
-  return { store, metrics, reportIdsRestored, poolCounts, s };
+  return { store, metrics, reportIdsRestored, poolCounts, s, storage };
 }
 
 /** Pools answer at once with saved sums; otherwise they are counted in the background and their reads wait. */

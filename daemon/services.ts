@@ -35,6 +35,7 @@ import type { DomainContext } from './domain/satellite/context.ts';
 import { createEventLog, type EventLog } from './domain/satellite/event-log.ts';
 import type { Identity } from './domain/satellite/identity.ts';
 import { createLapse, type Lapse } from './domain/satellite/lapse.ts';
+import { createTimeMark, type TimeMark } from './domain/satellite/time-mark.ts';
 import { Sequences } from './domain/satellite/sequences.ts';
 import { State } from './domain/satellite/state.ts';
 import { createStatus, type Listeners, type StatusReader } from './domain/satellite/status.ts';
@@ -99,6 +100,8 @@ export interface Services {
   reportTables: ReportTables;
   exchange: Exchange;
   lapse: Lapse;
+  /** The high-water mark of time, the clock-suspect alert and its undo (issue 14 finding 4). */
+  time: TimeMark;
   syncJob: SyncJob;
   retentionJob: RetentionJob;
   /** The pull collector of Cisco products (SPEC §9): targets, polls, RUM reports and acknowledgements. */
@@ -154,6 +157,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     env: core.env,
   });
   const lapse = createLapse(ctx);
+  const time = createTimeMark(ctx, { monotonic: () => performance.now() });
   const retentionJob = createRetentionJob({
     retention: createRetention(ctx, { ledger }),
     clock,
@@ -171,6 +175,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     () => exchange.quarantine.alerts().map(fromView),
     (now) => lapse.alerts(now).map(fromView),
     (now) => collector.alerts(now),
+    () => time.alerts(),
   ];
   // Until the pools are counted (after an unclean shutdown) the pool gauges have no samples.
   registerLicenseGauges(metrics.registry, { pools: () => (licensing.counts.ready ? licensing.pools(clock(), null) : []), alerts: () => collectAlerts(alertSources, clock()) });
@@ -179,9 +184,9 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const sessions = createStoredSessions({
     store: ctx.store,
     writer: ctx.writer,
-    // SPEC §11 measures expiry against the later of the wall clock and the store's high-water
-    // mark of time; until the store keeps one, the clock alone (this is the one place to change).
-    now: () => clock().getTime(),
+    // SPEC §11: expiry against the later of the wall clock and the store's high-water mark of
+    // time, so a clock stepped back stretches no session.
+    now: () => time.sessionNow(),
     idleMs: config.admin.session.idleMinutes * 60_000,
     absoluteMs: config.admin.session.absoluteHours * 3_600_000,
     onExpired: sessionExpiryEvents(ctx, (roles) => users.eventVa(roles)),
@@ -260,6 +265,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     reportTables: createReportTables(ctx, licensing),
     exchange,
     lapse,
+    time,
     syncJob: createSyncJob({ exchange, log }),
     retentionJob,
     collector,

@@ -136,6 +136,8 @@ export const keys = {
 
   /** Alerts other than license alerts standing at the last check (jobs/alert-check.ts). */
   standingAlerts: 'meta!alerts',
+  /** The high-water mark of time and the clock-suspect state (domain/satellite/time-mark.ts). */
+  clockMark: 'meta!clock',
   /** Notification deliveries (SPEC §10), in the order queued: every one, whatever its state. */
   delivery: (seq: number) => `ntf${SEP}${seqKey(seq)}`,
   deliveryPrefix: `ntf${SEP}`,

@@ -379,6 +379,8 @@ const ROWS: Row[] = [
   { route: 'POST /api/sync/export', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 200, run: (c) => c.call('POST', '/api/sync/export') },
   { route: 'POST /api/sync/import', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 409, run: (c) => c.call('POST', '/api/sync/import', undefined, { raw: 'not a zip', type: 'application/zip' }) },
   { route: 'POST /api/registration', action: 'sync.register', kind: 'account', may: ['sa-admin'], ok: 200, run: (c) => c.call('POST', '/api/registration', { token: 'reg-token-0123456789', offline: true }) },
+  { route: 'GET /api/time', action: 'account.read', kind: 'account', may: ['sa-admin', 'sa-approver', 'sa-user', 'va-admin', 'va-user', 'viewer'], ok: 200, run: (c) => c.call('GET', '/api/time') },
+  { route: 'POST /api/time/confirm', action: 'clock.confirm', kind: 'account', may: ['sa-admin'], ok: 200, run: (c) => c.call('POST', '/api/time/confirm', {}) },
 
   // The pull collector (SPEC §9): targets as devices are (reading them takes license.read in their
   // VA, managing them license.write); the RUM files as the exchange's (sync.run). Each target has
