@@ -15,6 +15,7 @@ import type { Alert } from '../domain/alerts/alerts.ts';
 import { checkConnectAddress, parseCidr, parseTargetAddress, type Cidr, type Listener } from '../domain/collector/addresses.ts';
 import { stageCollected, type CollectEnv } from '../domain/collector/collect.ts';
 import type { EntitlementMap } from '../domain/collector/entitlement-map.ts';
+import { markRumAcknowledged } from '../domain/collector/retention.ts';
 import type { AckEntry, PollResult, RumExportRecord, RumStored, TargetRecord } from '../domain/collector/records.ts';
 import { BadAnswer, parseAllReports } from '../domain/collector/reports.ts';
 import { BadXml, checkAckDocument, rumUsageXml } from '../domain/collector/xml.ts';
@@ -342,22 +343,6 @@ export function createCollector(deps: CollectorDeps): Collector {
     tx.after(() => targets.set(targetId, next));
   }
 
-  async function markAcknowledged(tx: Tx, udi: { pid: string; sn: string }, reportIds: readonly string[]): Promise<{ targetId: string | null; count: number }> {
-    let count = 0;
-    let targetId: string | null = null;
-    for (const rid of reportIds) {
-      const key = keys.rum(udi.pid, udi.sn, rid);
-      const r = await tx.get<RumStored>(key);
-      if (!r) continue;
-      targetId = r.targetId;
-      if (r.acknowledged) continue;
-      if (r.queueSeq !== null) tx.del(keys.rumQueue(r.queueSeq));
-      tx.put(key, { ...r, acknowledged: true, queueSeq: null });
-      count++;
-    }
-    return { targetId, count };
-  }
-
   const rumSource: RumSource = {
     async *pending() {
       const prefix = keys.rumQueuePrefix;
@@ -383,7 +368,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     async acknowledgeRum(tx, records, now) {
       let n = 0;
       for (const rec of records) {
-        const { targetId, count } = await markAcknowledged(tx, rec.udi, rec.reportIds);
+        const { targetId, count } = await markRumAcknowledged(tx, rec.udi, rec.reportIds, now);
         n += count;
         if (targetId) await queueAck(tx, targetId, rec.udi, [...rec.reportIds], Buffer.from(rec.ack, 'base64').toString('utf8'), now);
       }
@@ -578,7 +563,7 @@ export function createCollector(deps: CollectorDeps): Collector {
         let queued = 0;
         let acknowledged = 0;
         for (const p of byProduct.values()) {
-          acknowledged += (await markAcknowledged(tx, p.udi, p.ids)).count;
+          acknowledged += (await markRumAcknowledged(tx, p.udi, p.ids, now)).count;
           for (const d of docs) {
             await queueAck(tx, p.targetId, p.udi, p.ids, d.text, now);
             queued++;
