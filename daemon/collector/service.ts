@@ -19,7 +19,7 @@ import { markRumAcknowledged } from '../domain/collector/retention.ts';
 import type { AckEntry, PollResult, RumExportRecord, RumStored, TargetRecord } from '../domain/collector/records.ts';
 import { BadAnswer, parseAllReports } from '../domain/collector/reports.ts';
 import { BadXml, checkAckDocument, rumUsageXml } from '../domain/collector/xml.ts';
-import { PollError, ProductSession, type CollectorClientOptions } from './client.ts';
+import { PollError, ProductSession, SecureContexts, type CollectorClientOptions } from './client.ts';
 import { openSecretBox, type SecretBox } from './secrets.ts';
 import { CollectorSetupError } from './setup.ts';
 import { ackDocuments, AckArchiveError } from './ack-archive.ts';
@@ -144,6 +144,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     listeners: deps.listeners,
     ackBody: cfg.ackBody,
     ackField: cfg.ackField,
+    contexts: new SecureContexts(),
   };
   const env: CollectEnv = { seq: ctx.seq, events: ctx, state: ctx.state, entitlementMap: deps.entitlementMap };
 
@@ -250,7 +251,8 @@ export function createCollector(deps: CollectorDeps): Collector {
       deps.metrics?.poll(outcome?.taken.length ? 'udi_taken' : 'ok');
       failingSince.delete(id);
       try {
-        await deliverAcks(id, session);
+        // Most polls have nothing to deliver: no need to read the target's queue for them.
+        if ((targets.get(id)?.acks.pending ?? 1) > 0) await deliverAcks(id, session);
       } finally {
         await session.close();
       }
