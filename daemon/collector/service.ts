@@ -13,11 +13,11 @@ import { newId } from '../domain/satellite/ids.ts';
 import { parseBody } from '../domain/satellite/validate.ts';
 import type { Alert } from '../domain/alerts/alerts.ts';
 import { checkConnectAddress, parseCidr, parseTargetAddress, type Cidr, type Listener } from '../domain/collector/addresses.ts';
-import { stageCollected, type CollectEnv } from '../domain/collector/collect.ts';
+import { stageCollected, type CollectEnv, type CollectOutcome } from '../domain/collector/collect.ts';
 import type { EntitlementMap } from '../domain/collector/entitlement-map.ts';
 import { markRumAcknowledged } from '../domain/collector/retention.ts';
 import type { AckEntry, PollResult, RumExportRecord, RumStored, TargetRecord } from '../domain/collector/records.ts';
-import { BadAnswer, parseAllReports } from '../domain/collector/reports.ts';
+import { BadAnswer, parseAllReports, type CollectedReport } from '../domain/collector/reports.ts';
 import { BadXml, checkAckDocument, rumUsageXml } from '../domain/collector/xml.ts';
 import { PollError, ProductSession, SecureContexts, type CollectorClientOptions } from './client.ts';
 import { openSecretBox, type SecretBox } from './secrets.ts';
@@ -26,6 +26,8 @@ import { ackDocuments, AckArchiveError } from './ack-archive.ts';
 import type { RumRecord } from '../../exchange/bundle/records.ts';
 import type { RumSource } from '../domain/exchange/ports.ts';
 
+/** Reports stored per write transaction of one poll. */
+export const REPORTS_PER_TRANSACTION = 250;
 /** Failures in a row before `collector-failing` stands (SPEC §9). */
 export const FAILING_AFTER = 3;
 const PEM = /^-----BEGIN CERTIFICATE-----[\s\S]{16,65536}-----END CERTIFICATE-----\s*$/;
@@ -232,14 +234,45 @@ export function createCollector(deps: CollectorDeps): Collector {
         return;
       }
       body = null;
+      // A large answer is stored a few hundred reports a transaction, so device reports queued
+      // meanwhile get batches of their own; each report is whole in one of them, and each
+      // transaction adds what it stored to the target's count. The poll's result and event go
+      // with the last, so a poll cut short is taken again, its stored reports as duplicates.
+      const total: CollectOutcome = { stored: 0, duplicates: 0, conflicts: 0, taken: [] };
+      const add = (o: CollectOutcome) => {
+        total.stored += o.stored;
+        total.duplicates += o.duplicates;
+        total.conflicts += o.conflicts;
+        for (const u of o.taken) if (!total.taken.some((x) => x.pid === u.pid && x.sn === u.sn)) total.taken.push(u);
+      };
+      const chunks: CollectedReport[][] = [];
+      for (let i = 0; i < parsed.reports.length; i += REPORTS_PER_TRANSACTION) chunks.push(parsed.reports.slice(i, i + REPORTS_PER_TRANSACTION));
+      for (const chunk of chunks.slice(0, -1)) {
+        const o = await ctx.writer.run(async (tx) => {
+          const cur = await tx.get<TargetRecord>(keys.target(id));
+          if (!cur) return null;
+          const staged = await stageCollected(tx, env, cur, chunk, [], now);
+          const next: TargetRecord = { ...cur, collected: cur.collected + staged.stored };
+          tx.put(keys.target(id), next);
+          tx.after(() => targets.set(id, next));
+          return staged;
+        });
+        if (!o) break;
+        add(o);
+      }
+      const last = chunks.at(-1) ?? [];
       const outcome = await ctx.writer.run(async (tx) => {
         const cur = await tx.get<TargetRecord>(keys.target(id));
         if (!cur) return null;
-        const o = await stageCollected(tx, env, cur, parsed.reports, parsed.skipped, now);
+        const staged = await stageCollected(tx, env, cur, last, parsed.skipped, now);
+        const o: CollectOutcome = {
+          stored: total.stored + staged.stored, duplicates: total.duplicates + staged.duplicates, conflicts: total.conflicts + staged.conflicts,
+          taken: [...total.taken, ...staged.taken.filter((u) => !total.taken.some((x) => x.pid === u.pid && x.sn === u.sn))],
+        };
         const error = o.taken.length
           ? { code: 'COLLECTOR_UDI_TAKEN', message: `UDI ${o.taken.map((u) => `${u.pid}/${u.sn}`).join(', ')} is registered through the device API or policy mode; its reports were skipped.` }
           : null;
-        const next: TargetRecord = { ...cur, lastPoll: { at: now.toISOString(), ok: true, reports: o.stored, error }, failures: 0, collected: cur.collected + o.stored };
+        const next: TargetRecord = { ...cur, lastPoll: { at: now.toISOString(), ok: true, reports: o.stored, error }, failures: 0, collected: cur.collected + staged.stored };
         tx.put(keys.target(id), next);
         recordEvent(tx, ctx, now, {
           actor: 'system', type: 'collector.polled', vaId: cur.vaId,

@@ -86,8 +86,9 @@ async function startEmulators(products: number, reports: number, caFile: string)
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (err += c));
   await new Promise<void>((resolve, reject) => {
-    // The certificate line goes to stderr after the CSV is written.
-    child.stderr!.on('data', () => err.includes('certificate sha256') && resolve());
+    // The header and one line per product; the two pipes arrive in no particular order.
+    const check = () => out.split('\n').filter((l) => l.startsWith('https://')).length >= products && resolve();
+    child.stdout!.on('data', check);
     child.once('exit', (code) => reject(new Error(`the emulator exited (${code}): ${err}`)));
   });
   return { child, csv: out };
@@ -122,7 +123,8 @@ async function once1(root: string, n: number, o: { products: number; concurrency
       creds.push(((await r.body.json()) as { credential: string }).credential);
     }
     const pem = await readFile(o.caFile, 'utf8');
-    const rows = o.csv.trim().split('\n').slice(1).map((l) => l.split(','));
+    const rows = o.csv.trim().split('\n').filter((l) => l.startsWith('https://')).map((l) => l.split(','));
+    if (rows.length !== o.products) throw new Error(`the emulator listed ${rows.length} products, not ${o.products}`);
     for (let i = 0; i < rows.length; i += 50) {
       await Promise.all(rows.slice(i, i + 50).map(([address, username, password]) =>
         call('POST', '/api/collector/targets', { address, username, password, tls: { ca: pem } })));
@@ -146,7 +148,10 @@ async function once1(root: string, n: number, o: { products: number; concurrency
     const p0 = performance.now();
     await call('POST', '/api/collector/poll', {});
     let rssPeak = rss0;
-    while ((await pollsDone()) - before < o.products) {
+    let last = { done: 0, at: performance.now() };
+    for (let done = 0; done < o.products; done = (await pollsDone()) - before) {
+      if (done > last.done) last = { done, at: performance.now() };
+      else if (performance.now() - last.at > 120_000) throw new Error(`no poll finished for 2 minutes (${done} of ${o.products} done)`);
       rssPeak = Math.max(rssPeak, rssMb(daemon.child.pid!));
       await sleep(100);
     }
