@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { fmt, median, rssMb, startOutpost } from './lib.ts';
+import { cpuSeconds, fmt, median, rssMb, startOutpost } from './lib.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const EMULATOR = fileURLToPath(new URL('../product-emulator.ts', import.meta.url));
@@ -37,6 +37,9 @@ interface Run {
   pollRps: number;
   failed: number;
   stored: number;
+  /** The daemon's CPU seconds (main thread, all threads) during the bare client's poll and during its own. */
+  baseCpu: { main: number; total: number };
+  pollCpu: { main: number; total: number };
 }
 
 export default async function collector(args: string[]): Promise<void> {
@@ -65,7 +68,7 @@ export default async function collector(args: string[]): Promise<void> {
       const r = await once1(root, i, { products, concurrency, csvFile, caFile, csv: emulator.csv, ingestConnections: Number(values['ingest-connections']) });
       runs.push(r);
       console.log(`  run ${i}: bare client ${fmt(r.baseSeconds, 2)} s, ingest p99 ${fmt(r.baseP99)} ms (${fmt(r.baseRps)} reports/s); daemon poll ${fmt(r.pollSeconds, 2)} s (${r.failed} failed, ${fmt(r.stored)} reports stored), ingest p99 ${fmt(r.pollP99)} ms (${fmt(r.pollRps)} reports/s); RSS growth ${fmt(r.rssGrowth)} MB`);
-      console.log(`         poll time ratio ${fmt(r.pollSeconds / r.baseSeconds, 2)}, ingest p99 ratio ${fmt(r.pollP99 / Math.max(1, r.baseP99), 2)}`);
+      console.log(`         poll time ratio ${fmt(r.pollSeconds / r.baseSeconds, 2)}, ingest p99 ratio ${fmt(r.pollP99 / Math.max(1, r.baseP99), 2)}; daemon CPU main thread ${fmt(r.baseCpu.main, 1)} s (${fmt(100 * r.baseCpu.main / r.baseSeconds)} %) → ${fmt(r.pollCpu.main, 1)} s (${fmt(100 * r.pollCpu.main / r.pollSeconds)} %), all threads ${fmt(r.baseCpu.total, 1)} → ${fmt(r.pollCpu.total, 1)} s`);
     }
     const m = (f: (r: Run) => number) => median(runs.map(f));
     console.log(`  median of ${runs.length}: poll time ratio ${fmt(m((r) => r.pollSeconds / r.baseSeconds), 2)} (goal ≤ 2; ${fmt(m((r) => r.pollSeconds), 2)} s against ${fmt(m((r) => r.baseSeconds), 2)} s); daemon RSS growth ${fmt(m((r) => r.rssGrowth))} MB (goal < 100); ingest p99 ratio ${fmt(m((r) => r.pollP99 / Math.max(1, r.baseP99)), 2)} (goal ≤ 1.5; ${fmt(m((r) => r.pollP99))} ms against ${fmt(m((r) => r.baseP99))} ms)`);
@@ -133,10 +136,12 @@ async function once1(root: string, n: number, o: { products: number; concurrency
     // Baseline: the same requests by a bare client in its own process, answers discarded, while devices report.
     const ingestBase = startIngest(daemon.device, creds, o.ingestConnections);
     await sleep(1000);
+    const cpuB0 = cpuSeconds(daemon.child.pid!);
     const bare = spawn(process.execPath, ['--import', 'tsx', BARE, o.csvFile, o.caFile, String(o.concurrency)], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'inherit'] });
     let bareOut = '';
     bare.stdout!.on('data', (c) => (bareOut += c));
     await once(bare, 'exit');
+    const cpuB1 = cpuSeconds(daemon.child.pid!);
     const base = await ingestBase.stop();
     const { seconds: baseSeconds } = JSON.parse(bareOut) as { seconds: number; failed: number };
 
@@ -145,17 +150,21 @@ async function once1(root: string, n: number, o: { products: number; concurrency
     const ingestPoll = startIngest(daemon.device, creds, o.ingestConnections);
     await sleep(1000);
     const before = await pollsDone();
+    const cpuP0 = cpuSeconds(daemon.child.pid!);
     const p0 = performance.now();
     await call('POST', '/api/collector/poll', {});
     let rssPeak = rss0;
     let last = { done: 0, at: performance.now() };
-    for (let done = 0; done < o.products; done = (await pollsDone()) - before) {
+    // RSS every 50 ms (read from /proc, no work for the daemon); /metrics every 250 ms (it has a cost for the daemon).
+    for (let done = 0, tick = 0; done < o.products; tick++) {
+      if (tick % 5 === 4) done = (await pollsDone()) - before;
       if (done > last.done) last = { done, at: performance.now() };
       else if (performance.now() - last.at > 120_000) throw new Error(`no poll finished for 2 minutes (${done} of ${o.products} done)`);
       rssPeak = Math.max(rssPeak, rssMb(daemon.child.pid!));
-      await sleep(100);
+      await sleep(50);
     }
     const pollSeconds = (performance.now() - p0) / 1000;
+    const cpuP1 = cpuSeconds(daemon.child.pid!);
     rssPeak = Math.max(rssPeak, rssMb(daemon.child.pid!));
     const ours = await ingestPoll.stop();
     let failed = 0;
@@ -167,7 +176,8 @@ async function once1(root: string, n: number, o: { products: number; concurrency
       stored += page.items.reduce((s, t) => s + t.lastPoll.reports, 0);
       cursor = page.next ?? null;
     } while (cursor);
-    return { baseSeconds, pollSeconds, rssGrowth: rssPeak - rss0, baseP99: base.p99, pollP99: ours.p99, baseRps: base.rps, pollRps: ours.rps, failed, stored };
+    return { baseSeconds, pollSeconds, rssGrowth: rssPeak - rss0, baseP99: base.p99, pollP99: ours.p99, baseRps: base.rps, pollRps: ours.rps, failed, stored,
+      baseCpu: { main: cpuB1.main - cpuB0.main, total: cpuB1.total - cpuB0.total }, pollCpu: { main: cpuP1.main - cpuP0.main, total: cpuP1.total - cpuP0.total } };
   } finally {
     await sock.close();
     await daemon.stop();
