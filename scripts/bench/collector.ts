@@ -40,6 +40,9 @@ interface Run {
   /** The daemon's CPU seconds (main thread, all threads) during the bare client's poll and during its own. */
   baseCpu: { main: number; total: number };
   pollCpu: { main: number; total: number };
+  /** The writer's mean time to write and sync a batch, during each. */
+  baseBatchMs: number;
+  pollBatchMs: number;
 }
 
 export default async function collector(args: string[]): Promise<void> {
@@ -68,7 +71,7 @@ export default async function collector(args: string[]): Promise<void> {
       const r = await once1(root, i, { products, concurrency, csvFile, caFile, csv: emulator.csv, ingestConnections: Number(values['ingest-connections']) });
       runs.push(r);
       console.log(`  run ${i}: bare client ${fmt(r.baseSeconds, 2)} s, ingest p99 ${fmt(r.baseP99)} ms (${fmt(r.baseRps)} reports/s); daemon poll ${fmt(r.pollSeconds, 2)} s (${r.failed} failed, ${fmt(r.stored)} reports stored), ingest p99 ${fmt(r.pollP99)} ms (${fmt(r.pollRps)} reports/s); RSS growth ${fmt(r.rssGrowth)} MB`);
-      console.log(`         poll time ratio ${fmt(r.pollSeconds / r.baseSeconds, 2)}, ingest p99 ratio ${fmt(r.pollP99 / Math.max(1, r.baseP99), 2)}; daemon CPU main thread ${fmt(r.baseCpu.main, 1)} s (${fmt(100 * r.baseCpu.main / r.baseSeconds)} %) → ${fmt(r.pollCpu.main, 1)} s (${fmt(100 * r.pollCpu.main / r.pollSeconds)} %), all threads ${fmt(r.baseCpu.total, 1)} → ${fmt(r.pollCpu.total, 1)} s`);
+      console.log(`         poll time ratio ${fmt(r.pollSeconds / r.baseSeconds, 2)}, ingest p99 ratio ${fmt(r.pollP99 / Math.max(1, r.baseP99), 2)}; daemon CPU main thread ${fmt(r.baseCpu.main, 1)} s (${fmt(100 * r.baseCpu.main / r.baseSeconds)} %) → ${fmt(r.pollCpu.main, 1)} s (${fmt(100 * r.pollCpu.main / r.pollSeconds)} %), all threads ${fmt(r.baseCpu.total, 1)} → ${fmt(r.pollCpu.total, 1)} s; synced batch mean ${fmt(r.baseBatchMs, 1)} → ${fmt(r.pollBatchMs, 1)} ms`);
     }
     const m = (f: (r: Run) => number) => median(runs.map(f));
     console.log(`  median of ${runs.length}: poll time ratio ${fmt(m((r) => r.pollSeconds / r.baseSeconds), 2)} (goal ≤ 2; ${fmt(m((r) => r.pollSeconds), 2)} s against ${fmt(m((r) => r.baseSeconds), 2)} s); daemon RSS growth ${fmt(m((r) => r.rssGrowth))} MB (goal < 100); ingest p99 ratio ${fmt(m((r) => r.pollP99 / Math.max(1, r.baseP99)), 2)} (goal ≤ 1.5; ${fmt(m((r) => r.pollP99))} ms against ${fmt(m((r) => r.baseP99))} ms)`);
@@ -111,13 +114,18 @@ async function once1(root: string, n: number, o: { products: number; concurrency
     return text ? JSON.parse(text) : null;
   };
   // Polls finished so far, from /metrics: cheap to read, unlike a page of 1,000 targets every tick.
+  const metricsText = async () => (await request(`${daemon.admin}/metrics`)).body.text();
   const pollsDone = async () => {
-    const res = await request(`${daemon.admin}/metrics`);
-    const text = await res.body.text();
     let sum = 0;
-    for (const m of text.matchAll(/^outpost_collector_polls_total\{[^}]*\} (\d+)$/gm)) sum += Number(m[1]);
+    for (const m of (await metricsText()).matchAll(/^outpost_collector_polls_total\{[^}]*\} (\d+)$/gm)) sum += Number(m[1]);
     return sum;
   };
+  /** The writer's synced batches so far: how many, and their seconds in all. */
+  const batches = async () => {
+    const text = await metricsText();
+    return { n: Number(/^outpost_write_batch_seconds_count (\S+)$/m.exec(text)?.[1] ?? 0), s: Number(/^outpost_write_batch_seconds_sum (\S+)$/m.exec(text)?.[1] ?? 0) };
+  };
+  const meanMs = (a: { n: number; s: number }, b: { n: number; s: number }) => (b.n > a.n ? (1000 * (b.s - a.s)) / (b.n - a.n) : 0);
   try {
     const token = (await call('POST', '/api/tokens', { virtualAccountId: 'Default' })).token as string;
     const creds: string[] = [];
@@ -137,11 +145,13 @@ async function once1(root: string, n: number, o: { products: number; concurrency
     const ingestBase = startIngest(daemon.device, creds, o.ingestConnections);
     await sleep(1000);
     const cpuB0 = cpuSeconds(daemon.child.pid!);
+    const wB0 = await batches();
     const bare = spawn(process.execPath, ['--import', 'tsx', BARE, o.csvFile, o.caFile, String(o.concurrency)], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'inherit'] });
     let bareOut = '';
     bare.stdout!.on('data', (c) => (bareOut += c));
     await once(bare, 'exit');
     const cpuB1 = cpuSeconds(daemon.child.pid!);
+    const wB1 = await batches();
     const base = await ingestBase.stop();
     const { seconds: baseSeconds } = JSON.parse(bareOut) as { seconds: number; failed: number };
 
@@ -151,6 +161,7 @@ async function once1(root: string, n: number, o: { products: number; concurrency
     await sleep(1000);
     const before = await pollsDone();
     const cpuP0 = cpuSeconds(daemon.child.pid!);
+    const wP0 = await batches();
     const p0 = performance.now();
     await call('POST', '/api/collector/poll', {});
     let rssPeak = rss0;
@@ -165,6 +176,7 @@ async function once1(root: string, n: number, o: { products: number; concurrency
     }
     const pollSeconds = (performance.now() - p0) / 1000;
     const cpuP1 = cpuSeconds(daemon.child.pid!);
+    const wP1 = await batches();
     rssPeak = Math.max(rssPeak, rssMb(daemon.child.pid!));
     const ours = await ingestPoll.stop();
     let failed = 0;
@@ -177,6 +189,7 @@ async function once1(root: string, n: number, o: { products: number; concurrency
       cursor = page.next ?? null;
     } while (cursor);
     return { baseSeconds, pollSeconds, rssGrowth: rssPeak - rss0, baseP99: base.p99, pollP99: ours.p99, baseRps: base.rps, pollRps: ours.rps, failed, stored,
+      baseBatchMs: meanMs(wB0, wB1), pollBatchMs: meanMs(wP0, wP1),
       baseCpu: { main: cpuB1.main - cpuB0.main, total: cpuB1.total - cpuB0.total }, pollCpu: { main: cpuP1.main - cpuP0.main, total: cpuP1.total - cpuP0.total } };
   } finally {
     await sock.close();
