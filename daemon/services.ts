@@ -29,6 +29,7 @@ import { AckLedger } from './domain/reports/acks.ts';
 import { createIngest, type Ingest } from './domain/reports/ingest.ts';
 import { ReportIdFilter } from './domain/reports/report-ids.ts';
 import { createRetention } from './domain/reports/retention.ts';
+import { createRumRetention } from './domain/collector/retention.ts';
 import { bootstrap } from './domain/satellite/bootstrap.ts';
 import type { Clock } from './domain/satellite/clock.ts';
 import type { DomainContext } from './domain/satellite/context.ts';
@@ -159,12 +160,13 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const lapse = createLapse(ctx);
   const time = createTimeMark(ctx, { monotonic: () => performance.now() });
   const retentionJob = createRetentionJob({
-    retention: createRetention(ctx, { ledger }),
+    retention: createRetention(ctx, { ledger, rum: createRumRetention(ctx) }),
     clock,
     log,
-    onPruned: ({ reports, events }) => {
+    onPruned: ({ reports, events, rumReports }) => {
       metrics.pruned.inc({ kind: 'reports' }, reports);
       metrics.pruned.inc({ kind: 'events' }, events);
+      metrics.pruned.inc({ kind: 'rum_reports' }, rumReports ?? 0);
     },
   });
   const ingest = createIngest(ctx, { onAccepted: () => metrics.reportsAccepted.inc(), onDuplicate: () => metrics.reportsDuplicate.inc() }, { ledger, reportIds });
