@@ -113,7 +113,10 @@ export const keys = {
   transferPrefix: `lic!tr${SEP}`,
   reservation: (seq: number) => `lic!rsv${SEP}${seqKey(seq)}`,
   reservationPrefix: `lic!rsv${SEP}`,
-  /** License alerts standing at the last check, so `since` survives a restart and changes become events. */
+  /**
+   * License alerts standing at the last daily check of versions before the one-minute check;
+   * read once and removed by jobs/alert-check.ts, which keeps every alert under `standingAlerts`.
+   */
   licenseAlerts: 'lic!alerts',
   /** Transfer and reservation records not yet acknowledged by the cloud, in the order written. */
   transferOutbox: (seq: number) => `out!tr${SEP}${seqKey(seq)}`,
@@ -121,7 +124,7 @@ export const keys = {
   reservationOutbox: (seq: number) => `out!rsv${SEP}${seqKey(seq)}`,
   reservationOutboxPrefix: `out!rsv${SEP}`,
 
-  /** Alerts other than license alerts standing at the last check (jobs/alert-check.ts). */
+  /** Every alert standing at the last check, with its `since` (jobs/alert-check.ts). */
   standingAlerts: 'meta!alerts',
   /** Notification deliveries (SPEC §10), in the order queued: every one, whatever its state. */
   delivery: (seq: number) => `ntf${SEP}${seqKey(seq)}`,
