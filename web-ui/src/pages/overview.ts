@@ -116,7 +116,8 @@ function perVa(s: Summary): Child {
         label: 'Short',
         cell: (va) => {
           const short = va.pools.filter((p) => p.status === 'insufficient');
-          return short.length ? badge(short.map((p) => `${p.entitlement} ${num(p.available)}`).join(', '), 'bad') : '—';
+          // One badge each, so a narrow screen wraps between them.
+          return short.length ? h('span', null, ...short.flatMap((p) => [badge(`${p.entitlement} ${num(p.available)}`, 'bad'), ' '])) : '—';
         },
       },
       { label: 'Ending within 90 days', cell: (va) => (va.endingWithin90Days.length ? plural(va.endingWithin90Days.length, 'line') : '—') },
