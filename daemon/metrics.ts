@@ -11,7 +11,7 @@ export function createMetrics(sources: { devices: () => { registered: number; de
     reportsDuplicate: new Counter({ name: 'outpost_reports_duplicate_total', help: 'Usage reports received again (answered 200).', registers: [registry] }),
     pruned: new Counter({
       name: 'outpost_retention_pruned_total',
-      help: 'Records removed by retention: acknowledged reports and audit events.',
+      help: 'Records removed by retention: acknowledged reports, audit events and notification deliveries.',
       labelNames: ['kind'],
       registers: [registry],
     }),
@@ -42,7 +42,7 @@ export function createMetrics(sources: { devices: () => { registered: number; de
     }),
   };
   // Both series from the start, at 0, so a scrape before the first prune shows them.
-  for (const kind of ['reports', 'events']) m.pruned.inc({ kind }, 0);
+  for (const kind of ['reports', 'events', 'deliveries']) m.pruned.inc({ kind }, 0);
   for (const channel of ['email', 'syslog', 'webhook']) for (const result of ['delivered', 'retry', 'failed']) m.notifications.inc({ channel, result }, 0);
   new Gauge({
     name: 'outpost_devices',

@@ -129,6 +129,8 @@ export const keys = {
   /** Notification deliveries (SPEC §10), in the order queued: every one, whatever its state. */
   delivery: (seq: number) => `ntf${SEP}${seqKey(seq)}`,
   deliveryPrefix: `ntf${SEP}`,
+  /** `{ through }`: every delivery with a sequence up to here was pruned (domain/notify/prune.ts). */
+  deliveriesPruned: 'meta!ntf-pruned',
   /** The deliveries still pending, so start-up reads only those (the value is unused). */
   pendingDelivery: (seq: number) => `ntfp${SEP}${seqKey(seq)}`,
   pendingDeliveryPrefix: `ntfp${SEP}`,
