@@ -154,7 +154,7 @@ export default async function notify(args: string[]): Promise<void> {
       const g = process.cpuUsage(g0);
       const d1 = cpuSeconds(pid);
       const wall = seconds;
-      return { result, lastEvent, cpu: `daemon ${fmt(((d1.total - d0.total) / wall) * 100)}% (main ${fmt(((d1.main - d0.main) / wall) * 100)}%), generator ${fmt(((g.user + g.system) / 1e6 / wall) * 100)}%` };
+      return { result, lastEvent, cpu: `load average ${os.loadavg()[0]!.toFixed(1)}, daemon ${fmt(((d1.total - d0.total) / wall) * 100)}% (main ${fmt(((d1.main - d0.main) / wall) * 100)}%), generator ${fmt(((g.user + g.system) / 1e6 / wall) * 100)}%` };
     };
     for (let r = 1; r <= rounds; r++) {
       const offRound = await round('off');
