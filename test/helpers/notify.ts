@@ -286,3 +286,55 @@ export function mailParts(raw: string): { headers: Record<string, string>; text:
   }
   return out;
 }
+
+/** Where Debian's rsyslog-gnutls puts rsyslogd's GnuTLS network stream driver. */
+const GTLS_DRIVERS = ['x86_64-linux-gnu', 'aarch64-linux-gnu'].map((a) => `/usr/lib/${a}/rsyslog/lmnsd_gtls.so`).concat('/usr/lib/rsyslog/lmnsd_gtls.so');
+export const rsyslogGtls = (): string | undefined => GTLS_DRIVERS.find((f) => existsSync(f));
+
+/**
+ * rsyslogd receiving syslog over TLS (RFC 5425) with its gtls driver (Debian package
+ * rsyslog-gnutls), the server certificate from `certs`, anonymous clients; writes each message
+ * as `PRI|APP-NAME|MSGID|STRUCTURED-DATA|MSG` to a file in `dir`.
+ */
+export async function startRsyslogTls(t: Test, dir: string, certs: { ca: string; cert: string; key: string }): Promise<{ port: number; lines(): string[] }> {
+  const bin = '/usr/sbin/rsyslogd';
+  if (!existsSync(bin)) throw new Error(`rsyslogd is not installed at ${bin} (Debian package rsyslog)`);
+  const port = await freePort();
+  const out = path.join(dir, 'tls-received.log');
+  const conf = path.join(dir, 'rsyslog-tls.conf');
+  await writeFile(
+    conf,
+    [
+      `global(workDirectory="${dir}" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${certs.ca}" DefaultNetstreamDriverCertFile="${certs.cert}" DefaultNetstreamDriverKeyFile="${certs.key}")`,
+      'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon" maxSessions="100")',
+      `input(type="imtcp" port="${port}" address="127.0.0.1")`,
+      'template(name="fields" type="string" string="%pri%|%app-name%|%msgid%|%structured-data%|%msg%\\n")',
+      `*.* action(type="omfile" file="${out}" template="fields")`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(bin, ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd-tls.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stdout.on('data', (c) => output.push(String(c)));
+  child.stderr.on('data', (c) => output.push(String(c)));
+  const exited = once(child, 'exit');
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+  await until(
+    () =>
+      new Promise<boolean>((resolve) => {
+        if (child.exitCode !== null) throw new Error(`rsyslogd (TLS) exited: ${output.join('')}`);
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      }),
+    'rsyslogd (TLS) to listen',
+  );
+  return { port, lines: () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []) };
+}
