@@ -187,7 +187,7 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
     // with its `since`); the next check clears it.
     onRecovered: async () => {
       const s = sRef;
-      if (s) await checkAlerts(s.ctx, () => s.alertSources.filter((src) => src !== s.licensing.alertSource), clock());
+      if (s) await checkAlerts(s.ctx, () => s.alertSources, clock());
     },
   });
   opened.push(async () => storage.close());

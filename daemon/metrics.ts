@@ -16,7 +16,7 @@ export function createMetrics(sources: {
     reportsDuplicate: new Counter({ name: 'outpost_reports_duplicate_total', help: 'Usage reports received again (answered 200).', registers: [registry] }),
     pruned: new Counter({
       name: 'outpost_retention_pruned_total',
-      help: 'Records removed by retention: acknowledged reports, audit events and collected RUM reports (rum_reports: pruned to their tombstones).',
+      help: 'Records removed by retention: acknowledged reports, audit events, collected RUM reports (rum_reports: pruned to their tombstones) and notification deliveries.',
       labelNames: ['kind'],
       registers: [registry],
     }),
@@ -52,7 +52,7 @@ export function createMetrics(sources: {
     }),
   };
   // Both series from the start, at 0, so a scrape before the first prune shows them.
-  for (const kind of ['reports', 'events', 'rum_reports']) m.pruned.inc({ kind }, 0);
+  for (const kind of ['reports', 'events', 'rum_reports', 'deliveries']) m.pruned.inc({ kind }, 0);
   for (const channel of ['email', 'syslog', 'webhook']) for (const result of ['delivered', 'retry', 'failed']) m.notifications.inc({ channel, result }, 0);
   new Gauge({
     name: 'outpost_storage_available',

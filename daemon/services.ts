@@ -48,6 +48,7 @@ import { createRetentionJob, type RetentionJob } from './jobs/retention.ts';
 import { createSyncJob, type SyncJob } from './jobs/sync.ts';
 import { registerLicenseGauges, type Metrics } from './metrics.ts';
 import { createNotifications, type Notifications } from './notify/service.ts';
+import { createDeliveryPruner } from './domain/notify/prune.ts';
 import type { Store, Writer } from './store/index.ts';
 
 /** The user the first start creates, with its password in <dataDir>/initial-admin-password. */
@@ -161,12 +162,14 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const time = createTimeMark(ctx, { monotonic: () => performance.now() });
   const retentionJob = createRetentionJob({
     retention: createRetention(ctx, { ledger, rum: createRumRetention(ctx) }),
+    deliveries: createDeliveryPruner(ctx),
     clock,
     log,
-    onPruned: ({ reports, events, rumReports }) => {
+    onPruned: ({ reports, events, rumReports, deliveries }) => {
       metrics.pruned.inc({ kind: 'reports' }, reports);
       metrics.pruned.inc({ kind: 'events' }, events);
       metrics.pruned.inc({ kind: 'rum_reports' }, rumReports ?? 0);
+      metrics.pruned.inc({ kind: 'deliveries' }, deliveries);
     },
   });
   const ingest = createIngest(ctx, { onAccepted: () => metrics.reportsAccepted.inc(), onDuplicate: () => metrics.reportsDuplicate.inc() }, { ledger, reportIds });

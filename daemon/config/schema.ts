@@ -159,6 +159,8 @@ const notify = z
       .prefault({}),
     /** Seconds to wait for a mail relay, syslog target or webhook to connect and to answer. */
     timeoutSeconds: z.int().min(1).max(600).default(30),
+    /** Deliveries delivered or failed for good are pruned this long after their last attempt. */
+    retentionDays: days(3650).default(30),
   })
   .prefault({});
 

@@ -6,7 +6,6 @@ import type { Licensing } from '../domain/licenses/workspace/index.ts';
 import type { Services } from '../services.ts';
 import { backupJob } from './backup.ts';
 import { lapseJob } from './lapse.ts';
-import { checkLicenseAlerts } from './license-alerts.ts';
 import { checkAlerts } from './alert-check.ts';
 import type { Job } from './schedule.ts';
 import { deregisterSilentDevices } from './silent-devices.ts';
@@ -14,7 +13,7 @@ import { sampleUsage } from './usage-history.ts';
 
 export { createSchedule, type Job, type Schedule } from './schedule.ts';
 export { deregisterSilentDevices, SILENT_DAYS } from './silent-devices.ts';
-export { checkLicenseAlerts } from './license-alerts.ts';
+export { checkAlerts } from './alert-check.ts';
 export { sampleUsage } from './usage-history.ts';
 
 /** Local time. The network sync's cron is the config's (`exchange.schedule`, default 03:17). */
@@ -22,11 +21,9 @@ export const CRON = {
   /** The lapse check, daily; also run at start-up before any listener serves. */
   lapse: '11 0 * * *',
   silentDevices: '5 4 * * *',
-  /** After the devices: a deregistration changes pools. */
-  licenseAlerts: '20 4 * * *',
-  /** Alerts other than license alerts, compared with the stored set (SPEC §7: at least once a minute). */
+  /** Every alert, license alerts included, compared with the stored set (SPEC §7: at least once a minute). */
   alerts: '* * * * *',
-  /** After the license jobs; also run at start-up, in the background. */
+  /** After the silent devices; also run at start-up, in the background. */
   retention: '35 4 * * *',
   /** API tokens' lastUsedAt and sessions' lastSeen, kept in memory between runs, and expired sessions removed. */
   identityFlush: '* * * * *',
@@ -36,12 +33,11 @@ export const CRON = {
   usageHistory: '7 * * * *',
 } as const;
 
-/** The license workspace's daily jobs. */
+/** The license workspace's jobs: the silent devices (daily) and the usage sample (hourly). */
 export function licenseJobs(deps: { ctx: DomainContext; licensing: Licensing }): Job[] {
-  const { ctx, licensing } = deps;
+  const { ctx } = deps;
   return [
     { name: 'silent-devices', cron: CRON.silentDevices, run: () => deregisterSilentDevices(ctx, ctx.clock()) },
-    { name: 'license-alerts', cron: CRON.licenseAlerts, run: () => checkLicenseAlerts(ctx, licensing, ctx.clock()) },
     usageHistoryJob(deps),
   ];
 }
@@ -94,7 +90,7 @@ export function jobTable(s: Services, log: Logger): JobTable {
       {
         name: 'alerts',
         cron: CRON.alerts,
-        run: () => checkAlerts(ctx, () => s.alertSources.filter((src) => src !== s.licensing.alertSource), ctx.clock()),
+        run: () => checkAlerts(ctx, () => s.alertSources, ctx.clock()),
       },
       // The summary email (SPEC §10), when email is configured.
       ...(ctx.config.notify.email.smtp.host ? [{ name: 'notify-summary', cron: ctx.config.notify.summary.schedule, run: () => s.notifications.queueSummary() }] : []),

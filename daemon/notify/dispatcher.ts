@@ -178,10 +178,7 @@ export class Dispatcher {
   async #drain(channel: Channel): Promise<void> {
     while (this.#open) {
       const now = this.#d.clock();
-      const due = [...this.#pending[channel].values()]
-        .filter((d) => Date.parse(d.nextAttemptAt) <= now.getTime())
-        .sort((a, b) => a.seq - b.seq)
-        .slice(0, BATCH[channel]);
+      const due = this.#due(channel, now.getTime());
       if (due.length === 0) {
         this.#sleep(channel, now);
         return;
@@ -201,6 +198,21 @@ export class Dispatcher {
         if (d.state === 'failed') this.#d.log.warn({ channel, delivery: d.id, error: d.lastError }, 'notify: delivery given up after 24 h');
       }
     }
+  }
+
+  /**
+   * The first deliveries due at `now`, oldest first, up to a batch. The map holds them in queue
+   * order (loaded in key order, then added as each batch commits; a retry keeps its place), so
+   * this walks only as far as a batch and the waiting retries before it: no sort of a backlog
+   * of thousands for every batch of 32 sent.
+   */
+  #due(channel: Channel, now: number): Delivery[] {
+    const out: Delivery[] = [];
+    for (const d of this.#pending[channel].values()) {
+      if (Date.parse(d.nextAttemptAt) <= now) out.push(d);
+      if (out.length === BATCH[channel]) break;
+    }
+    return out;
   }
 
   /** Wakes the loop when the earliest pending delivery falls due. */

@@ -126,7 +126,10 @@ export const keys = {
   transferPrefix: `lic!tr${SEP}`,
   reservation: (seq: number) => `lic!rsv${SEP}${seqKey(seq)}`,
   reservationPrefix: `lic!rsv${SEP}`,
-  /** License alerts standing at the last check, so `since` survives a restart and changes become events. */
+  /**
+   * License alerts standing at the last daily check of versions before the one-minute check;
+   * read once and removed by jobs/alert-check.ts, which keeps every alert under `standingAlerts`.
+   */
   licenseAlerts: 'lic!alerts',
   /** Transfer and reservation records not yet acknowledged by the cloud, in the order written. */
   transferOutbox: (seq: number) => `out!tr${SEP}${seqKey(seq)}`,
@@ -134,13 +137,15 @@ export const keys = {
   reservationOutbox: (seq: number) => `out!rsv${SEP}${seqKey(seq)}`,
   reservationOutboxPrefix: `out!rsv${SEP}`,
 
-  /** Alerts other than license alerts standing at the last check (jobs/alert-check.ts). */
+  /** Every alert standing at the last check, with its `since` (jobs/alert-check.ts). */
   standingAlerts: 'meta!alerts',
   /** The high-water mark of time and the clock-suspect state (domain/satellite/time-mark.ts). */
   clockMark: 'meta!clock',
   /** Notification deliveries (SPEC §10), in the order queued: every one, whatever its state. */
   delivery: (seq: number) => `ntf${SEP}${seqKey(seq)}`,
   deliveryPrefix: `ntf${SEP}`,
+  /** `{ through }`: every delivery with a sequence up to here was pruned (domain/notify/prune.ts). */
+  deliveriesPruned: 'meta!ntf-pruned',
   /** The deliveries still pending, so start-up reads only those (the value is unused). */
   pendingDelivery: (seq: number) => `ntfp${SEP}${seqKey(seq)}`,
   pendingDeliveryPrefix: `ntfp${SEP}`,

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { registerAll, usageReport } from '../simulate-devices.ts';
-import { fmt, load, median, startOutpost, type LoadResult, type Started } from './lib.ts';
+import { cpuSeconds, fmt, load, median, startOutpost, type LoadResult, type Started } from './lib.ts';
 
 async function freePort(): Promise<number> {
   const s = net.createServer().listen(0, '127.0.0.1');
@@ -141,11 +141,29 @@ export default async function notify(args: string[]): Promise<void> {
     const off: LoadResult[] = [];
     const on: LoadResult[] = [];
     const drains: number[] = [];
+    /**
+     * One round against `mode`'s daemon, with the CPU each side used: when the load generator (this
+     * process: autocannon and the event spreader share its one thread) is near 100% of a core, the
+     * figure is the generator's limit, not the daemon's.
+     */
+    const round = async (mode: 'off' | 'on') => {
+      const pid = daemons[mode].child.pid!;
+      const d0 = cpuSeconds(pid);
+      const g0 = process.cpuUsage();
+      const [result, lastEvent] = await Promise.all([load({ url: daemons[mode].device, connections, duration: seconds, requests: requestsFor(mode) }), spreadEvents(mode)]);
+      const g = process.cpuUsage(g0);
+      const d1 = cpuSeconds(pid);
+      const wall = seconds;
+      return { result, lastEvent, cpu: `load average ${os.loadavg()[0]!.toFixed(1)}, daemon ${fmt(((d1.total - d0.total) / wall) * 100)}% (main ${fmt(((d1.main - d0.main) / wall) * 100)}%), generator ${fmt(((g.user + g.system) / 1e6 / wall) * 100)}%` };
+    };
     for (let r = 1; r <= rounds; r++) {
-      const [offLoad] = await Promise.all([load({ url: daemons.off.device, connections, duration: seconds, requests: requestsFor('off') }), spreadEvents('off')]);
+      const offRound = await round('off');
+      const offLoad = offRound.result;
       off.push(offLoad);
       const before = { syslog: await metric(daemons.on.admin, 'syslog'), webhook: await metric(daemons.on.admin, 'webhook') };
-      const [onLoad, lastEvent] = await Promise.all([load({ url: daemons.on.device, connections, duration: seconds, requests: requestsFor('on') }), spreadEvents('on')]);
+      const onRound = await round('on');
+      const onLoad = onRound.result;
+      const lastEvent = onRound.lastEvent;
       on.push(onLoad);
       // Every event of the round (and the round's own) delivered on both channels.
       for (;;) {
@@ -156,7 +174,8 @@ export default async function notify(args: string[]): Promise<void> {
       }
       drains.push(performance.now() - lastEvent);
       console.log(
-        `round ${r}: off ${fmt(offLoad.rps)} req/s (p99 ${offLoad.p99} ms, non-2xx ${offLoad.non2xx}) | on ${fmt(onLoad.rps)} req/s (p99 ${onLoad.p99} ms, non-2xx ${onLoad.non2xx}) | outbox drained ${fmt(drains.at(-1)!)} ms after the last event`,
+        `round ${r}: off ${fmt(offLoad.rps)} req/s (p99 ${offLoad.p99} ms, non-2xx ${offLoad.non2xx}, errors ${offLoad.errors}; CPU ${offRound.cpu}) | ` +
+          `on ${fmt(onLoad.rps)} req/s (p99 ${onLoad.p99} ms, non-2xx ${onLoad.non2xx}, errors ${onLoad.errors}; CPU ${onRound.cpu}) | outbox drained ${fmt(drains.at(-1)!)} ms after the last event`,
       );
     }
     const o = median(off.map((x) => x.rps));

@@ -44,7 +44,25 @@ if (chromiumAvailable(t)) {
       t.equal(await page.locator('svg.chart g.row.over').getAttribute('data-entitlement'), 'network-advantage', 'the short entitlement is drawn as over');
       t.equal(await page.locator('svg.chart').getAttribute('role'), 'img');
       t.match(await page.locator('svg.chart title').first().textContent(), /in use against purchased/);
+      t.match(await page.getByTestId('compliance').getByTestId('ending').textContent(), /security-essentials: \d+ in Default end on/, 'the lines ending within 90 days');
+      t.match(await page.getByTestId('virtual-accounts').locator('tr', { has: page.locator('[data-va="Default"]') }).textContent(), /network-advantage -10/, 'each VA with its shortages');
+      t.match(await page.getByTestId('virtual-accounts').locator('tr', { has: page.locator('[data-va="Default/Eng"]') }).textContent(), /Default\/Eng\s*1\s*—/);
+      t.match(await page.getByTestId('devices').textContent(), /Silent for 30 days or more\s*0/);
       await b.shot('overview');
+    });
+
+    await t.test('the overview reads the summary once, not the alerts, sync and licenses one by one', async (t) => {
+      await goTo(page, 'devices');
+      const reads: string[] = [];
+      const onRequest = (r: { url(): string }) => {
+        const u = new URL(r.url());
+        if (u.pathname.startsWith('/api/')) reads.push(u.pathname);
+      };
+      page.on('request', onRequest);
+      await goTo(page, 'overview');
+      page.off('request', onRequest);
+      t.equal(reads.filter((r) => r === '/api/summary').length, 1, 'one read of /api/summary');
+      t.same(reads.filter((r) => r === '/api/alerts' || r === '/api/sync' || r === '/api/licenses'), [], 'no separate reads of what the summary holds');
     });
 
     await t.test('licenses: pools per VA with status and flags', async (t) => {

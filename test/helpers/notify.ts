@@ -243,3 +243,98 @@ export async function startWebhookReceiver(t: Test, o: { cert: string; key: stri
   const port = (server.address() as net.AddressInfo).port;
   return { port, url: `https://127.0.0.1:${port}/hook`, requests, state };
 }
+
+/** A received mail's headers and its text and HTML parts, decoded (quoted-printable or base64). */
+export function mailParts(raw: string): { headers: Record<string, string>; text: string | null; html: string | null } {
+  const split = (s: string) => {
+    const at = s.indexOf('\r\n\r\n');
+    const head = (at < 0 ? s : s.slice(0, at)).replace(/\r\n[ \t]+/g, ' ');
+    const headers: Record<string, string> = {};
+    for (const l of head.split('\r\n')) {
+      const i = l.indexOf(':');
+      if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+    }
+    return { headers, body: at < 0 ? '' : s.slice(at + 4) };
+  };
+  const decode = (headers: Record<string, string>, body: string): string => {
+    const enc = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
+    if (enc === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+    if (enc === 'quoted-printable') {
+      const s = body.replace(/=\r?\n/g, '');
+      const bytes: number[] = [];
+      for (let i = 0; i < s.length; i++) {
+        const hex = s.slice(i + 1, i + 3);
+        if (s[i] === '=' && /^[0-9A-F]{2}$/i.test(hex)) {
+          bytes.push(parseInt(hex, 16));
+          i += 2;
+        } else bytes.push(...Buffer.from(s[i]!, 'utf8'));
+      }
+      return Buffer.from(bytes).toString('utf8');
+    }
+    return body;
+  };
+  const top = split(raw);
+  const out = { headers: top.headers, text: null as string | null, html: null as string | null };
+  const boundary = /boundary="?([^";]+)"?/i.exec(top.headers['content-type'] ?? '')?.[1];
+  const parts = boundary ? top.body.split(`--${boundary}`).slice(1, -1) : [raw];
+  for (const p of parts) {
+    const part = boundary ? split(p.replace(/^\r\n/, '')) : top;
+    const type = (part.headers['content-type'] ?? 'text/plain').toLowerCase();
+    // Lines as the renderer wrote them: SMTP's CRLF back to LF.
+    if (type.startsWith('text/plain')) out.text = decode(part.headers, part.body).replace(/\r\n/g, '\n');
+    else if (type.startsWith('text/html')) out.html = decode(part.headers, part.body).replace(/\r\n/g, '\n');
+  }
+  return out;
+}
+
+/** Where Debian's rsyslog-gnutls puts rsyslogd's GnuTLS network stream driver. */
+const GTLS_DRIVERS = ['x86_64-linux-gnu', 'aarch64-linux-gnu'].map((a) => `/usr/lib/${a}/rsyslog/lmnsd_gtls.so`).concat('/usr/lib/rsyslog/lmnsd_gtls.so');
+export const rsyslogGtls = (): string | undefined => GTLS_DRIVERS.find((f) => existsSync(f));
+
+/**
+ * rsyslogd receiving syslog over TLS (RFC 5425) with its gtls driver (Debian package
+ * rsyslog-gnutls), the server certificate from `certs`, anonymous clients; writes each message
+ * as `PRI|APP-NAME|MSGID|STRUCTURED-DATA|MSG` to a file in `dir`.
+ */
+export async function startRsyslogTls(t: Test, dir: string, certs: { ca: string; cert: string; key: string }): Promise<{ port: number; lines(): string[] }> {
+  const bin = '/usr/sbin/rsyslogd';
+  if (!existsSync(bin)) throw new Error(`rsyslogd is not installed at ${bin} (Debian package rsyslog)`);
+  const port = await freePort();
+  const out = path.join(dir, 'tls-received.log');
+  const conf = path.join(dir, 'rsyslog-tls.conf');
+  await writeFile(
+    conf,
+    [
+      `global(workDirectory="${dir}" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${certs.ca}" DefaultNetstreamDriverCertFile="${certs.cert}" DefaultNetstreamDriverKeyFile="${certs.key}")`,
+      'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon" maxSessions="100")',
+      `input(type="imtcp" port="${port}" address="127.0.0.1")`,
+      'template(name="fields" type="string" string="%pri%|%app-name%|%msgid%|%structured-data%|%msg%\\n")',
+      `*.* action(type="omfile" file="${out}" template="fields")`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(bin, ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd-tls.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stdout.on('data', (c) => output.push(String(c)));
+  child.stderr.on('data', (c) => output.push(String(c)));
+  const exited = once(child, 'exit');
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+  await until(
+    () =>
+      new Promise<boolean>((resolve) => {
+        if (child.exitCode !== null) throw new Error(`rsyslogd (TLS) exited: ${output.join('')}`);
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      }),
+    'rsyslogd (TLS) to listen',
+  );
+  return { port, lines: () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []) };
+}

@@ -7,6 +7,9 @@
 import type { RegistrationState } from '../../daemon/domain/satellite/records.ts';
 import type { StatusReader } from '../../daemon/domain/satellite/status.ts';
 import type { UserView } from '../../daemon/domain/access/users.ts';
+import type { AlertView } from '../../daemon/domain/alerts/alerts.ts';
+import type { Summary as SummaryDocument } from '../../daemon/domain/notify/summary.ts';
+import type { SyncStatus as SyncAnswer } from '../../daemon/exchange/exchange.ts';
 
 export type { AccountView as Account } from '../../daemon/domain/accounts/account.ts';
 export type { AlertView as Alert } from '../../daemon/domain/alerts/alerts.ts';
@@ -26,6 +29,9 @@ export type { Role } from '../../daemon/domain/satellite/records.ts';
 export type { UserView as User } from '../../daemon/domain/access/users.ts';
 export type { VaView as VirtualAccount } from '../../daemon/domain/accounts/virtual-accounts.ts';
 export type { Page } from '../../daemon/http/pagination.ts';
+
+/** GET /api/summary (SPEC §10): `sync` as GET /api/sync answers it, alerts as GET /api/alerts. */
+export type Summary = Omit<SummaryDocument, 'sync' | 'alerts'> & { sync: SyncAnswer; alerts: AlertView[] };
 
 /** GET /api/status: what `outpost status --json` prints. */
 export type Status = ReturnType<StatusReader>;

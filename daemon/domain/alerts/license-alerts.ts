@@ -14,6 +14,8 @@ export interface LicenseAlert {
   severity: Severity;
   vaId: string | null;
   entitlement: string | null;
+  /** An unknown-virtual-account alert names its line: two lines can land in Default for one entitlement. */
+  subject?: { kind: 'line'; id: string };
   since: string;
   message: string;
 }
@@ -127,6 +129,7 @@ export function computeAlerts(input: AlertInput): LicenseAlert[] {
       severity: n.path === null ? 'info' : 'warning',
       vaId: n.vaId,
       entitlement: n.entitlement,
+      subject: { kind: 'line', id: n.lineId },
       since: n.since,
       message:
         n.path === null

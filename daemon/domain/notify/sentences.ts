@@ -65,6 +65,7 @@ export const SENTENCES: Record<string, Sentence> = {
   'alert.changed': (e, d) => `Alert now ${d('severity')}: ${d('message')}`,
   'alert.cleared': (e, d) => `Alert cleared: ${d('message')}`,
   'notify.test': (e) => `${e.actor} sent a test notification.`,
+  'notify.pruned': () => `Old notification deliveries were pruned.`,
 };
 
 /** The event's sentence; a type without one gets a generic sentence naming it. */

@@ -21,7 +21,7 @@ import { notificationRoutes } from './notifications.ts';
 import { loginRoutes, meRoutes } from './session.ts';
 import { statusRoutes } from './status.ts';
 import { quarantineRoutes } from './quarantine.ts';
-import { syncRoutes } from './sync.ts';
+import { syncRoutes, syncStatusOf } from './sync.ts';
 import { tagRoutes } from './tags.ts';
 import { timeRoutes } from './time.ts';
 import { tokenRoutes } from './tokens.ts';
@@ -36,6 +36,7 @@ export type AdminRoutes = Array<(router: AdminRouter) => void>;
 export function adminRoutes(s: Services, nextRun: (job: string) => Date | null): AdminRoutes {
   const { access, ctx } = s;
   const { state, clock, config } = ctx;
+  const syncDeps = { exchange: s.exchange, syncJob: s.syncJob, nextScheduled: () => nextRun('sync') };
   return [
     meRoutes({ state, users: s.users }),
     accountRoutes({ account: s.account, access }),
@@ -48,13 +49,13 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     statusRoutes({ status: s.status, access }),
     backupRoutes({ store: ctx.store, dataDir: config.dataDir, access, secretsKeyFile: secretsKeyFileOf(config) }),
     deviceKeyRoutes({ policy: s.policyMode, access, state }),
-    syncRoutes({ exchange: s.exchange, syncJob: s.syncJob, nextScheduled: () => nextRun('sync'), access }),
+    syncRoutes({ ...syncDeps, access }),
     quarantineRoutes({ exchange: s.exchange, access }),
     registrationRoutes({ exchange: s.exchange, access }),
     licenseRoutes({ licensing: s.licensing, access, state, clock, store: ctx.store }),
     alertRoutes({ sources: s.alertSources, access, state, clock }),
     timeRoutes({ time: s.time, access }),
-    notificationRoutes({ notifications: s.notifications, access }),
+    notificationRoutes({ notifications: s.notifications, access, syncStatus: () => ({ ...syncStatusOf(syncDeps) }) }),
     deviceRoutes({ devices: s.devices, deviceAdmin: s.deviceAdmin, access, state }),
     deviceReportRoutes({ store: ctx.store, ledger: s.ledger, deviceAdmin: s.deviceAdmin, access }),
     reportRoutes({ tables: s.reportTables, access, state, clock }),

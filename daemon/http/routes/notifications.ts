@@ -13,12 +13,13 @@ import { emailAddress } from '../../domain/notify/index.ts';
 
 const testBody = z.strictObject({ channel: z.enum(['email', 'syslog', 'webhook']), to: emailAddress.optional() });
 
-export function notificationRoutes(deps: { notifications: Notifications; access: Access }) {
+export function notificationRoutes(deps: { notifications: Notifications; access: Access; syncStatus: () => Record<string, unknown> }) {
   const { notifications, access } = deps;
   return (router: AdminRouter) => {
     router.get('/api/summary', async (ctx) => {
       access.requireSome(ctx.state.principal, 'account.read');
-      ctx.body = await notifications.summary(ctx.state.principal);
+      // `sync` as GET /api/sync answers it, next run included (the schedule is the process's).
+      ctx.body = { ...(await notifications.summary(ctx.state.principal)), sync: deps.syncStatus() };
     });
 
     router.get('/api/notifications/deliveries', async (ctx) => {

@@ -24,13 +24,18 @@ export interface SyncRouteDeps {
   access: Access;
 }
 
+/** GET /api/sync's answer: the exchange's status with the next run, a retry or the schedule's. */
+export function syncStatusOf(deps: Pick<SyncRouteDeps, 'exchange' | 'syncJob' | 'nextScheduled'>): ReturnType<Exchange['status']> {
+  const times = [deps.syncJob.nextRetry(), deps.nextScheduled()].filter((d): d is Date => d !== null);
+  const next = times.length ? new Date(Math.min(...times.map((d) => d.getTime()))) : null;
+  return deps.exchange.status(next);
+}
+
 export function syncRoutes(deps: SyncRouteDeps) {
   return (router: AdminRouter) => {
     router.get('/api/sync', (ctx) => {
       deps.access.require(ctx.state.principal, 'sync.read');
-      const times = [deps.syncJob.nextRetry(), deps.nextScheduled()].filter((d): d is Date => d !== null);
-      const next = times.length ? new Date(Math.min(...times.map((d) => d.getTime()))) : null;
-      ctx.body = deps.exchange.status(next);
+      ctx.body = syncStatusOf(deps);
     });
 
     /** The recent exchanges, network and air-gapped, newest first (at most the last 100). */

@@ -122,6 +122,7 @@ export const DASHBOARD_ENDPOINTS: Probe[] = [
   'GET /api/tags',
   'GET /api/licenses',
   'GET /api/alerts',
+  'GET /api/summary',
   'GET /api/devices',
   'GET /api/users',
   'GET /api/events',
@@ -135,7 +136,7 @@ export const DASHBOARD_ENDPOINTS: Probe[] = [
 ];
 
 /** What the overview reads: on a branch without some of them, their cards show a 404. */
-export const OVERVIEW_READS = ['GET /api/sync', 'GET /api/alerts', 'GET /api/licenses', 'GET /api/account'];
+export const OVERVIEW_READS = ['GET /api/summary', 'GET /api/status', 'GET /api/licenses/history', 'GET /api/account'];
 
 /**
  * Allowances for the 404s of endpoints not merged yet (said loudly), so that a suite that only

@@ -8,7 +8,7 @@ import { formatSyslog, renderAlertEmail, type EventBody } from '../../../daemon/
 import { createMailer, smtpError, type SmtpSettings } from '../../../daemon/notify/smtp.ts';
 import { createSyslogSender, parseSyslogTarget } from '../../../daemon/notify/syslog.ts';
 import { createWebhookSender, webhookError } from '../../../daemon/notify/webhook.ts';
-import { freePort, makeCertificates, makeUntrustedCertificate, startRsyslog, startSmtp, startTlsSyslog, startWebhookReceiver, until } from '../../helpers/notify.ts';
+import { freePort, makeCertificates, makeUntrustedCertificate, rsyslogGtls, startRsyslog, startRsyslogTls, startSmtp, startTlsSyslog, startWebhookReceiver, until } from '../../helpers/notify.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const nasty = 'line one\r\nBcc: victim@example.com\r\n\r\nbody "quoted" \\ back ] bracket';
@@ -169,6 +169,32 @@ t.test('syslog', async (t) => {
     t.equal(rx.messages[0], message);
     const bad = createSyslogSender(parseSyslogTarget(`tls://127.0.0.1:${rx.port}`), { caFile: null, timeoutSeconds: 2 });
     await t.rejects(bad.send([message]));
+  });
+
+  t.test('TLS to a real rsyslogd (gtls driver): the messages arrive parsed, and an untrusted server is refused', async (t) => {
+    if (!rsyslogGtls()) {
+      const why = 'rsyslogd has no TLS driver (lmnsd_gtls.so): install the Debian package rsyslog-gnutls';
+      if (process.env.CI === 'true') return void t.fail(why);
+      return void t.pass('TLS to rsyslogd', { skip: why });
+    }
+    const dir = tempDir(t);
+    const certs = await makeCertificates(dir);
+    const rs = await startRsyslogTls(t, dir, certs);
+    const sender = createSyslogSender(parseSyslogTarget(`tls://127.0.0.1:${rs.port}`), { caFile: certs.ca, timeoutSeconds: 2 });
+    t.teardown(() => sender.close());
+    await sender.send([message, message]);
+    await until(() => rs.lines().length === 2, 'two lines written by rsyslogd');
+    const [pri, app, msgid, sd, msg] = rs.lines()[0]!.split('|');
+    t.equal(pri, String(16 * 8 + 2), 'local0, critical: from the alert');
+    t.equal(app, 'outpost');
+    t.equal(msgid, 'alert.raised');
+    t.match(sd, /^\[outpost@32473 actor="sys\\"tem\\]\\\\" va="Default\/Eng \\"\\]\\\\" id="evt_0000000000000042"\]$/, 'the structured data, escaped, as rsyslogd parsed it');
+    t.match(msg, /Alert raised/);
+    const untrusted = await makeUntrustedCertificate(tempDir(t));
+    const bad = createSyslogSender(parseSyslogTarget(`tls://127.0.0.1:${rs.port}`), { caFile: untrusted.cert, timeoutSeconds: 2 });
+    t.teardown(() => bad.close());
+    await t.rejects(bad.send([message]), 'a server whose certificate the CA file does not vouch for is refused');
+    t.equal(rs.lines().length, 2, 'and nothing arrives');
   });
 });
 

@@ -11,7 +11,7 @@ import { relative, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import type { Page } from '../types.ts';
 
-interface MyNotifications {
+export interface MyNotifications {
   email: string | null;
   notifications: { alerts: 'off' | 'critical' | 'warning' | 'info'; summary: boolean };
 }
@@ -31,10 +31,12 @@ interface Delivery {
 
 const STATE_KIND = { pending: 'warn', delivered: 'ok', failed: 'bad' } as const;
 
-export async function renderNotifications(ctx: PageContext): Promise<void> {
-  const { session, signal } = ctx;
-  const me = await get<MyNotifications>('/api/me', undefined, signal);
-  const email = input({ type: 'email', name: 'email', value: me.email ?? '', autocomplete: 'email', maxlength: '254', placeholder: 'you@example.com' });
+/**
+ * The fields of a user's notification settings (SPEC §10) and a reader of the PATCH body they
+ * make; the Notifications page shows them for oneself, the Users page for a user one manages.
+ */
+export function notifyFields(initial: MyNotifications, whose: 'own' | { username: string }) {
+  const email = input({ type: 'email', name: 'email', value: initial.email ?? '', autocomplete: whose === 'own' ? 'email' : 'off', maxlength: '254', placeholder: whose === 'own' ? 'you@example.com' : 'name@example.com' });
   const alerts = select(
     [
       { value: 'off', label: 'No alert emails' },
@@ -43,21 +45,35 @@ export async function renderNotifications(ctx: PageContext): Promise<void> {
       { value: 'info', label: 'Every alert' },
     ],
     { name: 'alerts' },
-    me.notifications.alerts,
+    initial.notifications.alerts,
   );
   const summary = input({ type: 'checkbox', name: 'summary' });
-  summary.checked = me.notifications.summary;
+  summary.checked = initial.notifications.summary;
+  const scope = whose === 'own' ? 'your roles let you see' : `the roles of ${whose.username} let them see`;
+  return {
+    fields: [
+      field('Email address', email, `One address. Alerts and the summary cover only the virtual accounts ${scope}.`),
+      field('Alert emails', alerts, 'Sent when an alert is raised or becomes more severe.'),
+      field('Summary email', h('label', null, summary, whose === 'own' ? ' Send me the summary (pools, shortages, lines ending, silent devices)' : ' Send the summary (pools, shortages, lines ending, silent devices)')),
+    ],
+    body: (): MyNotifications => ({
+      email: email.value.trim() === '' ? null : email.value.trim(),
+      notifications: { alerts: alerts.value as MyNotifications['notifications']['alerts'], summary: summary.checked },
+    }),
+  };
+}
+
+export async function renderNotifications(ctx: PageContext): Promise<void> {
+  const { session, signal } = ctx;
+  const me = await get<MyNotifications>('/api/me', undefined, signal);
+  const own = notifyFields(me, 'own');
   const mine = form({
     label: 'My notifications',
     submit: 'Save',
     write: false,
-    fields: [
-      field('Email address', email, 'One address. Alerts and the summary cover only the virtual accounts your roles let you see.'),
-      field('Alert emails', alerts, 'Sent when an alert is raised or becomes more severe.'),
-      field('Summary email', h('label', null, summary, ' Send me the summary (pools, shortages, lines ending, silent devices)')),
-    ],
+    fields: own.fields,
     onSubmit: async () => {
-      await patch('/api/me', { email: email.value.trim() === '' ? null : email.value.trim(), notifications: { alerts: alerts.value, summary: summary.checked } });
+      await patch('/api/me', own.body());
       toast('Saved your notification settings.');
     },
   });

@@ -1,6 +1,8 @@
 // The overview: compliance at a glance, registration and lapse, sync, alerts, devices, and the
-// chart of licenses in use against purchased.
-import { all, get, patch, post } from '../api.ts';
+// chart of licenses in use against purchased. What the summary email says (pools per VA, lines
+// ending, silent devices, sync and lapse, open alerts) comes from one read of GET /api/summary,
+// cut to the reader's VAs by the daemon; device counts and the account have reads of their own.
+import { get, patch, post } from '../api.ts';
 import { asyncCard, facts } from '../components/card.ts';
 import { usageChart } from '../components/chart.ts';
 import { usageOverTime } from '../components/history-chart.ts';
@@ -8,62 +10,129 @@ import { confirmAction, openDialog } from '../components/dialog.ts';
 import { field, form, input, select } from '../components/form.ts';
 import { emptyState, toast } from '../components/notice.ts';
 import { badge, table } from '../components/table.ts';
-import { loadAccountPools } from '../data.ts';
 import { h, mount, type Child } from '../dom.ts';
-import { alertWords, exchangeErrorText, num, relative, reportSequences, vaText, when } from '../format.ts';
+import { alertWords, day, exchangeErrorText, num, plural, relative, reportSequences, vaText, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
-import type { Account, Alert, Pool, Status, SyncStatus } from '../types.ts';
+import type { Account, Alert, Pool, Status, Summary, SyncStatus } from '../types.ts';
 
 export async function renderOverview(ctx: PageContext): Promise<void> {
   const { session, signal } = ctx;
   const status = get<Status>('/api/status', undefined, signal);
-  const pools = session.canAny('license.read') ? loadAccountPools(session, signal) : null;
+  const summary = get<Summary>('/api/summary', undefined, signal);
+  const licenses = session.canAny('license.read');
 
   mount(
     ctx.root,
     h(
       'div',
       { class: 'grid' },
-      pools ? asyncCard('Compliance', async () => compliance(await pools), { class: 'span-2', testId: 'compliance' }) : null,
-      asyncCard('Registration', async () => registration(await status), { testId: 'registration' }),
-      pools
-        ? asyncCard('In use against purchased', async () => usageChart(await pools), { class: 'span-3 chart-card', testId: 'chart' })
+      licenses ? asyncCard('Compliance', async () => compliance(await summary), { class: 'span-2', testId: 'compliance' }) : null,
+      asyncCard('Registration', async () => registration(await summary), { testId: 'registration' }),
+      licenses
+        ? asyncCard('In use against purchased', async () => usageChart(summedPools(await summary)), { class: 'span-3 chart-card', testId: 'chart' })
         : null,
-      pools ? asyncCard('Usage over time', () => usageOverTime({}, signal), { class: 'span-3', testId: 'history' }) : null,
-      session.canAny('sync.read') ? asyncCard('Sync', async () => sync(await get<SyncStatus>('/api/sync', undefined, signal)), { testId: 'sync' }) : null,
-      session.canAny('license.read') || session.canAny('sync.read')
-        ? asyncCard('Open alerts', async () => alerts(ctx, await all<Alert>('/api/alerts', {}, signal)), { class: 'span-2', testId: 'alerts' })
+      licenses ? asyncCard('Virtual accounts', async () => perVa(await summary), { class: 'span-3', testId: 'virtual-accounts' }) : null,
+      licenses ? asyncCard('Usage over time', () => usageOverTime({}, signal), { class: 'span-3', testId: 'history' }) : null,
+      session.canAny('sync.read') ? asyncCard('Sync', async () => sync((await summary).sync), { testId: 'sync' }) : null,
+      licenses || session.canAny('sync.read')
+        ? asyncCard('Open alerts', async () => alerts(ctx, (await summary).alerts), { class: 'span-2', testId: 'alerts' })
         : null,
-      asyncCard('Devices and reports', async () => devices(await status), { testId: 'devices' }),
-      asyncCard('Account', async () => account(ctx, await get<Account>('/api/account', undefined, signal), await status), { testId: 'account' }),
+      asyncCard('Devices and reports', async () => devices(await status, licenses ? await summary : null), { testId: 'devices' }),
+      asyncCard('Account', async () => account(ctx, await get<Account>('/api/account', undefined, signal), await summary), { testId: 'account' }),
     ),
   );
 }
 
-function compliance(pools: Pool[]): Child {
-  const short = pools.filter((p) => p.status === 'insufficient');
-  const expiring = pools.filter((p) => p.flags.includes('expiring'));
-  const expired = pools.filter((p) => p.flags.includes('expired'));
-  if (pools.length === 0) return emptyState('No entitlements yet. They arrive with the registration and each sync with the cloud.');
+/**
+ * The reader's pools summed per entitlement over the VAs of the summary (each VA's own pool, so
+ * the sum over all of them is the account's). Flags: `expiring` where a line of it ends within
+ * 90 days, `expired` where an `expired` alert stands for it.
+ */
+export function summedPools(s: Summary): Pool[] {
+  const sum = new Map<string, Pool>();
+  for (const va of s.virtualAccounts) {
+    for (const p of va.pools) {
+      const t = sum.get(p.entitlement) ?? { virtualAccount: null, entitlement: p.entitlement, purchased: 0, reserved: 0, inUse: 0, available: 0, status: 'ok', flags: [] };
+      t.purchased += p.purchased;
+      t.reserved += p.reserved;
+      t.inUse += p.inUse;
+      t.available += p.available;
+      if (t.available < 0) t.status = 'insufficient';
+      sum.set(p.entitlement, t);
+    }
+  }
+  const flag = (entitlement: string, f: Pool['flags'][number]) => {
+    const t = sum.get(entitlement);
+    if (t && !t.flags.includes(f)) t.flags.push(f);
+  };
+  for (const va of s.virtualAccounts) for (const l of va.endingWithin90Days) flag(l.entitlement, 'expiring');
+  for (const a of s.alerts) if (a.type === 'expired' && a.entitlement) flag(a.entitlement, 'expired');
+  return [...sum.values()].map((t) => ({ ...t, status: t.available < 0 ? 'insufficient' : 'ok' }));
+}
+
+function compliance(s: Summary): Child {
+  const entitlements = new Set(s.virtualAccounts.flatMap((va) => va.pools.map((p) => p.entitlement)));
+  // A shortage is a VA's (SPEC §6): another VA's spare licenses do not cover it.
+  const short = s.virtualAccounts.flatMap((va) => va.pools.filter((p) => p.status === 'insufficient').map((p) => ({ va, p })));
+  const shortEntitlements = new Set(short.map(({ p }) => p.entitlement));
+  const ending = s.virtualAccounts.flatMap((va) => va.endingWithin90Days.map((l) => ({ va, l })));
+  const expired = [...new Set(s.alerts.filter((a) => a.type === 'expired' && a.entitlement).map((a) => a.entitlement!))];
+  if (entitlements.size === 0) return emptyState('No entitlements yet. They arrive with the registration and each sync with the cloud.');
   return h(
     'div',
     { class: `compliance ${short.length ? 'bad' : 'ok'}` },
-    h('p', { class: 'big' }, short.length ? `${short.length} of ${pools.length} entitlements short of licenses` : `Compliant: all ${pools.length} entitlements covered`),
+    h(
+      'p',
+      { class: 'big' },
+      short.length ? `${shortEntitlements.size} of ${entitlements.size} entitlements short of licenses` : `Compliant: all ${entitlements.size} entitlements covered`,
+    ),
     short.length
-      ? h('ul', null, ...short.map((p) => h('li', null, `${p.entitlement}: ${num(p.inUse + p.reserved)} used of ${num(p.purchased)} (${num(-p.available)} over)`)))
+      ? h('ul', null, ...short.map(({ va, p }) => h('li', null, `${va.path} · ${p.entitlement}: ${num(p.inUse + p.reserved)} used of ${num(p.purchased)} (${num(-p.available)} over)`)))
       : null,
-    expiring.length ? h('p', null, badge('expiring', 'warn'), ` ${expiring.map((p) => p.entitlement).join(', ')}: a license ends within 90 days.`) : null,
-    expired.length ? h('p', null, badge('expired', 'bad'), ` ${expired.map((p) => p.entitlement).join(', ')}: in use with no active license.`) : null,
+    ending.length
+      ? h(
+          'div',
+          { 'data-testid': 'ending' },
+          h('p', null, badge('expiring', 'warn'), ` ${plural(ending.length, 'line ends', 'lines end')} within 90 days:`),
+          h('ul', null, ...ending.map(({ va, l }) => h('li', null, `${l.entitlement}: ${num(l.quantity)} in ${va.path} end on ${day(l.endsAt)} (line ${l.lineId}, ${l.sku})`))),
+        )
+      : null,
+    expired.length ? h('p', null, badge('expired', 'bad'), ` ${expired.join(', ')}: in use with no active license.`) : null,
     h('p', null, h('a', { href: '#/licenses' }, 'See licenses per virtual account')),
   );
 }
 
+/** One row per VA of the reader's: its pools, shortages, lines ending and silent devices. */
+function perVa(s: Summary): Child {
+  return table({
+    caption: 'Your virtual accounts at a glance',
+    empty: 'No virtual account is in your scope.',
+    rows: s.virtualAccounts,
+    rowKey: (va) => va.id,
+    columns: [
+      { label: 'Virtual account', cell: (va) => h('span', { 'data-va': va.path }, va.path) },
+      { label: 'Entitlements', cell: (va) => num(va.pools.length) },
+      {
+        label: 'Short',
+        cell: (va) => {
+          const short = va.pools.filter((p) => p.status === 'insufficient');
+          // One badge each, so a narrow screen wraps between them.
+          return short.length ? h('span', null, ...short.flatMap((p) => [badge(`${p.entitlement} ${num(p.available)}`, 'bad'), ' '])) : '—';
+        },
+      },
+      { label: 'Ending within 90 days', cell: (va) => (va.endingWithin90Days.length ? plural(va.endingWithin90Days.length, 'line') : '—') },
+      { label: 'Silent 30 days or more', cell: (va) => (va.silentDevices ? plural(va.silentDevices, 'device') : '—') },
+    ],
+  });
+}
+
 const REGISTRATION_BADGE = { registered: 'ok', unregistered: 'muted', lapsed: 'bad' } as const;
 
-function registration(st: Status): Child {
+function registration(st: Summary): Child {
   const d = st.daysUntilLapse;
+  const reg = st.registration as keyof typeof REGISTRATION_BADGE;
   return facts([
-    ['State', badge(st.registration, REGISTRATION_BADGE[st.registration])],
+    ['State', badge(reg, REGISTRATION_BADGE[reg] ?? 'muted')],
     ['Satellite', st.satellite.name],
     ['Last cloud contact', st.lastCloudContact ? h('span', { title: when(st.lastCloudContact) }, `${relative(st.lastCloudContact)} (${when(st.lastCloudContact)})`) : 'never'],
     ['Days until lapse', d === null ? 'not registered' : h('span', { class: d <= 7 ? 'text-bad' : d <= 90 ? 'text-warn' : '' }, String(d))],
@@ -138,13 +207,15 @@ function alerts(ctx: PageContext, items: Alert[]): Child {
   });
 }
 
-function devices(st: Status): Child {
+function devices(st: Status, s: Summary | null): Child {
+  const silent = s?.virtualAccounts.reduce((n, va) => n + va.silentDevices, 0);
   return h(
     'div',
     null,
     facts([
       ['Registered devices', num(st.devices.registered)],
       ['Deregistered', num(st.devices.deregistered)],
+      ...(silent === undefined ? [] : [['Silent for 30 days or more', num(silent)] as [string, Child]]),
       ['Reports kept', num(st.reports.total)],
       ['Not yet acknowledged by the cloud', num(st.reports.unacknowledged)],
     ]),
@@ -152,7 +223,7 @@ function devices(st: Status): Child {
   );
 }
 
-function account(ctx: PageContext, a: Account, st: Status): Child {
+function account(ctx: PageContext, a: Account, st: Summary): Child {
   const rows: Array<[string, Child]> = [
     ['Name', a.name],
     ['Domain', a.domain ?? '—'],

@@ -1,5 +1,5 @@
 // Users and roles: list, add (with roles), change roles, set a password (the user then has to
-// choose their own), delete.
+// choose their own), set a user's notification address and settings, delete.
 import { del, get, patch, post } from '../api.ts';
 import { card } from '../components/card.ts';
 import { confirmAction, openDialog } from '../components/dialog.ts';
@@ -16,6 +16,7 @@ import type { PageContext } from '../page.ts';
 import type { Session } from '../session.ts';
 import type { Grant, Page, Role, User, VirtualAccount } from '../types.ts';
 import { MIN_PASSWORD } from './login.ts';
+import { notifyFields } from './notifications.ts';
 import { sessionsDialog } from './sessions.ts';
 
 export const ROLE_HELP: Record<Role, string> = {
@@ -64,6 +65,7 @@ export async function renderUsers(ctx: PageContext): Promise<void> {
           { label: 'Username', cell: (u) => [h('strong', null, u.username), u.id === session.me.id ? h('span', { class: 'muted' }, ' (you)') : null] },
           { label: 'Roles', cell: (u) => h('span', { class: 'grants' }, ...u.roles.map((g) => h('span', { class: 'tag' }, grantText(g)))) },
           { label: 'Password', cell: (u) => (u.source !== 'local' ? badge(u.source === 'ldap' ? 'from the directory' : 'single sign-on', 'muted') : u.mustChangePassword ? badge('must change at next login', 'warn') : badge('set by the user', 'muted')) },
+          { label: 'Notifications', cell: (u) => notifyText(u) },
           { label: 'Created', cell: (u) => h('span', { title: when(u.createdAt) }, relative(u.createdAt)) },
           ...(canWrite
             ? [
@@ -76,6 +78,7 @@ export async function renderUsers(ctx: PageContext): Promise<void> {
                           { class: 'row-actions' },
                           u.source === 'local' ? h('button', { type: 'button', class: 'small', 'data-write': 'true', 'aria-label': `Edit the roles of ${u.username}`, onclick: () => userDialog(session, vas, u, () => void loadList()) }, 'Roles…') : null,
                           u.source === 'local' ? h('button', { type: 'button', class: 'small', 'data-write': 'true', 'aria-label': `Set the password of ${u.username}`, onclick: () => passwordDialog(u, () => void loadList()) }, 'Set password…') : null,
+                          h('button', { type: 'button', class: 'small', 'data-write': 'true', 'aria-label': `Notifications of ${u.username}`, onclick: () => notifyDialog(u, () => void loadList()) }, 'Notifications…'),
                           h('button', { type: 'button', class: 'small', 'aria-label': `Sessions of ${u.username}`, onclick: () => void sessionsDialog(u, { self: false }) }, 'Sessions…'),
                           h(
                             'button',
@@ -109,6 +112,15 @@ export async function renderUsers(ctx: PageContext): Promise<void> {
   });
   const loadList = () => users.reload();
   await loadList();
+}
+
+const ALERT_LEVEL = { off: 'no alert emails', critical: 'critical alerts', warning: 'warning alerts and up', info: 'every alert' } as const;
+
+/** Where a user's notifications go and what they get, in a few words. */
+function notifyText(u: User) {
+  if (u.email === null) return h('span', { class: 'muted' }, 'no address');
+  const what = [ALERT_LEVEL[u.notifications.alerts], u.notifications.summary ? 'summary' : null].filter(Boolean).join(', ');
+  return h('span', { 'data-notify': u.username }, u.email, h('br'), h('span', { class: 'muted' }, what));
 }
 
 const grantText = (g: Grant) => (g.virtualAccount ? `${g.role} in ${g.virtualAccount.path}` : g.role);
@@ -198,6 +210,27 @@ function passwordDialog(user: User, done: () => void): void {
         await post(`/api/users/${encodeURIComponent(user.id)}/password`, { newPassword: pw.value });
         dlg.close();
         toast(`The password of ${user.username} was set.`);
+        done();
+      },
+    }),
+  ]);
+}
+
+/**
+ * A managed user's address and notification settings (PATCH /api/users/:id). Who may edit whom is
+ * the API's to decide: a refusal (a role changed meanwhile, say) shows in the dialog.
+ */
+function notifyDialog(user: User, done: () => void): void {
+  const f = notifyFields(user, { username: user.username });
+  const dlg = openDialog(`Notifications of ${user.username}`, [
+    form({
+      label: 'Notifications',
+      submit: 'Save',
+      fields: f.fields,
+      onSubmit: async () => {
+        await patch(`/api/users/${encodeURIComponent(user.id)}`, f.body());
+        dlg.close();
+        toast(`The notification settings of ${user.username} were saved.`);
         done();
       },
     }),

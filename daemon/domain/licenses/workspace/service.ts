@@ -123,8 +123,16 @@ export async function openLicensing(ctx: DomainContext) {
   const book = new LicenseBook(loaded, ctx.seq);
   const counts = new PoolCounts(book.index, { store: ctx.store, writer: ctx.writer, satelliteId: ctx.identity.id });
   const outbox = createOutbox(ctx.store, ctx.seq, state);
-  /** The last license alerts computed: they keep the `since` of alerts that stand. */
-  let seen: LicenseAlert[] = (await ctx.store.get<LicenseAlert[]>(keys.licenseAlerts)) ?? [];
+  /**
+   * The last license alerts computed: they keep the `since` of alerts that stand. At start, the
+   * license alerts of the set the alert check stored (jobs/alert-check.ts), or of the old daily
+   * job's list in a store it last wrote.
+   */
+  const LICENSE_TYPES: ReadonlySet<string> = new Set(['expiring', 'expired', 'insufficient', 'unknown-virtual-account']);
+  let seen: LicenseAlert[] = [
+    ...((await ctx.store.get<LicenseAlert[]>(keys.standingAlerts)) ?? []).filter((a) => LICENSE_TYPES.has(a.type)),
+    ...((await ctx.store.get<LicenseAlert[]>(keys.licenseAlerts)) ?? []),
+  ];
 
   const stageEvents = (tx: Tx, now: Date, actor: Actor, events: LicenseEvent[]) => {
     for (const e of events) recordEvent(tx, ctx, now, { actor, type: e.type, vaId: e.vaId, details: e.details });

@@ -84,8 +84,8 @@ t.test('alerts come one per VA and entitlement, most severe first', async (t) =>
 t.test('unknown-virtual-account notes pass through while the line stays in Default', async (t) => {
   const alerts = alertsFor([perpetual({ virtualAccount: 'Sales/West' }), perpetual({ lineId: 'L-2', virtualAccount: null })]);
   t.same(alerts, [
-    { type: 'unknown-virtual-account', severity: 'warning', vaId: DEFAULT, entitlement: NA, since: iso(NOW), message: 'Line L-1 (network-advantage) names the virtual account Sales/West, which does not exist; it landed in Default.' },
-    { type: 'unknown-virtual-account', severity: 'info', vaId: DEFAULT, entitlement: NA, since: iso(NOW), message: 'Line L-2 (network-advantage) names no virtual account; it landed in Default.' },
+    { type: 'unknown-virtual-account', severity: 'warning', vaId: DEFAULT, entitlement: NA, subject: { kind: 'line', id: 'L-1' }, since: iso(NOW), message: 'Line L-1 (network-advantage) names the virtual account Sales/West, which does not exist; it landed in Default.' },
+    { type: 'unknown-virtual-account', severity: 'info', vaId: DEFAULT, entitlement: NA, subject: { kind: 'line', id: 'L-2' }, since: iso(NOW), message: 'Line L-2 (network-advantage) names no virtual account; it landed in Default.' },
   ]);
 });
 
