@@ -103,9 +103,13 @@ t.test('async rows: CSV and XLSX pull them only as fast as a slow reader reads, 
       };
       stream.on('data', onData);
     });
-    await new Promise((r) => setTimeout(r, 300));
-    const held = seen.rows;
-    await new Promise((r) => setTimeout(r, 300));
+    // Production stops once the buffers between it and the paused reader are full (on a busy
+    // machine that can take a while: wait until two looks 300 ms apart agree, up to 15 s).
+    let held = -1;
+    for (let i = 0; i < 50 && held !== seen.rows; i++) {
+      held = seen.rows;
+      await new Promise((r) => setTimeout(r, 300));
+    }
     t.equal(seen.rows, held, `${format}: no rows produced while the reader waits`);
     t.ok(held < 50_000, `${format}: ${held} of 200,000 rows produced ahead of a reader that took ${bytes} bytes`);
     stream.destroy();
