@@ -17,6 +17,8 @@ import type { Lapse } from './domain/satellite/lapse.ts';
 import type { ReportIdFilter } from './domain/reports/report-ids.ts';
 import { loadIdentity } from './files/identity-file.ts';
 import { REPORT_IDS_FILE, restoreReportIds, saveReportIds } from './files/report-ids-file.ts';
+import { POOL_COUNTS_FILE, restorePoolCounts, savePoolCounts } from './files/pool-counts-file.ts';
+import type { Licensing } from './domain/licenses/workspace/index.ts';
 import { createApps } from './http/apps.ts';
 import type { Health } from './http/health.ts';
 import type { RouteInfo } from './http/route-list.ts';
@@ -85,8 +87,9 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     servers.push(() => closeServer(device.server, 8000));
     const admin = await bindTcp('admin', config.admin.listen, config.admin.tls);
     servers.push(() => closeServer(admin.server, 8000));
-    const { store, metrics, reportIdsRestored, s, storage } = await openServices(config, opts, { device: device.url, admin: admin.url }, opened);
+    const { store, metrics, reportIdsRestored, poolCounts, s, storage } = await openServices(config, opts, { device: device.url, admin: admin.url }, opened);
     health.storage = () => storage.available;
+    countPools(s.licensing, poolCounts, log);
     const { jobs, beforeServing, afterStart } = jobTable(s, log);
     const schedule = createSchedule(jobs, log);
     opened.push(async () => {
@@ -218,15 +221,33 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
   const file = path.join(config.dataDir, REPORT_IDS_FILE);
   const cover = () => ({ satelliteId: identity.id, reportSeq: ctx.seq.current('report') });
   const reportIdsRestored = await restoreReportIds(s.reportIds, file, cover());
+  // The pools' usage sums likewise: taken back, or counted in the background (countPools).
+  const poolsFile = path.join(config.dataDir, POOL_COUNTS_FILE);
+  const poolCounts = await restorePoolCounts(s.licensing.counts, poolsFile);
   opened.push(async () => {
     await s.reportIds.stop();
-    await writer.close(); // the last batch first: the file covers exactly what is durable
+    await s.licensing.counts.stop();
+    await writer.close(); // the last batch first: the files cover exactly what is durable
     await saveReportIds(s.reportIds, file, cover());
+    await savePoolCounts(s.licensing.counts, poolsFile);
   });
   // The senders stop before the writer closes (reverse order), so what they sent is recorded.
   await s.notifications.open();
   opened.push(() => s.notifications.close());
-  return { store, metrics, reportIdsRestored, s, storage };
+  return { store, metrics, reportIdsRestored, poolCounts, s, storage };
+}
+
+/** Pools answer at once with saved sums; otherwise they are counted in the background and their reads wait. */
+function countPools(licensing: Licensing, saved: 'restored' | 'missing' | 'stale', log: Logger): void {
+  if (saved === 'restored') {
+    log.info('pool counts ready (saved at the last shutdown)');
+    return;
+  }
+  log.info({ saved }, saved === 'missing' ? 'counting the pools in the background (no counts saved: first start or unclean shutdown); pool reads wait' : 'counting the pools in the background (the saved counts do not match the store); pool reads wait');
+  void licensing.counts.count().then(
+    (r) => r !== null && log.info({ devices: r.devices, chunks: r.chunks, ms: Math.round(r.ms) }, 'pools counted'),
+    (err: unknown) => log.error({ err }, 'pools not counted; pool reads answer 503 until a restart'),
+  );
 }
 
 function fillReportIds(reportIds: ReportIdFilter, restored: boolean, store: LevelStore, log: Logger): void {

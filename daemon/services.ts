@@ -10,13 +10,15 @@ import { createVirtualAccounts, type VirtualAccounts } from './domain/accounts/v
 import { createApiTokens, type ApiTokens } from './domain/access/api-tokens.ts';
 import { createLoginThrottle, type LoginThrottle } from './domain/access/login-throttle.ts';
 import { createAccess, type Access } from './domain/access/roles.ts';
-import { createStoredSessions, type StoredSessions } from './domain/access/sessions.ts';
+import { createStoredSessions, sessionExpiryEvents, type StoredSessions } from './domain/access/sessions.ts';
 import { createSignIn, type SignIn } from './domain/access/sign-in.ts';
 import { createLdapDirectory } from './directory/ldap.ts';
 import { createSso, SsoRefused } from './directory/oidc.ts';
 import { createUsers, type Users } from './domain/access/users.ts';
 import { CredentialVerifier } from './domain/devices/credentials.ts';
 import { createDeviceAdmin, type DeviceAdmin } from './domain/devices/device-admin.ts';
+import { deviceIndexFormatOp, deviceIndexLooksSound, rebuildDeviceIndex } from './domain/devices/device-index.ts';
+import { keys as storeKeys, prefixRange } from './store/index.ts';
 import { createPolicyMode, ensurePolicyVa, type PolicyMode } from './domain/devices/policy.ts';
 import { createDevices, type Devices } from './domain/devices/registration.ts';
 import { createTokens, type Tokens } from './domain/devices/tokens.ts';
@@ -124,12 +126,18 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const ledger = await AckLedger.load(ctx.store);
   const reportIds = new ReportIdFilter();
 
-  // The license workspace: lines, holdings, transfers and reservations from their records;
-  // pools built from them and the devices in memory, then kept current by State.watch.
+  // The license workspace: lines, holdings, transfers and reservations from their records; the
+  // pools' usage sums restored or counted by main.ts (no device read here), then kept current by State.watch.
   const licensing = await openLicensing(ctx);
   const deviceAdmin = createDeviceAdmin(ctx);
+  await checkDeviceIndex(ctx, log);
+  state.watch({ device: deviceAdmin.onDeviceChange });
+  const searchStarted = performance.now();
+  deviceAdmin.fillSearch().then(
+    (devices) => log.info({ devices, ms: Math.round(performance.now() - searchStarted) }, `device search ready: ${devices} devices`),
+    (err: unknown) => log.warn({ err }, 'filling the device search failed; ?q= walks the indexes'),
+  );
   state.watch({ device: licensing.onDeviceChange, usage: licensing.onUsage });
-  state.watch({ device: deviceAdmin.onDeviceChange, reported: deviceAdmin.onReported });
 
   const collector = createCollector({
     ctx,
@@ -169,7 +177,8 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     (now) => collector.alerts(now),
     () => time.alerts(),
   ];
-  registerLicenseGauges(metrics.registry, { pools: () => licensing.pools(clock(), null), alerts: () => collectAlerts(alertSources, clock()) });
+  // Until the pools are counted (after an unclean shutdown) the pool gauges have no samples.
+  registerLicenseGauges(metrics.registry, { pools: () => (licensing.counts.ready ? licensing.pools(clock(), null) : []), alerts: () => collectAlerts(alertSources, clock()) });
 
   // The access model: sessions in the store (a restart logs no one out), the login throttle in memory.
   const sessions = createStoredSessions({
@@ -180,8 +189,8 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     now: () => time.sessionNow(),
     idleMs: config.admin.session.idleMinutes * 60_000,
     absoluteMs: config.admin.session.absoluteHours * 3_600_000,
+    onExpired: sessionExpiryEvents(ctx, (roles) => users.eventVa(roles)),
   });
-  await sessions.open();
   const throttle = createLoginThrottle({ clock });
   const users = createUsers(ctx, {
     sessions,
@@ -194,6 +203,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
       );
     },
   });
+  await sessions.open();
   const access = createAccess(state);
   const apiTokens = createApiTokens(ctx, { access, throttle });
   await apiTokens.open();
@@ -248,7 +258,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     tokens: createTokens(ctx),
     devices: createDevices(ctx),
     deviceAdmin,
-    verifier: new CredentialVerifier(ctx.identity, state.devices),
+    verifier: new CredentialVerifier(ctx.identity, (id) => state.device(id)),
     ingest,
     policyMode: createPolicyMode(ctx, ingest),
     licensing,
@@ -262,4 +272,25 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     alertSources,
     notifications,
   };
+}
+
+/**
+ * The device indexes, checked at start by reading a few dozen keys; found missing or wrong, they
+ * are rebuilt in the background (one log line at the start, one at the end), list requests
+ * waiting for it meanwhile. A store without devices just gets the format record.
+ */
+async function checkDeviceIndex(ctx: DomainContext, log: Logger): Promise<void> {
+  if (await deviceIndexLooksSound(ctx.store)) return;
+  let empty = true;
+  for await (const _ of ctx.store.iterate({ ...prefixRange(storeKeys.devicePrefix), limit: 1, values: false })) empty = false;
+  if (empty) {
+    await ctx.store.batch([deviceIndexFormatOp()], { sync: true });
+    return;
+  }
+  log.warn('the device indexes are missing or out of step with the devices: rebuilding them in the background; device lists wait for it');
+  const started = performance.now();
+  rebuildDeviceIndex(ctx).then(
+    (devices) => log.info({ devices, ms: Math.round(performance.now() - started) }, `rebuilt the device indexes: ${devices} devices`),
+    (err: unknown) => log.error({ err }, 'rebuilding the device indexes failed; the next start tries again'),
+  );
 }

@@ -301,8 +301,9 @@ export function openApiDocument(version: string): Schema {
       get: LIST('Device', 'Devices in the caller\'s VAs', 'devices', [
         ['va', 'VA id or path'],
         ['nested', '`true`: and below'],
-        ['q', 'hostname, PID or serial substring, case-insensitive'],
+        ['q', 'hostname, PID or serial substring, case-insensitive (regular-expression and wildcard characters are literal)'],
         ['state', 'registered|deregistered'],
+        ['via', 'token|policy|collector: how the device came'],
         ['sort', 'id (default)|hostname|registeredAt|lastReportAt; a leading `-` sorts descending'],
         ['order', 'asc|desc (desc reverses `sort`)'],
       ], ['FORBIDDEN', 'NOT_FOUND']),
@@ -489,7 +490,7 @@ export function openApiDocument(version: string): Schema {
         Event: { type: 'object', required: ['id', 'at', 'actor', 'type', 'virtualAccount', 'details'], properties: { id: str, at: iso, actor: str, type: str, virtualAccount: nullable(vaRef), details: { type: 'object' } } },
         Device: {
           type: 'object',
-          properties: { id: str, udi: { type: 'object', properties: { pid: str, sn: str } }, hostname: nullable(str), virtualAccount: vaRef, state: { enum: ['registered', 'deregistered'] }, via: { enum: ['token', 'policy'] }, registeredAt: iso, lastReportAt: nullable(iso), usage: nullable({ type: 'object', additionalProperties: int }), revoked: { type: 'boolean' }, keyThumbprint: str },
+          properties: { id: str, udi: { type: 'object', properties: { pid: str, sn: str } }, hostname: nullable(str), virtualAccount: vaRef, state: { enum: ['registered', 'deregistered'] }, via: { enum: ['token', 'policy', 'collector'] }, registeredAt: iso, lastReportAt: nullable(iso), usage: nullable({ type: 'object', additionalProperties: int }), revoked: { type: 'boolean' }, keyThumbprint: str },
         },
         DeviceReport: {
           type: 'object',

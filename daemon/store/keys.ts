@@ -63,6 +63,19 @@ export const keys = {
   /** A device's latest usage: the report with the greatest window end. */
   latestUsage: (deviceId: string) => `dlu${SEP}${deviceId}`,
   latestUsagePrefix: `dlu${SEP}`,
+  /**
+   * The device list's indexes (domain/devices/device-index.ts), kept in the batch of every device
+   * change: `dx!<sort>!<scope>!<state><via>!<sortKey>` NUL `<id>`, where sort is `i` (id), `l`
+   * (last report), `h` (hostname) or `r` (registered), scope a VA id or `*` (every VA), state `r`
+   * or `d`, via `t`, `p` or `c`. The value is `[hostname, pid, sn, registeredAt]`.
+   */
+  deviceIndexPrefix: (sort: string, scope: string, part: string) => `dx${SEP}${sort}${SEP}${scope}${SEP}${part}${SEP}`,
+  deviceIndexAll: `dx${SEP}`,
+  /** How many devices a VA has in each state and via (`<state><via>` as above) → count. */
+  deviceCount: (vaId: string, part: string) => `dcn${SEP}${vaId}${SEP}${part}`,
+  deviceCountPrefix: `dcn${SEP}`,
+  /** The device indexes' format; absent or another number: they are rebuilt. */
+  deviceIndexFormat: 'meta!device-index',
 
   /** A stored report by its id. */
   report: (reportId: string) => `rep${SEP}${reportId}`,

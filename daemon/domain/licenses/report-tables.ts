@@ -5,6 +5,8 @@ import { DAY_MS } from '../satellite/clock.ts';
 import type { DomainContext } from '../satellite/context.ts';
 import type { Licensing } from './workspace/index.ts';
 import type { ReportTable } from '../../http/report-files/table.ts';
+import { keys, prefixRange } from '../../store/index.ts';
+import type { DeviceRecord, LatestUsage } from '../satellite/records.ts';
 
 export const REPORTS = ['licenses', 'subscriptions', 'devices'] as const;
 export type ReportName = (typeof REPORTS)[number];
@@ -49,11 +51,18 @@ export function createReportTables(ctx: DomainContext, licensing: Licensing) {
     };
   }
 
-  function devices(scope: ReadonlySet<string> | null): ReportTable {
+  async function devices(scope: ReadonlySet<string> | null): Promise<ReportTable> {
+    // (Until the report streams from the store: the ids in scope first, each record read as its
+    // row is written, past the state's cache.)
+    const ids: string[] = [];
+    for await (const chunk of ctx.store.chunks<DeviceRecord>(prefixRange(keys.devicePrefix), 1000)) {
+      for (const [, d] of chunk) if (inScope(scope, d.vaId)) ids.push(d.id);
+    }
     function* rows() {
-      for (const d of state.devices.values()) {
-        if (!inScope(scope, d.vaId)) continue;
-        const latest = state.latestOf(d.id);
+      for (const id of ids) {
+        const d = ctx.store.getSync<DeviceRecord>(keys.device(id));
+        if (!d) continue;
+        const latest = ctx.store.getSync<LatestUsage>(keys.latestUsage(id));
         const usage = latest
           ? Object.keys(latest.usage)
               .sort()
@@ -71,7 +80,7 @@ export function createReportTables(ctx: DomainContext, licensing: Licensing) {
   }
 
   return {
-    table(name: ReportName, scope: ReadonlySet<string> | null, now: Date): ReportTable {
+    table(name: ReportName, scope: ReadonlySet<string> | null, now: Date): ReportTable | Promise<ReportTable> {
       if (name === 'licenses') return licenses(scope, now);
       if (name === 'subscriptions') return subscriptions(scope, now);
       return devices(scope);

@@ -13,7 +13,7 @@
 // one ended and never walks over what LevelDB keeps of deleted keys until it compacts them.
 // After each write the prune waits as long as the write took, so device reports get batches of
 // their own while it runs (measured: README, Benchmarks, case `retention`).
-import { keys, seqKey } from '../../store/index.ts';
+import { keys, prefixRange, seqKey } from '../../store/index.ts';
 import type { AckLedger, AckRange } from './acks.ts';
 import { DAY_MS } from '../satellite/clock.ts';
 import type { DomainContext } from '../satellite/context.ts';
@@ -146,11 +146,22 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
     // Devices are never removed from the store, so every `drp!` entry belongs to one of these.
     // Each device's acknowledged reports in (from, through] are a range of its `drp!` index; a
     // few devices are read at once, as each range read is a seek or two on the thread pool.
-    const ids = [...state.devices.keys()];
-    let next = 0;
+    // The ids come from a walk of the device records' keys, a thousand at a time.
+    const idSource = ctx.store.chunks<unknown>({ ...prefixRange(keys.devicePrefix), values: false }, 1000)[Symbol.asyncIterator]();
+    const buffered: string[] = [];
+    let exhausted = false;
+    const nextId = async (): Promise<string | undefined> => {
+      while (buffered.length === 0 && !exhausted) {
+        const r = await idSource.next();
+        if (r.done) exhausted = true;
+        else for (const [key] of r.value) buffered.push(key.slice(keys.devicePrefix.length));
+      }
+      return buffered.shift();
+    };
     const scanner = async () => {
-      while (next < ids.length && !signal?.aborted) {
-        const deviceId = ids[next++]!;
+      while (!signal?.aborted) {
+        const deviceId = await nextId();
+        if (deviceId === undefined) return;
         const prefix = keys.deviceReportPrefix(deviceId);
         for await (const entries of ctx.store.chunks<string>({ gt: prefix + seqKey(from), lte: prefix + seqKey(through) }, SCAN_ENTRIES)) {
           for (const [key, reportId] of entries) {
@@ -163,7 +174,11 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
         }
       }
     };
-    await Promise.all(Array.from({ length: SCAN_PARALLEL }, scanner));
+    try {
+      await Promise.all(Array.from({ length: SCAN_PARALLEL }, scanner));
+    } finally {
+      if (!exhausted) await idSource.return?.();
+    }
     // Stopped: what was found and not deleted is found again by the next run (the mark stays).
     if (signal?.aborted) return { pruned, through: from };
     await write(true); // less than a chunk is left: the rest, and the mark

@@ -16,9 +16,9 @@ const testBody = z.strictObject({ channel: z.enum(['email', 'syslog', 'webhook']
 export function notificationRoutes(deps: { notifications: Notifications; access: Access }) {
   const { notifications, access } = deps;
   return (router: AdminRouter) => {
-    router.get('/api/summary', (ctx) => {
+    router.get('/api/summary', async (ctx) => {
       access.requireSome(ctx.state.principal, 'account.read');
-      ctx.body = notifications.summary(ctx.state.principal);
+      ctx.body = await notifications.summary(ctx.state.principal);
     });
 
     router.get('/api/notifications/deliveries', async (ctx) => {
