@@ -88,8 +88,8 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     const admin = await bindTcp('admin', config.admin.listen, config.admin.tls);
     servers.push(() => closeServer(admin.server, 8000));
     const { store, metrics, reportIdsRestored, poolCounts, s, storage } = await openServices(config, opts, { device: device.url, admin: admin.url }, opened);
-    countPools(s.licensing, poolCounts, log);
     health.storage = () => storage.available;
+    countPools(s.licensing, poolCounts, log);
     const { jobs, beforeServing, afterStart } = jobTable(s, log);
     const schedule = createSchedule(jobs, log);
     opened.push(async () => {

@@ -9,6 +9,7 @@
 // `sessionNow()`, the later of the clock and the mark, so a clock stepped back stretches none.
 import { keys, type Tx } from '../../store/index.ts';
 import type { Alert } from '../alerts/alerts.ts';
+import { stageDevice } from '../devices/device-index.ts';
 import { journalDeviceChange } from '../devices/device-journal.ts';
 import { DAY_MS } from './clock.ts';
 import type { Actor, DomainContext } from './context.ts';
@@ -166,6 +167,8 @@ export function createTimeMark(ctx: DomainContext, deps: { monotonic: () => numb
      */
     async confirm(opts: { undo: boolean; actor: Actor }): Promise<ConfirmResult> {
       const now = ctx.clock();
+      // Device changes stage their index entries; a rebuild at start must be done first (as the lapse waits).
+      if (opts.undo) await ctx.state.deviceIndex.ready();
       return ctx.writer.run(
         async (tx) => {
           const current = (await tx.get<ClockRecord>(keys.clockMark)) ?? null;
@@ -192,7 +195,8 @@ export function createTimeMark(ctx: DomainContext, deps: { monotonic: () => numb
               const d = await tx.get<DeviceRecord>(keys.device(id));
               if (!d || d.state !== 'deregistered' || d.revoked) continue;
               const device: DeviceRecord = { ...d, state: 'registered' };
-              tx.put(keys.device(id), device);
+              // The device, its indexes and counters; State follows once the batch is durable.
+              await stageDevice(tx, ctx.state, d, device);
               journalDeviceChange(tx, ctx.seq, ctx.state, device, now);
               recordEvent(tx, ctx, now, { actor: opts.actor, type: 'device.reinstated', vaId: d.vaId, details: { deviceId: id, udi: d.udi, reason: 'deregistered while the clock was suspect' } });
               reinstated.push(device);
@@ -211,7 +215,6 @@ export function createTimeMark(ctx: DomainContext, deps: { monotonic: () => numb
             keep(next);
             base = { wall: now.getTime(), mono: deps.monotonic() };
             if (satellite) ctx.state.setSatellite(satellite);
-            for (const d of reinstated) ctx.state.putDevice(d);
           });
           return result;
         },
