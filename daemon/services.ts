@@ -10,13 +10,15 @@ import { createVirtualAccounts, type VirtualAccounts } from './domain/accounts/v
 import { createApiTokens, type ApiTokens } from './domain/access/api-tokens.ts';
 import { createLoginThrottle, type LoginThrottle } from './domain/access/login-throttle.ts';
 import { createAccess, type Access } from './domain/access/roles.ts';
-import { createStoredSessions, type StoredSessions } from './domain/access/sessions.ts';
+import { createStoredSessions, sessionExpiryEvents, type StoredSessions } from './domain/access/sessions.ts';
 import { createSignIn, type SignIn } from './domain/access/sign-in.ts';
 import { createLdapDirectory } from './directory/ldap.ts';
 import { createSso, SsoRefused } from './directory/oidc.ts';
 import { createUsers, type Users } from './domain/access/users.ts';
 import { CredentialVerifier } from './domain/devices/credentials.ts';
 import { createDeviceAdmin, type DeviceAdmin } from './domain/devices/device-admin.ts';
+import { deviceIndexFormatOp, deviceIndexLooksSound, rebuildDeviceIndex } from './domain/devices/device-index.ts';
+import { keys as storeKeys, prefixRange } from './store/index.ts';
 import { createPolicyMode, ensurePolicyVa, type PolicyMode } from './domain/devices/policy.ts';
 import { createDevices, type Devices } from './domain/devices/registration.ts';
 import { createTokens, type Tokens } from './domain/devices/tokens.ts';
@@ -27,12 +29,14 @@ import { AckLedger } from './domain/reports/acks.ts';
 import { createIngest, type Ingest } from './domain/reports/ingest.ts';
 import { ReportIdFilter } from './domain/reports/report-ids.ts';
 import { createRetention } from './domain/reports/retention.ts';
+import { createRumRetention } from './domain/collector/retention.ts';
 import { bootstrap } from './domain/satellite/bootstrap.ts';
 import type { Clock } from './domain/satellite/clock.ts';
 import type { DomainContext } from './domain/satellite/context.ts';
 import { createEventLog, type EventLog } from './domain/satellite/event-log.ts';
 import type { Identity } from './domain/satellite/identity.ts';
 import { createLapse, type Lapse } from './domain/satellite/lapse.ts';
+import { createTimeMark, type TimeMark } from './domain/satellite/time-mark.ts';
 import { Sequences } from './domain/satellite/sequences.ts';
 import { State } from './domain/satellite/state.ts';
 import { createStatus, type Listeners, type StatusReader } from './domain/satellite/status.ts';
@@ -98,6 +102,8 @@ export interface Services {
   reportTables: ReportTables;
   exchange: Exchange;
   lapse: Lapse;
+  /** The high-water mark of time, the clock-suspect alert and its undo (issue 14 finding 4). */
+  time: TimeMark;
   syncJob: SyncJob;
   retentionJob: RetentionJob;
   /** The pull collector of Cisco products (SPEC §9): targets, polls, RUM reports and acknowledgements. */
@@ -122,12 +128,18 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const ledger = await AckLedger.load(ctx.store);
   const reportIds = new ReportIdFilter();
 
-  // The license workspace: lines, holdings, transfers and reservations from their records;
-  // pools built from them and the devices in memory, then kept current by State.watch.
+  // The license workspace: lines, holdings, transfers and reservations from their records; the
+  // pools' usage sums restored or counted by main.ts (no device read here), then kept current by State.watch.
   const licensing = await openLicensing(ctx);
   const deviceAdmin = createDeviceAdmin(ctx);
+  await checkDeviceIndex(ctx, log);
+  state.watch({ device: deviceAdmin.onDeviceChange });
+  const searchStarted = performance.now();
+  deviceAdmin.fillSearch().then(
+    (devices) => log.info({ devices, ms: Math.round(performance.now() - searchStarted) }, `device search ready: ${devices} devices`),
+    (err: unknown) => log.warn({ err }, 'filling the device search failed; ?q= walks the indexes'),
+  );
   state.watch({ device: licensing.onDeviceChange, usage: licensing.onUsage });
-  state.watch({ device: deviceAdmin.onDeviceChange, reported: deviceAdmin.onReported });
 
   const collector = createCollector({
     ctx,
@@ -147,14 +159,16 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     env: core.env,
   });
   const lapse = createLapse(ctx);
+  const time = createTimeMark(ctx, { monotonic: () => performance.now() });
   const retentionJob = createRetentionJob({
-    retention: createRetention(ctx, { ledger }),
+    retention: createRetention(ctx, { ledger, rum: createRumRetention(ctx) }),
     deliveries: createDeliveryPruner(ctx),
     clock,
     log,
-    onPruned: ({ reports, events, deliveries }) => {
+    onPruned: ({ reports, events, rumReports, deliveries }) => {
       metrics.pruned.inc({ kind: 'reports' }, reports);
       metrics.pruned.inc({ kind: 'events' }, events);
+      metrics.pruned.inc({ kind: 'rum_reports' }, rumReports ?? 0);
       metrics.pruned.inc({ kind: 'deliveries' }, deliveries);
     },
   });
@@ -166,20 +180,22 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     () => exchange.quarantine.alerts().map(fromView),
     (now) => lapse.alerts(now).map(fromView),
     (now) => collector.alerts(now),
+    () => time.alerts(),
   ];
-  registerLicenseGauges(metrics.registry, { pools: () => licensing.pools(clock(), null), alerts: () => collectAlerts(alertSources, clock()) });
+  // Until the pools are counted (after an unclean shutdown) the pool gauges have no samples.
+  registerLicenseGauges(metrics.registry, { pools: () => (licensing.counts.ready ? licensing.pools(clock(), null) : []), alerts: () => collectAlerts(alertSources, clock()) });
 
   // The access model: sessions in the store (a restart logs no one out), the login throttle in memory.
   const sessions = createStoredSessions({
     store: ctx.store,
     writer: ctx.writer,
-    // SPEC §11 measures expiry against the later of the wall clock and the store's high-water
-    // mark of time; until the store keeps one, the clock alone (this is the one place to change).
-    now: () => clock().getTime(),
+    // SPEC §11: expiry against the later of the wall clock and the store's high-water mark of
+    // time, so a clock stepped back stretches no session.
+    now: () => time.sessionNow(),
     idleMs: config.admin.session.idleMinutes * 60_000,
     absoluteMs: config.admin.session.absoluteHours * 3_600_000,
+    onExpired: sessionExpiryEvents(ctx, (roles) => users.eventVa(roles)),
   });
-  await sessions.open();
   const throttle = createLoginThrottle({ clock });
   const users = createUsers(ctx, {
     sessions,
@@ -192,6 +208,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
       );
     },
   });
+  await sessions.open();
   const access = createAccess(state);
   const apiTokens = createApiTokens(ctx, { access, throttle });
   await apiTokens.open();
@@ -246,17 +263,39 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     tokens: createTokens(ctx),
     devices: createDevices(ctx),
     deviceAdmin,
-    verifier: new CredentialVerifier(ctx.identity, state.devices),
+    verifier: new CredentialVerifier(ctx.identity, (id) => state.device(id)),
     ingest,
     policyMode: createPolicyMode(ctx, ingest),
     licensing,
     reportTables: createReportTables(ctx, licensing),
     exchange,
     lapse,
+    time,
     syncJob: createSyncJob({ exchange, log }),
     retentionJob,
     collector,
     alertSources,
     notifications,
   };
+}
+
+/**
+ * The device indexes, checked at start by reading a few dozen keys; found missing or wrong, they
+ * are rebuilt in the background (one log line at the start, one at the end), list requests
+ * waiting for it meanwhile. A store without devices just gets the format record.
+ */
+async function checkDeviceIndex(ctx: DomainContext, log: Logger): Promise<void> {
+  if (await deviceIndexLooksSound(ctx.store)) return;
+  let empty = true;
+  for await (const _ of ctx.store.iterate({ ...prefixRange(storeKeys.devicePrefix), limit: 1, values: false })) empty = false;
+  if (empty) {
+    await ctx.store.batch([deviceIndexFormatOp()], { sync: true });
+    return;
+  }
+  log.warn('the device indexes are missing or out of step with the devices: rebuilding them in the background; device lists wait for it');
+  const started = performance.now();
+  rebuildDeviceIndex(ctx).then(
+    (devices) => log.info({ devices, ms: Math.round(performance.now() - started) }, `rebuilt the device indexes: ${devices} devices`),
+    (err: unknown) => log.error({ err }, 'rebuilding the device indexes failed; the next start tries again'),
+  );
 }

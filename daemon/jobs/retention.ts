@@ -1,6 +1,6 @@
 // The daily retention run (SPEC §2), also run once at start-up: prunes acknowledged reports and
-// old events (domain/reports/retention.ts), then finished notification deliveries
-// (domain/notify/prune.ts), at the injected clock's `now`, logs one line with the counts
+// old events (domain/reports/retention.ts), collected RUM reports (domain/collector/retention.ts),
+// then finished notification deliveries (domain/notify/prune.ts), at the injected clock's `now`, logs one line with the counts
 // and the time it took, and counts what went for /metrics. Runs never overlap; stop() ends a run
 // between two writes, so shutdown is not held up by a large prune.
 import type { Logger } from 'pino';
@@ -37,7 +37,8 @@ export function createRetentionJob(deps: {
     deps.onPruned?.(result);
     deps.log.info(
       { ...result, ms },
-      `retention: pruned ${result.reports} acknowledged reports and ${result.events} events in ${ms} ms (and ${deliveries} notification deliveries)`,
+      // The RUM count goes last, so the line reads as it did before the collector.
+      `retention: pruned ${result.reports} acknowledged reports and ${result.events} events in ${ms} ms (and ${deliveries} notification deliveries); ${result.rumReports ?? 0} collected RUM reports left their (UDI, id)`,
     );
     return { ...result, ms };
   }

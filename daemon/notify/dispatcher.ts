@@ -47,7 +47,7 @@ export interface Audience {
   reads: Reads;
   names(): Names;
   /** The summary as this user may see it. */
-  summaryFor(userId: string): Summary;
+  summaryFor(userId: string): Promise<Summary>;
 }
 
 export interface DispatcherDeps {
@@ -322,7 +322,7 @@ export class Dispatcher {
         mail = renderAlertEmail(a.names(), p.event);
       } else if (p.kind === 'summary-email') {
         if (!user.notifications.summary) return { next: { ...delivered(d, now), lastError: 'skipped: the user turned the summary off' } };
-        mail = renderSummaryEmail(a.names(), a.summaryFor(user.id));
+        mail = renderSummaryEmail(a.names(), await a.summaryFor(user.id));
       } else {
         return this.#fail('email', d, now, `not an email: ${p.kind}`, true);
       }

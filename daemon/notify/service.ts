@@ -22,6 +22,8 @@ import {
 import type { DomainContext } from '../domain/satellite/context.ts';
 import type { EventRecord, UserRecord } from '../domain/satellite/records.ts';
 import { daysUntilLapse } from '../domain/satellite/status.ts';
+import { silentDevices } from '../domain/devices/device-index.ts';
+import { SILENT_AFTER_DAYS } from '../domain/notify/summary.ts';
 import { OutpostError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import { Dispatcher, type Drivers } from './dispatcher.ts';
@@ -39,7 +41,7 @@ export interface Notifications {
   /** `notify-failing` alerts. */
   alertSource: AlertSource;
   /** The summary (SPEC §10) as `p` may see it. */
-  summary(p: Principal): Summary;
+  summary(p: Principal): Promise<Summary>;
   /** Queues the summary email (the job on notify.summary.schedule); false when email is off. */
   queueSummary(): Promise<boolean>;
   /** Deliveries, newest first. */
@@ -87,14 +89,20 @@ export function createNotifications(deps: NotifyDeps): Notifications {
   };
   const names = () => ({ account: state.account.name, satellite: state.satellite.name });
 
-  const summaryFor = (p: Principal): Summary => {
+  const summaryFor = async (p: Principal): Promise<Summary> => {
     const now = ctx.clock();
     const scope = access.scope(p, 'license.read');
+    // Silent devices per VA from the last-report index: a walk over the silent ones only.
+    const silentByVa = new Map<string, number>();
+    const cutoff = now.getTime() - SILENT_AFTER_DAYS * 86_400_000;
+    for (const vaId of state.vas.keys()) {
+      if (scope !== null && !scope.has(vaId)) continue;
+      let n = 0;
+      for await (const chunk of silentDevices(ctx.store, cutoff, vaId)) n += chunk.length;
+      if (n > 0) silentByVa.set(vaId, n);
+    }
     const all: Alert[] = collectAlerts([...deps.alertSources(), self], now);
     const vas = [...state.vas.keys()].map((id) => state.vaRef(id)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const devices = [...state.devices.values()]
-      .filter((d) => d.state === 'registered')
-      .map((d) => ({ vaId: d.vaId, lastSeenAt: state.latestOf(d.id)?.lastReportAt ?? d.registeredAt }));
     return buildSummary(
       {
         now,
@@ -106,7 +114,8 @@ export function createNotifications(deps: NotifyDeps): Notifications {
         vas,
         pools: deps.licensing.pools(now, scope).flatMap((pool) => (pool.vaId === null ? [] : [{ ...pool, vaId: pool.vaId }])),
         holdings: deps.licensing.holdings(),
-        devices,
+        devices: [],
+        silentByVa,
         alerts: all.map((a) => ({ ...alertView(state, a), vaId: a.vaId })),
       },
       scope,

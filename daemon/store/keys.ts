@@ -63,6 +63,19 @@ export const keys = {
   /** A device's latest usage: the report with the greatest window end. */
   latestUsage: (deviceId: string) => `dlu${SEP}${deviceId}`,
   latestUsagePrefix: `dlu${SEP}`,
+  /**
+   * The device list's indexes (domain/devices/device-index.ts), kept in the batch of every device
+   * change: `dx!<sort>!<scope>!<state><via>!<sortKey>` NUL `<id>`, where sort is `i` (id), `l`
+   * (last report), `h` (hostname) or `r` (registered), scope a VA id or `*` (every VA), state `r`
+   * or `d`, via `t`, `p` or `c`. The value is `[hostname, pid, sn, registeredAt]`.
+   */
+  deviceIndexPrefix: (sort: string, scope: string, part: string) => `dx${SEP}${sort}${SEP}${scope}${SEP}${part}${SEP}`,
+  deviceIndexAll: `dx${SEP}`,
+  /** How many devices a VA has in each state and via (`<state><via>` as above) → count. */
+  deviceCount: (vaId: string, part: string) => `dcn${SEP}${vaId}${SEP}${part}`,
+  deviceCountPrefix: `dcn${SEP}`,
+  /** The device indexes' format; absent or another number: they are rebuilt. */
+  deviceIndexFormat: 'meta!device-index',
 
   /** A stored report by its id. */
   report: (reportId: string) => `rep${SEP}${reportId}`,
@@ -126,6 +139,8 @@ export const keys = {
 
   /** Every alert standing at the last check, with its `since` (jobs/alert-check.ts). */
   standingAlerts: 'meta!alerts',
+  /** The high-water mark of time and the clock-suspect state (domain/satellite/time-mark.ts). */
+  clockMark: 'meta!clock',
   /** Notification deliveries (SPEC §10), in the order queued: every one, whatever its state. */
   delivery: (seq: number) => `ntf${SEP}${seqKey(seq)}`,
   deliveryPrefix: `ntf${SEP}`,
@@ -157,6 +172,12 @@ export const keys = {
   /** The RUM file exports (`outpost rum export`), by their own sequence: which reports each carried. */
   rumExport: (n: number) => `crex${SEP}${seqKey(n)}`,
   rumExportPrefix: `crex${SEP}`,
+  /**
+   * Acknowledged RUM reports retention has not yet pruned, by the instant acknowledged (ISO, so
+   * they sort by time) → the `crum!` key: retention reads the oldest first and stops at the cutoff.
+   */
+  rumAcked: (at: string, rumKey: string) => `crak${SEP}${at}${SEP}${rumKey}`,
+  rumAckedPrefix: `crak${SEP}`,
 
   /** The audit log, in the order written. */
   event: (seq: number) => `evt${SEP}${seqKey(seq)}`,

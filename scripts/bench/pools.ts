@@ -3,6 +3,7 @@
 // bare koa endpoint answering a body of the same size on a unix socket in the same process.
 // Also: start-up with those devices, every VA's pools, one page of the device list, and the
 // cost the pool index adds to each report.
+import { allDevices } from '../../test/helpers/devices.ts';
 import http from 'node:http';
 import Koa from 'koa';
 import { fillInChild, flag, median, open, percentile, runChild, socketClient, tempDataDir } from './support/fill.ts';
@@ -72,7 +73,7 @@ export default async function pools(args: string[]): Promise<void> {
 
       // What pools add to each accepted report: the onUsage hook, with its usage replacing the old.
       const { licensing } = sat.services;
-      const devices = [...sat.ctx.state.devices.values()].slice(0, 10_000);
+      const devices = (await allDevices(sat.ctx.store)).slice(0, 10_000);
       const usages = devices.map((_, i) => {
         const u: Record<string, number> = {};
         for (let e = 0; e < shape.entitlements; e++) u[`entitlement-${String(e).padStart(2, '0')}`] = (i * 7 + e) % 5;

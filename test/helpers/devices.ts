@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { http, type Answer } from './satellite.ts';
 import { control } from './control.ts';
+import type { DeviceRecord } from '../../daemon/domain/satellite/records.ts';
+import { keys, prefixRange, type Store } from '../../daemon/store/index.ts';
 
 export async function createToken(socketPath: string, body: Record<string, unknown> = {}): Promise<{ id: string; token: string }> {
   const res = await control(socketPath, 'POST', '/api/tokens', { virtualAccountId: 'Default', ...body });
@@ -24,4 +26,11 @@ export function report(now: Date, usage: Array<{ entitlement: string; count: num
 
 export function postReport(deviceUrl: string, credential: string, body: unknown) {
   return http('POST', `${deviceUrl}/v1/reports`, { body, headers: { authorization: `Bearer ${credential}` } });
+}
+
+/** Every device record in a satellite's store (the state no longer holds the fleet). */
+export async function allDevices(store: Store): Promise<DeviceRecord[]> {
+  const out: DeviceRecord[] = [];
+  for await (const [, d] of store.iterate<DeviceRecord>(prefixRange(keys.devicePrefix))) out.push(d);
+  return out;
 }

@@ -1,5 +1,6 @@
 // SPEC §3 through real HTTP on loopback, against an in-process satellite on a real LevelDB.
 import t from 'tap';
+import { stageDevice } from '../../daemon/domain/devices/device-index.ts';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import http from 'node:http';
@@ -12,7 +13,9 @@ import { control } from '../helpers/control.ts';
 /** Writes a record as a later issue's code will (cloud import, account settings). */
 async function setRecord(sat: TestSatellite, key: string, patch: (v: any) => any) {
   await sat.ctx.writer.run(async (tx) => {
-    const v = patch(await tx.get(key));
+    const before: any = await tx.get(key);
+    const v = patch(before);
+    if (key.startsWith(keys.devicePrefix)) return stageDevice(tx, sat.ctx.state, before, v);
     tx.put(key, v);
     tx.after(() => {
       if (key === keys.account) sat.ctx.state.setAccount(v);

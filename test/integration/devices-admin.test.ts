@@ -1,6 +1,7 @@
 // /api/devices through the control socket: filters, sort by last report, cursor paging,
 // deregistration, moving (usage moves with the device) and reinstating a revoked device.
 import t from 'tap';
+import { stageDevice } from '../../daemon/domain/devices/device-index.ts';
 import { keys } from '../../daemon/store/index.ts';
 import { control } from '../helpers/control.ts';
 import { createToken, registerDevice } from '../helpers/devices.ts';
@@ -111,8 +112,7 @@ t.test('deregister, move (its usage moves with it) and reinstate: each an event'
   await sat.ctx.writer.run(async (tx) => {
     const d: any = await tx.get(keys.device(dev.deviceId));
     const revoked = { ...d, revoked: true };
-    tx.put(keys.device(dev.deviceId), revoked);
-    tx.after(() => sat.ctx.state.putDevice(revoked));
+    await stageDevice(tx, sat.ctx.state, d, revoked);
   });
   const { token } = await createToken(sat.socketPath, { virtualAccountId: 'Default' });
   t.equal(((await registerDevice(sat.device, token, dev.sn)).body as any).error.code, 'DEVICE_REVOKED');

@@ -2,6 +2,7 @@
 // (license alerts among them, in the one-minute check) become events. And the satellite runs its
 // job table.
 import t from 'tap';
+import { allDevices } from '../helpers/devices.ts';
 import { keys } from '../../daemon/store/index.ts';
 import { checkAlerts, deregisterSilentDevices } from '../../daemon/jobs/index.ts';
 import { control } from '../helpers/control.ts';
@@ -30,7 +31,7 @@ t.test('a device silent for 365 days is deregistered by the daily job; one silen
 
   sat.clock.set(new Date(start + 365 * DAY));
   t.same(await deregisterSilentDevices(sat.ctx, sat.clock()), { deregistered: 2 }, '365 days after the last report (or the registration): deregistered');
-  const states = Object.fromEntries([...sat.ctx.state.devices.values()].map((d) => [d.udi.sn, d.state]));
+  const states = Object.fromEntries((await allDevices(sat.ctx.store)).map((d) => [d.udi.sn, d.state]));
   t.same(states, { REPORTED: 'deregistered', NEVER: 'deregistered', LATER: 'registered' }, 'the one silent for 364 days stays');
   t.match(byPool((await control(sat.socketPath, 'GET', '/api/licenses')).body.items)['Default/network-advantage'], { inUse: 2 }, 'its usage stops counting');
 

@@ -1,5 +1,6 @@
 // SPEC §3 "Policy mode": signed usage without registration, trust on first report.
 import t from 'tap';
+import { stageDevice } from '../../daemon/domain/devices/device-index.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { keys } from '../../daemon/store/index.ts';
@@ -181,8 +182,7 @@ t.test('a token-registered UDI is never taken over; deregistered policy devices 
   await sat.ctx.writer.run(async (tx) => {
     const d: any = await tx.get(keys.device(id));
     const updated = { ...d, state: 'deregistered' };
-    tx.put(keys.device(id), updated);
-    tx.after(() => sat.ctx.state.putDevice(updated));
+    await stageDevice(tx, sat.ctx.state, d, updated);
   });
   t.equal((await send(sat, dev, { udi: udi('P1'), ...report(sat.clock()) })).status, 202, 'usage is the truth: it is in use again');
   t.match(sat.ctx.state.device(id), { id, state: 'registered' }, 'with the same device id');
@@ -191,8 +191,7 @@ t.test('a token-registered UDI is never taken over; deregistered policy devices 
   await sat.ctx.writer.run(async (tx) => {
     const d: any = await tx.get(keys.device(id));
     const updated = { ...d, state: 'deregistered', revoked: true };
-    tx.put(keys.device(id), updated);
-    tx.after(() => sat.ctx.state.putDevice(updated));
+    await stageDevice(tx, sat.ctx.state, d, updated);
   });
   t.match(await send(sat, other, { udi: udi('P1'), ...report(sat.clock()) }), { status: 401, body: { error: { code: 'KEY_MISMATCH' } } }, 'the pin outlives deregistration');
   t.match(await send(sat, dev, { udi: udi('P1'), ...report(sat.clock()) }), { status: 403, body: { error: { code: 'DEVICE_REVOKED' } } });

@@ -1,5 +1,6 @@
 // The device simulator, run as the real script against a satellite: token and policy devices.
 import t from 'tap';
+import { allDevices } from '../helpers/devices.ts';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,7 @@ t.test('policy devices report signed usage without registering', async (t) => {
   const r = await simulate(['--url', sat.device, '--policy', '--devices', '4', '--rounds', '1']);
   t.equal(r.code, 0, r.out);
   t.match(r.out, /round 1: \{"202":4\}/);
-  const devices = [...sat.ctx.state.devices.values()];
+  const devices = await allDevices(sat.ctx.store);
   t.equal(devices.length, 4);
   t.ok(devices.every((d) => d.via === 'policy' && d.keyThumbprint));
 });

@@ -183,6 +183,8 @@ export function createVirtualAccounts(ctx: DomainContext, deps: VirtualAccountDe
      */
     async remove(id: string, actor: Actor): Promise<void> {
       const now = ctx.clock();
+      // The device counters are whole once a rebuild of the device indexes (if any) is done.
+      await state.deviceIndex.ready();
       await ctx.writer.run(
         async (tx) => {
           const va = await tx.get<VirtualAccount>(keys.va(id));
@@ -192,8 +194,8 @@ export function createVirtualAccounts(ctx: DomainContext, deps: VirtualAccountDe
           const holds: string[] = [];
           const children = state.vas.childIds(id).length;
           if (children > 0) holds.push(`${children} virtual account${children === 1 ? '' : 's'}`);
-          let devices = 0;
-          for (const d of state.devices.values()) if (d.vaId === id) devices++;
+          // Exclusive: every earlier batch is durable, so the counters are the store's.
+          const devices = state.vaDeviceCount(id);
           if (devices > 0) holds.push(`${devices} device${devices === 1 ? '' : 's'}`);
           const dead: TokenRecord[] = [];
           let live = 0;

@@ -6,6 +6,7 @@
 import type { Tx } from '../../store/index.ts';
 import { keys } from '../../store/index.ts';
 import { journalDeviceChange } from '../devices/device-journal.ts';
+import { stageDevice, stageLatest } from '../devices/device-index.ts';
 import { recordEvent, type EventWriting } from '../satellite/events.ts';
 import { newId, sha256 } from '../satellite/ids.ts';
 import type { Sequences } from '../satellite/sequences.ts';
@@ -116,9 +117,8 @@ export async function stageCollected(
       }
     }
     const latest: LatestUsage = { reportId: `rum:${latestId}`, windowEnd: new Date(end * 1000).toISOString(), usage, lastReportAt: at };
-    tx.put(keys.latestUsage(device.id), latest);
     // The pools follow through the state's watchers, as for any other device's report.
-    tx.after(() => env.state.putLatest(device, latest, { newer: true, before: previous?.usage }));
+    await stageLatest(tx, env.state, device, previous, latest, { newer: true, before: previous?.usage });
   }
   return out;
 }
@@ -140,10 +140,8 @@ async function deviceFor(tx: Tx, env: CollectEnv, target: TargetRecord, udi: { p
         id: newId('dev'), udi: { pid: udi.pid, sn: udi.sn }, hostname: target.host, vaId: target.vaId, state: 'registered', via: 'collector',
         registeredAt: now.toISOString(), credentialId: null, revoked: false, target: target.id,
       };
-  if (!existing) tx.put(keys.udi(udi.pid, udi.sn), device.id);
-  tx.put(keys.device(device.id), device);
+  await stageDevice(tx, env.state, existing, device);
   journalDeviceChange(tx, env.seq, env.state, device, now);
   recordEvent(tx, env.events, now, { actor: 'system', type: 'device.registered', vaId: device.vaId, details: { deviceId: device.id, udi: device.udi, via: 'collector', target: target.id } });
-  tx.after(() => env.state.putDevice(device));
   return device;
 }

@@ -1,11 +1,13 @@
 // Device credentials: a JWT signed by the satellite's key, valid while it is the device's latest.
-// A verified credential is remembered by its hash, so a device's next request costs a map
-// lookup, not an Ed25519 verification; replacing the credential id on the device invalidates it.
+// A verified credential is remembered by its hash (the last 50,000 used), so a device's next
+// request costs a map lookup, not an Ed25519 verification; replacing the credential id on the
+// device invalidates it. The device is read through the state's bounded cache.
 import { SignJWT, jwtVerify } from 'jose';
 import { OutpostError } from '../../errors.ts';
 import { sha256 } from '../satellite/ids.ts';
 import type { Identity } from '../satellite/identity.ts';
 import type { DeviceRecord } from '../satellite/records.ts';
+import { BoundedCache } from '../satellite/bounded-cache.ts';
 
 export const CREDENTIAL_TYP = 'outpost-device+jwt';
 
@@ -23,14 +25,14 @@ const invalid = () => new OutpostError('CREDENTIAL_INVALID', 'The device credent
 
 export class CredentialVerifier {
   readonly #identity: Identity;
-  readonly #devices: ReadonlyMap<string, DeviceRecord>;
-  readonly #cache = new Map<string, { deviceId: string; credentialId: string }>();
-  readonly #max: number;
+  readonly #device: (id: string) => DeviceRecord | undefined;
+  readonly #cache: BoundedCache<string, { deviceId: string; credentialId: string }>;
 
-  constructor(identity: Identity, devices: ReadonlyMap<string, DeviceRecord>, max = 200_000) {
+  /** `device` reads one device (the state's `device(id)`, a bounded cache in front of the store). */
+  constructor(identity: Identity, device: (id: string) => DeviceRecord | undefined, max = 50_000) {
     this.#identity = identity;
-    this.#devices = devices;
-    this.#max = max;
+    this.#device = device;
+    this.#cache = new BoundedCache(max);
   }
 
   /** The device whose latest credential this Authorization header carries; 401 otherwise. */
@@ -51,10 +53,9 @@ export class CredentialVerifier {
       } catch {
         throw invalid();
       }
-      if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value!);
       this.#cache.set(hash, entry);
     }
-    const device = this.#devices.get(entry.deviceId);
+    const device = this.#device(entry.deviceId);
     if (!device || device.credentialId !== entry.credentialId) throw invalid();
     return device;
   }

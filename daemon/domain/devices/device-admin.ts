@@ -1,16 +1,22 @@
-// Devices as users manage them (SPEC §4 /api/devices): the list with filters, sorting by last
-// report and cursor paging; moving a device to another VA (its usage moves with it: the pools
-// follow device changes); reinstating a device the cloud revoked.
+// Devices as users manage them (SPEC §4 /api/devices): the list with filters, sorting and cursor
+// paging; moving a device to another VA (its usage moves with it: the pools follow device
+// changes); reinstating a device the cloud revoked.
 //
-// The list is answered from memory in one pass that keeps only the page it needs (a bounded
-// sorted buffer), so a page costs one pass over the devices with no sort of the whole set and
-// no copy of it. Sorted by last report without filters, the pass runs over the latest-usage
-// map itself plus the devices that never reported (kept as a set), so it never looks each
-// device's report up by id (100,000 hash lookups are most of the cost of a page).
+// The list is answered from the store's device indexes (device-index.ts): one sorted key range per
+// (scope, state, via) partition that the filters allow and the counters say is not empty, merged
+// in key order, so a page reads about a page of keys from each range whatever the fleet.
+//
+// `?q=` asks the compact text column (device-search.ts, filled in the background at start) for
+// its matches: up to CANDIDATES of them are read, filtered and sorted (a rare match costs its own
+// reads); more than that, or before the column is filled, the sorted ranges above are walked in
+// chunks keeping the entries whose text (held in the index value) matches until the page is full
+// (a common match fills a page soon).
 import { OutpostError } from '../../errors.ts';
-import { keys } from '../../store/index.ts';
+import { keys, type Range } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
 import { journalDeviceChange } from './device-journal.ts';
+import { ALL, PARTS, STATE_CODE, VIA_CODE, parseIndexKey, prefixEnd, sortKeyOf, stageDevice, type IndexSort, type IndexValue } from './device-index.ts';
+import { DeviceSearch, fold } from './device-search.ts';
 import { recordEvent } from '../satellite/events.ts';
 import type { DeviceRecord, DeviceState } from '../satellite/records.ts';
 
@@ -39,6 +45,8 @@ export interface DeviceQuery {
   /** VA ids to show, or null for all. */
   vaIds: ReadonlySet<string> | null;
   state?: DeviceState;
+  /** How the device came: a registration token, policy mode, or the collector. */
+  via?: DeviceRecord['via'];
   /** Case-insensitive substring of hostname, PID or serial. */
   q?: string;
   sort: DeviceSortField;
@@ -48,28 +56,98 @@ export interface DeviceQuery {
   cursor: string | null;
 }
 
-type Entry = { key: string; id: string; d: DeviceRecord | undefined };
+/**
+ * How `?q=` decides whether a device matches, from the text its index entries hold. A plain,
+ * case-insensitive substring: regular-expression and wildcard characters are literal.
+ */
+export interface DeviceTextMatch {
+  (q: string): (hostname: string | null, pid: string, sn: string) => boolean;
+}
 
-export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 'seq' | 'clock'>) {
+/** As the text column matches: both sides folded the same way (device-search.ts `fold`). */
+export const substringMatch: DeviceTextMatch = (q) => {
+  const needle = fold(q);
+  return (hostname, pid, sn) => fold(sn).includes(needle) || fold(pid).includes(needle) || (hostname !== null && fold(hostname).includes(needle));
+};
+
+/** Matches of `?q=` read one by one at most; past this many, the sorted indexes are walked. */
+export const CANDIDATES = 5000;
+
+const SORT_CODE: Record<DeviceSortField, IndexSort> = { id: 'i', lastReportAt: 'l', hostname: 'h', registeredAt: 'r' };
+
+/**
+ * Compares as LevelDB orders keys (UTF-8 bytes): as JavaScript does (UTF-16 units) except that a
+ * surrogate (a character past U+FFFF) sorts after U+E000–U+FFFF.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** One partition's range being read in chunks: its next entry, then the rest. */
+interface Source {
+  prefixLength: number;
+  it: AsyncIterator<Array<[string, IndexValue]>>;
+  buf: Array<[string, IndexValue]>;
+  at: number;
+  done: boolean;
+}
+
+export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 'seq' | 'clock' | 'store'>, opts: { match?: DeviceTextMatch } = {}) {
   const { state } = ctx;
-  /** Devices without a latest report: set at start, kept by `onDeviceChange` and `onReported`. */
-  const neverReported = new Set<string>();
-  for (const id of state.devices.keys()) if (state.latestOf(id) === undefined) neverReported.add(id);
+  const match = opts.match ?? substringMatch;
+  /** `?q=`'s text column: null until the background fill at start is done. */
+  const text = new DeviceSearch();
+  let textReady = false;
+  /** Devices changed while the column was being filled: the fill's older copy is skipped. */
+  const changedDuringFill = new Set<string>();
 
-  const view = (d: DeviceRecord): DeviceJson => ({
-    id: d.id,
-    udi: { pid: d.udi.pid, sn: d.udi.sn },
-    hostname: d.hostname,
-    virtualAccount: state.vaRef(d.vaId),
-    state: d.state,
-    via: d.via,
-    registeredAt: d.registeredAt,
-    lastReportAt: state.latestOf(d.id)?.lastReportAt ?? null,
-    usage: state.latestOf(d.id)?.usage ?? null,
-    revoked: d.revoked,
-    ...(d.via === 'policy' ? { keyThumbprint: d.keyThumbprint ?? null } : {}),
-    ...(d.via === 'collector' && d.target ? { target: d.target } : {}),
-  });
+  /** A page from the matches of `?q=` (at most CANDIDATES ids), read, filtered and sorted here. */
+  function candidatePage(ids: string[], query: DeviceQuery, sort: IndexSort, after: [string, string] | null, want: number) {
+    const sign = query.desc ? -1 : 1;
+    const cmp = (ak: string, aid: string, bk: string, bid: string) => sign * (compareUtf8(ak, bk) || compareUtf8(aid, bid));
+    const found: Array<{ sortKey: string; id: string }> = [];
+    for (const id of ids) {
+      const d = ctx.store.getSync<DeviceRecord>(keys.device(id));
+      if (!d) continue;
+      if (query.vaIds !== null && !query.vaIds.has(d.vaId)) continue;
+      if (query.state !== undefined && d.state !== query.state) continue;
+      if (query.via !== undefined && d.via !== query.via) continue;
+      const sortKey = sortKeyOf(sort, d, sort === 'l' ? (state.latestOf(id)?.lastReportAt ?? null) : null);
+      if (after !== null && cmp(sortKey, id, after[0], after[1]) <= 0) continue;
+      found.push({ sortKey, id });
+    }
+    found.sort((a, b) => cmp(a.sortKey, a.id, b.sortKey, b.id));
+    return found.slice(0, want);
+  }
+
+  const view = (d: DeviceRecord): DeviceJson => {
+    const latest = state.latestOf(d.id);
+    return {
+      id: d.id,
+      udi: { pid: d.udi.pid, sn: d.udi.sn },
+      hostname: d.hostname,
+      virtualAccount: state.vaRef(d.vaId),
+      state: d.state,
+      via: d.via,
+      registeredAt: d.registeredAt,
+      lastReportAt: latest?.lastReportAt ?? null,
+      usage: latest?.usage ?? null,
+      revoked: d.revoked,
+      ...(d.via === 'policy' ? { keyThumbprint: d.keyThumbprint ?? null } : {}),
+      ...(d.via === 'collector' && d.target ? { target: d.target } : {}),
+    };
+  };
 
   function decodeCursor(cursor: string): [string, string] {
     try {
@@ -79,6 +157,32 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       // fall through
     }
     throw new OutpostError('INVALID_REQUEST', 'Parameter "cursor" is not valid.');
+  }
+
+  function pageOf(page: Array<{ sortKey: string; id: string }>, limit: number): { items: DeviceJson[]; next: string | null } {
+    const more = page.length > limit;
+    if (more) page.pop();
+    const last = page[page.length - 1];
+    const items: DeviceJson[] = [];
+    for (const e of page) {
+      const d = state.device(e.id);
+      if (d) items.push(view(d));
+    }
+    return {
+      items,
+      next: more && last ? Buffer.from(JSON.stringify([last.sortKey, last.id])).toString('base64url') : null,
+    };
+  }
+
+  async function fill(s: Source): Promise<void> {
+    while (s.at >= s.buf.length && !s.done) {
+      const r = await s.it.next();
+      if (r.done) s.done = true;
+      else {
+        s.buf = r.value;
+        s.at = 0;
+      }
+    }
   }
 
   return {
@@ -94,77 +198,84 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
      * One page of devices, sorted by `sort` then id. A device that never reported counts as
      * the oldest; one without a hostname sorts after every hostname.
      */
-    list(query: DeviceQuery): { items: DeviceJson[]; next: string | null } {
-      const byReport = query.sort === 'lastReportAt';
-      const keyOf =
-        query.sort === 'hostname'
-          ? (d: DeviceRecord) => d.hostname ?? '\uffff'
-          : query.sort === 'registeredAt'
-            ? (d: DeviceRecord) => d.registeredAt
-            : byReport
-              ? (d: DeviceRecord) => state.latestOf(d.id)?.lastReportAt ?? ''
-              : () => '';
-      const sign = query.desc ? -1 : 1;
-      const cmp = (ak: string, aid: string, bk: string, bid: string): number =>
-        sign * (ak < bk ? -1 : ak > bk ? 1 : aid < bid ? -1 : aid > bid ? 1 : 0);
+    async list(query: DeviceQuery): Promise<{ items: DeviceJson[]; next: string | null }> {
+      // While the indexes are rebuilt (start-up found them missing or wrong), lists wait.
+      await state.deviceIndex.ready();
+      const sort = SORT_CODE[query.sort];
       const after = query.cursor === null ? null : decodeCursor(query.cursor);
-      // Case-insensitive substring: a regular expression of the escaped text, tested on each
-      // field in place (no lower-cased copies of 100,000 devices' fields).
-      const needle = query.q === undefined ? undefined : new RegExp(query.q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
-      const matches = (d: DeviceRecord): boolean =>
-        needle!.test(d.udi.sn) || needle!.test(d.udi.pid) || (d.hostname !== null && needle!.test(d.hostname));
+      const test = query.q === undefined ? null : match(query.q);
       const want = query.limit + 1;
-      const page: Entry[] = [];
-
-      const consider = (key: string, id: string, d: DeviceRecord | undefined): void => {
-        if (after !== null && cmp(key, id, after[0], after[1]) <= 0) return;
-        if (page.length === want) {
-          const last = page[want - 1]!;
-          if (cmp(key, id, last.key, last.id) >= 0) return;
-          page.pop();
-        }
-        // Binary insertion: the buffer stays sorted and at most limit + 1 long.
-        let lo = 0;
-        let hi = page.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          const m = page[mid]!;
-          if (cmp(m.key, m.id, key, id) < 0) lo = mid + 1;
-          else hi = mid;
-        }
-        page.splice(lo, 0, { key, id, d });
-      };
-
-      const filtered = query.vaIds !== null || query.state !== undefined || needle !== undefined;
-      if (byReport && !filtered) {
-        for (const [id, latest] of state.latest) consider(latest.lastReportAt, id, undefined);
-        for (const id of neverReported) consider('', id, undefined);
-      } else {
-        for (const d of state.devices.values()) {
-          if (query.vaIds !== null && !query.vaIds.has(d.vaId)) continue;
-          if (query.state !== undefined && d.state !== query.state) continue;
-          if (needle !== undefined && !matches(d)) continue;
-          consider(keyOf(d), d.id, d);
+      if (query.q !== undefined && textReady) {
+        const ids: string[] = [];
+        text.search(query.q, (id) => (ids.push(id), ids.length <= CANDIDATES));
+        if (ids.length <= CANDIDATES) return pageOf(candidatePage(ids, query, sort, after, want), query.limit);
+      }
+      const scopes = query.vaIds === null ? [ALL] : [...query.vaIds];
+      const sources: Source[] = [];
+      for (const scope of scopes) {
+        for (const part of PARTS) {
+          if (query.state !== undefined && part[0] !== STATE_CODE[query.state]) continue;
+          if (query.via !== undefined && part[1] !== VIA_CODE[query.via]) continue;
+          if (state.deviceCount(scope, part) === 0) continue;
+          const prefix = keys.deviceIndexPrefix(sort, scope, part);
+          const from = after === null ? null : prefix + after[0] + '\u0000' + after[1];
+          const range: Range = query.desc
+            ? { gte: prefix, ...(from === null ? { lt: prefixEnd(prefix) } : { lt: from }), reverse: true }
+            : { ...(from === null ? { gte: prefix } : { gt: from }), lt: prefixEnd(prefix) };
+          // Without q a range gives at most a page; with q, matches may be sparse: larger chunks.
+          if (test === null) range.limit = want;
+          else range.values = true;
+          if (test === null) range.values = false;
+          const it = ctx.store.chunks<IndexValue>(range, test === null ? want : 512)[Symbol.asyncIterator]();
+          sources.push({ prefixLength: prefix.length, it, buf: [], at: 0, done: false });
         }
       }
-
-      const more = page.length > query.limit;
-      if (more) page.pop();
-      const last = page[page.length - 1];
-      return {
-        items: page.map((e) => view(e.d ?? state.device(e.id)!)),
-        next: more && last ? Buffer.from(JSON.stringify([last.key, last.id])).toString('base64url') : null,
-      };
+      const page: Array<{ sortKey: string; id: string }> = [];
+      try {
+        await Promise.all(sources.map(fill));
+        const sign = query.desc ? -1 : 1;
+        while (page.length < want) {
+          let best: Source | null = null;
+          let bestKey: { sortKey: string; id: string } | null = null;
+          for (const s of sources) {
+            if (s.at >= s.buf.length) continue;
+            const k = parseIndexKey(s.buf[s.at]![0], s.prefixLength);
+            if (bestKey === null || sign * (compareUtf8(k.sortKey, bestKey.sortKey) || compareUtf8(k.id, bestKey.id)) < 0) {
+              best = s;
+              bestKey = k;
+            }
+          }
+          if (best === null || bestKey === null) break;
+          const value = best.buf[best.at]![1];
+          best.at++;
+          if (best.at >= best.buf.length) await fill(best);
+          if (test !== null && !test(value[0], value[1], value[2])) continue;
+          page.push(bestKey);
+        }
+      } finally {
+        await Promise.all(sources.map((s) => (s.done ? undefined : s.it.return?.())));
+      }
+      return pageOf(page, query.limit);
     },
 
-    /** The state's device watcher: a new device has not reported yet. */
+    /**
+     * Fills `?q=`'s text column from the device records, in chunks (in the background at start:
+     * until it is done, `?q=` walks the indexes). Answers how many devices it holds.
+     */
+    async fillSearch(): Promise<number> {
+      for await (const chunk of ctx.store.chunks<DeviceRecord>({ gt: keys.devicePrefix, lt: prefixEnd(keys.devicePrefix) }, 1000)) {
+        for (const [, d] of chunk) if (!changedDuringFill.has(d.id)) text.set(d.id, d.hostname, d.udi.pid, d.udi.sn);
+        await new Promise((r) => setImmediate(r));
+      }
+      textReady = true;
+      changedDuringFill.clear();
+      return text.count;
+    },
+
+    /** The state's device watcher: the text column follows hostnames (and new devices). */
     onDeviceChange(before: DeviceRecord | undefined, after: DeviceRecord): void {
-      if (before === undefined && state.latestOf(after.id) === undefined) neverReported.add(after.id);
-    },
-
-    /** The state's report watcher: a device reported (a first report among them). */
-    onReported(device: DeviceRecord): void {
-      neverReported.delete(device.id);
+      if (!textReady) changedDuringFill.add(after.id);
+      if (before === undefined || before.hostname !== after.hostname || !text.has(after.id)) text.set(after.id, after.hostname, after.udi.pid, after.udi.sn);
     },
 
     /** Moves a device to another VA; its usage counts there from now on. An event says so. */
@@ -176,7 +287,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
         if (!state.vas.has(vaId)) throw new OutpostError('NOT_FOUND', `No virtual account ${JSON.stringify(vaId)}.`);
         if (current.vaId === vaId) return current;
         const moved: DeviceRecord = { ...current, vaId };
-        tx.put(keys.device(deviceId), moved);
+        await stageDevice(tx, state, current, moved);
         recordEvent(tx, ctx, now, {
           actor,
           type: 'device.moved',
@@ -185,7 +296,6 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
         });
         // The cloud hears of the move with the next satellite report (devices.ndjson).
         journalDeviceChange(tx, ctx.seq, state, moved, now);
-        tx.after(() => state.putDevice(moved));
         return moved;
       });
       return view(d);
@@ -199,9 +309,8 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
         if (!current) throw new OutpostError('NOT_FOUND', `No device ${JSON.stringify(deviceId)}.`);
         if (!current.revoked) return current;
         const reinstated: DeviceRecord = { ...current, revoked: false };
-        tx.put(keys.device(deviceId), reinstated);
+        await stageDevice(tx, state, current, reinstated);
         recordEvent(tx, ctx, now, { actor, type: 'device.reinstated', vaId: current.vaId, details: { deviceId, udi: current.udi } });
-        tx.after(() => state.putDevice(reinstated));
         return reinstated;
       });
       return view(d);

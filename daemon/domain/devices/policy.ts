@@ -9,6 +9,7 @@ import type { DomainContext } from '../satellite/context.ts';
 import { assertServing } from './device-state.ts';
 import { udiSchema } from './registration.ts';
 import { journalDeviceChange } from './device-journal.ts';
+import { stageDevice } from './device-index.ts';
 import { recordEvent } from '../satellite/events.ts';
 import { canonicalJson, newId, sha256 } from '../satellite/ids.ts';
 import { parseBoundedJson } from '../satellite/bounded-json.ts';
@@ -149,7 +150,6 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
               revoked: false,
               keyThumbprint: thumbprint,
             };
-            tx.put(keys.udi(pid, sn), device.id);
             recordEvent(tx, ctx, now, { actor: `device:${device.id}`, type: 'device.registered', vaId, details: { udi: device.udi, via: 'policy', keyThumbprint: thumbprint } });
           } else if (device.state !== 'registered' || !device.keyThumbprint) {
             // Usage is the truth: a deregistered policy device that reports with its pinned key is in use again.
@@ -165,9 +165,8 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
             return { device, answer: await ingest.stage(tx, device, report, digest, now) };
           }
           const changed = device;
-          tx.put(keys.device(changed.id), changed);
+          await stageDevice(tx, state, existing, changed);
           if (changed.state !== existing?.state) journalDeviceChange(tx, ctx.seq, state, changed, now);
-          tx.after(() => state.putDevice(changed));
           return { device: changed, answer: await ingest.stage(tx, changed, report, digest, now) };
         },
         { bounded: true, txOnly: steady },
@@ -187,9 +186,8 @@ export function createPolicyMode(ctx: DomainContext, ingest: Ingest) {
         if (!d) throw new OutpostError('NOT_FOUND', `No device ${JSON.stringify(deviceId)}.`);
         if (d.via !== 'policy') throw invalid('Only a policy-mode device has a pinned key.');
         const updated: DeviceRecord = { ...d, keyThumbprint: null };
-        tx.put(keys.device(d.id), updated);
+        await stageDevice(tx, state, d, updated);
         recordEvent(tx, ctx, now, { actor, type: 'device.key_reset', vaId: d.vaId, details: { deviceId: d.id, udi: d.udi, previousThumbprint: d.keyThumbprint ?? null } });
-        tx.after(() => state.putDevice(updated));
         return updated;
       });
     },

@@ -6,6 +6,7 @@ import type { Actor, DomainContext } from '../satellite/context.ts';
 import { issueCredential } from './credentials.ts';
 import { assertServing } from './device-state.ts';
 import { journalDeviceChange } from './device-journal.ts';
+import { stageDevice } from './device-index.ts';
 import { recordEvent } from '../satellite/events.ts';
 import { newId, sha256 } from '../satellite/ids.ts';
 import { tokenRefusal } from './tokens.ts';
@@ -94,8 +95,7 @@ export function createDevices(ctx: DomainContext) {
         };
         const updatedToken: TokenRecord = { ...token, uses: token.uses + 1 };
         tx.put(keys.token(token.id), updatedToken);
-        tx.put(keys.device(device.id), device);
-        tx.put(keys.udi(device.udi.pid, device.udi.sn), device.id);
+        await stageDevice(tx, state, existing, device);
         journalDeviceChange(tx, ctx.seq, state, device, now);
         recordEvent(tx, ctx, now, {
           actor: `device:${device.id}`,
@@ -107,10 +107,7 @@ export function createDevices(ctx: DomainContext) {
             ...(forced && existing!.vaId !== device.vaId ? { fromVirtualAccount: state.vaPath(existing!.vaId) } : {}),
           },
         });
-        tx.after(() => {
-          state.putToken(updatedToken);
-          state.putDevice(device);
-        });
+        tx.after(() => state.putToken(updatedToken));
         return { device, forced };
       });
 
@@ -134,7 +131,7 @@ export function createDevices(ctx: DomainContext) {
         if (!d) throw new OutpostError('NOT_FOUND', `No device ${JSON.stringify(deviceId)}.`);
         if (d.state === 'deregistered') return d;
         const updated: DeviceRecord = { ...d, state: 'deregistered' };
-        tx.put(keys.device(d.id), updated);
+        await stageDevice(tx, state, d, updated);
         journalDeviceChange(tx, ctx.seq, state, updated, now);
         recordEvent(tx, ctx, now, {
           actor,
@@ -142,7 +139,6 @@ export function createDevices(ctx: DomainContext) {
           vaId: d.vaId,
           details: { deviceId: d.id, udi: d.udi, ...(reason ? { reason } : {}) },
         });
-        tx.after(() => state.putDevice(updated));
         return updated;
       });
     },

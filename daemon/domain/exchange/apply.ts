@@ -10,6 +10,7 @@ import type { Tx } from '../../store/index.ts';
 import { keys } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
 import { journalDeviceChange } from '../devices/device-journal.ts';
+import { stageDevice } from '../devices/device-index.ts';
 import { recordEvent } from '../satellite/events.ts';
 import type { ReportCounts } from '../satellite/state.ts';
 import type { AckLedger, AckRange } from '../reports/acks.ts';
@@ -155,7 +156,6 @@ export async function applyCloudBundle(
       state.setSatellite(satellite);
       if (account) state.setAccount(account);
       if (changes.acknowledged > 0) state.setReportCounts(counts);
-      for (const r of revoked) state.putDevice(r.device);
       deps.book.exchange = exchange;
       if (rumAcks.length > 0) deps.sources.rum?.afterImport();
     });
@@ -201,7 +201,7 @@ async function revoke(ctx: DomainContext, tx: Tx, revocations: RevocationRecord[
     const d = await tx.get<DeviceRecord>(keys.device(r.deviceId));
     if (!d || (d.revoked && d.state === 'deregistered')) continue;
     const device: DeviceRecord = { ...d, state: 'deregistered', revoked: true };
-    tx.put(keys.device(d.id), device);
+    await stageDevice(tx, ctx.state, d, device);
     if (d.state === 'registered') journalDeviceChange(tx, ctx.seq, ctx.state, device, now);
     recordEvent(tx, ctx, now, {
       actor: 'cloud',

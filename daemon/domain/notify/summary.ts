@@ -67,6 +67,8 @@ export interface SummaryInput {
   holdings: ReadonlyArray<{ vaId: string; lineId: string; sku: string; entitlement: string; quantity: number; endsAt: string | null }>;
   /** Registered devices: their VA and last report (or registration when none). */
   devices: ReadonlyArray<{ vaId: string; lastSeenAt: string }>;
+  /** Silent devices per VA counted already (from the device index), added to those of `devices`. */
+  silentByVa?: ReadonlyMap<string, number>;
   alerts: ReadonlyArray<SummaryAlert & { vaId: string | null }>;
 }
 
@@ -103,6 +105,10 @@ export function buildSummary(input: SummaryInput, scope: ReadonlySet<string> | n
       const va = byVa.get(d.vaId);
       if (va) va.silentDevices++;
     }
+  }
+  for (const [vaId, n] of input.silentByVa ?? []) {
+    const va = byVa.get(vaId);
+    if (va) va.silentDevices += n;
   }
   for (const va of byVa.values()) {
     va.pools.sort((a, b) => (a.entitlement < b.entitlement ? -1 : a.entitlement > b.entitlement ? 1 : 0));

@@ -7,6 +7,7 @@ import type { AckLedger } from './acks.ts';
 import { DAY_MS } from '../satellite/clock.ts';
 import type { DomainContext } from '../satellite/context.ts';
 import { assertCanReport } from '../devices/device-state.ts';
+import { stageLatest } from '../devices/device-index.ts';
 import { canonicalJson, sha256 } from '../satellite/ids.ts';
 import type { ReportIdFilter } from './report-ids.ts';
 import type { ReportCounts } from '../satellite/state.ts';
@@ -104,12 +105,9 @@ export function createIngest(ctx: DomainContext, hooks: IngestHooks = {}, deps: 
           lastReportAt: receivedAt,
         }
       : { ...previous, lastReportAt: receivedAt };
-    tx.put(keys.latestUsage(device.id), latest);
-    tx.after(() => {
-      state.setReportCounts(newCounts);
-      state.putLatest(device, latest, { newer, before: previous?.usage });
-      hooks.onAccepted?.();
-    });
+    tx.after(() => state.setReportCounts(newCounts));
+    await stageLatest(tx, state, device, previous, latest, { newer, before: previous?.usage });
+    tx.after(() => hooks.onAccepted?.());
     return { status: 202 as const, body: { reportId: report.reportId, receivedAt, duplicate: false } };
   }
 

@@ -13,7 +13,7 @@
 // one ended and never walks over what LevelDB keeps of deleted keys until it compacts them.
 // After each write the prune waits as long as the write took, so device reports get batches of
 // their own while it runs (measured: README, Benchmarks, case `retention`).
-import { keys, seqKey } from '../../store/index.ts';
+import { keys, prefixRange, seqKey } from '../../store/index.ts';
 import type { AckLedger, AckRange } from './acks.ts';
 import { DAY_MS } from '../satellite/clock.ts';
 import type { DomainContext } from '../satellite/context.ts';
@@ -42,6 +42,8 @@ export interface RetentionMark {
 export interface PruneResult {
   reports: number;
   events: number;
+  /** Collected RUM reports pruned to their tombstones (domain/collector/retention.ts), when a collector is given. */
+  rumReports?: number;
 }
 
 export interface RetentionRules {
@@ -83,7 +85,7 @@ export async function prunableThrough(
  */
 const yieldToDevices = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 1000)));
 
-export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; chunkKeys?: number }) {
+export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; chunkKeys?: number; rum?: { prune(now: Date, signal?: AbortSignal): Promise<number> } }) {
   const { state } = ctx;
   const chunkKeys = deps.chunkKeys ?? PRUNE_CHUNK_KEYS;
   const rules: RetentionRules = { acknowledgedDays: ctx.config.retention.acknowledgedDays, maxReportAgeDays: ctx.config.device.maxReportAgeDays };
@@ -146,11 +148,22 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
     // Devices are never removed from the store, so every `drp!` entry belongs to one of these.
     // Each device's acknowledged reports in (from, through] are a range of its `drp!` index; a
     // few devices are read at once, as each range read is a seek or two on the thread pool.
-    const ids = [...state.devices.keys()];
-    let next = 0;
+    // The ids come from a walk of the device records' keys, a thousand at a time.
+    const idSource = ctx.store.chunks<unknown>({ ...prefixRange(keys.devicePrefix), values: false }, 1000)[Symbol.asyncIterator]();
+    const buffered: string[] = [];
+    let exhausted = false;
+    const nextId = async (): Promise<string | undefined> => {
+      while (buffered.length === 0 && !exhausted) {
+        const r = await idSource.next();
+        if (r.done) exhausted = true;
+        else for (const [key] of r.value) buffered.push(key.slice(keys.devicePrefix.length));
+      }
+      return buffered.shift();
+    };
     const scanner = async () => {
-      while (next < ids.length && !signal?.aborted) {
-        const deviceId = ids[next++]!;
+      while (!signal?.aborted) {
+        const deviceId = await nextId();
+        if (deviceId === undefined) return;
         const prefix = keys.deviceReportPrefix(deviceId);
         for await (const entries of ctx.store.chunks<string>({ gt: prefix + seqKey(from), lte: prefix + seqKey(through) }, SCAN_ENTRIES)) {
           for (const [key, reportId] of entries) {
@@ -163,7 +176,11 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
         }
       }
     };
-    await Promise.all(Array.from({ length: SCAN_PARALLEL }, scanner));
+    try {
+      await Promise.all(Array.from({ length: SCAN_PARALLEL }, scanner));
+    } finally {
+      if (!exhausted) await idSource.return?.();
+    }
     // Stopped: what was found and not deleted is found again by the next run (the mark stays).
     if (signal?.aborted) return { pruned, through: from };
     await write(true); // less than a chunk is left: the rest, and the mark
@@ -218,7 +235,8 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
     async prune(now: Date, signal?: AbortSignal): Promise<PruneResult> {
       const reports = await pruneReports(now, signal);
       const events = signal?.aborted ? 0 : await pruneEvents(now, signal);
-      if (reports.pruned > 0 || events > 0) {
+      const rumReports = signal?.aborted || !deps.rum ? 0 : await deps.rum.prune(now, signal);
+      if (reports.pruned > 0 || events > 0 || rumReports > 0) {
         await ctx.writer.run((tx) =>
           recordEvent(tx, ctx, now, {
             actor: 'system',
@@ -231,11 +249,12 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
               acknowledgedDays: rules.acknowledgedDays,
               maxReportAgeDays: rules.maxReportAgeDays,
               eventDays: ctx.config.retention.eventDays,
+              ...(deps.rum ? { rumReports } : {}),
             },
           }),
         );
       }
-      return { reports: reports.pruned, events };
+      return { reports: reports.pruned, events, ...(deps.rum ? { rumReports } : {}) };
     },
   };
 }

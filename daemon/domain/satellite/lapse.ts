@@ -6,6 +6,7 @@ import { keys } from '../../store/index.ts';
 import { DAY_MS } from './clock.ts';
 import type { Actor, DomainContext } from './context.ts';
 import { journalDeviceChange } from '../devices/device-journal.ts';
+import { registeredDeviceIds, stageDevice } from '../devices/device-index.ts';
 import { recordEvent } from './events.ts';
 import { lapseAlerts } from '../alerts/lapse-alerts.ts';
 import type { DeviceRecord, SatelliteRecord } from './records.ts';
@@ -27,15 +28,17 @@ export function createLapse(ctx: DomainContext) {
     async check(now: Date, actor: Actor = 'system'): Promise<{ lapsed: boolean; deregistered: number }> {
       const deadline = lapseDeadline(ctx);
       if (!deadline || now.getTime() < deadline.getTime()) return { lapsed: false, deregistered: 0 };
+      await ctx.state.deviceIndex.ready();
       return ctx.writer.run(async (tx) => {
         const current = await tx.get<SatelliteRecord>(keys.satellite);
         if (!current || current.registration !== 'registered') return { lapsed: false, deregistered: 0 };
         const changed: DeviceRecord[] = [];
-        for (const id of ctx.state.devices.keys()) {
+        // Exclusive: every earlier batch is durable, so the index in the store is every device.
+        for await (const id of registeredDeviceIds(ctx.store)) {
           const d = await tx.get<DeviceRecord>(keys.device(id));
           if (!d || d.state !== 'registered') continue;
           const device: DeviceRecord = { ...d, state: 'deregistered' };
-          tx.put(keys.device(id), device);
+          await stageDevice(tx, ctx.state, d, device);
           journalDeviceChange(tx, ctx.seq, ctx.state, device, now);
           recordEvent(tx, ctx, now, {
             actor,
@@ -53,12 +56,9 @@ export function createLapse(ctx: DomainContext) {
           vaId: null,
           details: { lastCloudContact: current.lastCloudContact, days: ctx.config.lapse.days, devicesDeregistered: changed.length },
         });
-        tx.after(() => {
-          ctx.state.setSatellite(satellite);
-          for (const d of changed) ctx.state.putDevice(d);
-        });
+        tx.after(() => ctx.state.setSatellite(satellite));
         return { lapsed: true, deregistered: changed.length };
-      });
+      }, { exclusive: true });
     },
 
     alerts: (now: Date) => lapseAlerts(ctx, now),

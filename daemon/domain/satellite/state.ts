@@ -1,6 +1,8 @@
-// What the satellite holds in memory: small, read-often records (VAs, tokens, devices, users,
-// latest usage) loaded once at open and updated only after their batch is durable. Reports
-// stay on disk. Checks that must not race read through the transaction, not from here.
+// What the satellite holds in memory: small, read-often records (VAs, tokens, users) loaded once
+// at open and updated only after their batch is durable. Devices and their latest usage are read
+// on demand through bounded caches in front of the store (a fleet of a million is never held
+// whole); the device counters per VA, state and via are loaded (a few per VA). Reports stay on
+// disk. Checks that must not race read through the transaction, not from here.
 //
 // Everyone reads; only the methods below write, each from a writer transaction's `after()`.
 // Views that follow devices and usage (the pools, the device list's index) register once with
@@ -9,6 +11,7 @@ import type { Store } from '../../store/index.ts';
 import { keys, prefixRange } from '../../store/index.ts';
 import { OutpostError } from '../../errors.ts';
 import { VaTree } from '../accounts/va-tree.ts';
+import { BoundedCache } from './bounded-cache.ts';
 import type {
   AccountRecord,
   DeviceRecord,
@@ -34,21 +37,81 @@ export interface StateWatcher {
   reported?(device: DeviceRecord): void;
 }
 
+/** Devices (and as many latest usages and UDI mappings) the state keeps read: about 50 MB. */
+export const DEVICE_CACHE_ENTRIES = 50_000;
+
+/**
+ * Whether the device indexes are being rebuilt (domain/devices/device-index.ts), and how far: the
+ * counters count a device once the rebuild has reached it; list requests wait for the end.
+ */
+export class DeviceIndexProgress {
+  /** Null: the indexes are whole. Otherwise the greatest device id the rebuild has counted. */
+  #through: string | null = null;
+  #done: Promise<void> = Promise.resolve();
+  #finish: () => void = () => {};
+
+  get rebuilding(): boolean {
+    return this.#through !== null;
+  }
+  /** Whether the counters count this device now (a device change adjusts them only then). */
+  counted(id: string): boolean {
+    return this.#through === null || id <= this.#through;
+  }
+  /** Settles when the indexes are whole. */
+  ready(): Promise<void> {
+    return this.#done;
+  }
+  begin(): void {
+    if (this.#through !== null) return;
+    this.#through = '';
+    this.#done = new Promise((r) => (this.#finish = r));
+  }
+  reached(id: string): void {
+    if (this.#through !== null) this.#through = id;
+  }
+  end(): void {
+    this.#through = null;
+    this.#finish();
+  }
+}
+
 export class State {
   #satellite!: SatelliteRecord;
   #account!: AccountRecord;
+  readonly #store: Pick<Store, 'getSync'>;
   readonly #vas = new VaTree();
   readonly #tokens = new Map<string, TokenRecord>();
-  readonly #devices = new Map<string, DeviceRecord>();
-  readonly #devicesByUdi = new Map<string, string>();
-  readonly #latest = new Map<string, LatestUsage>();
+  /** Read-through caches; null remembers that the store has none. */
+  readonly #devices: BoundedCache<string, DeviceRecord | null>;
+  readonly #devicesByUdi: BoundedCache<string, string | null>;
+  readonly #latest: BoundedCache<string, LatestUsage | null>;
+  /**
+   * Devices and latest usages a staged batch changes, held at what the state showed before it
+   * until that batch's `after()` moves them on: a read through to the store would otherwise see
+   * a durable batch whose watchers have not run yet (and count a device's usage twice). `n`
+   * counts the staged changes not yet applied.
+   */
+  readonly #heldDevices = new Map<string, { value: DeviceRecord | null; n: number }>();
+  readonly #heldLatest = new Map<string, { value: LatestUsage | null; n: number }>();
+  /** Devices per `<vaId>!<state><via>`, and per `<state><via>` over every VA. */
+  readonly #counts = new Map<string, number>();
+  readonly #countsAll = new Map<string, number>();
+  readonly deviceIndex = new DeviceIndexProgress();
   readonly #users = new Map<string, UserRecord>();
   readonly #tagKeys = new Map<string, TagKeyRecord>();
   #reportCounts: ReportCounts = { total: 0, unacknowledged: 0 };
   readonly #watchers: StateWatcher[] = [];
 
-  static async load(store: Store): Promise<State> {
-    const s = new State();
+  /** Without a store (unit tests of views), devices are only what `putDevice` gave it. */
+  constructor(store: Pick<Store, 'getSync'> = NO_STORE, cacheEntries = DEVICE_CACHE_ENTRIES) {
+    this.#store = store;
+    this.#devices = new BoundedCache(cacheEntries);
+    this.#devicesByUdi = new BoundedCache(cacheEntries);
+    this.#latest = new BoundedCache(cacheEntries);
+  }
+
+  static async load(store: Store, opts: { cacheEntries?: number } = {}): Promise<State> {
+    const s = new State(store, opts.cacheEntries);
     const sat = await store.get<SatelliteRecord>(keys.satellite);
     if (sat) s.#satellite = sat;
     const account = await store.get<AccountRecord>(keys.account);
@@ -59,14 +122,11 @@ export class State {
     };
     await load<VirtualAccount>(keys.vaPrefix, (v) => s.#vas.set(v.id, v));
     await load<TokenRecord>(keys.tokenPrefix, (t) => s.#tokens.set(t.id, t));
-    await load<DeviceRecord>(keys.devicePrefix, (d) => s.putDevice(d));
     await load<UserRecord>(keys.userPrefix, (u) => s.#users.set(u.id, u));
     await load<TagKeyRecord>(keys.tagKeyPrefix, (k) => s.#tagKeys.set(k.key, k));
-    for await (const [key, v] of store.iterate<LatestUsage>(prefixRange(keys.latestUsagePrefix))) {
-      const id = key.slice(keys.latestUsagePrefix.length);
-      // Keyed by the device record's own id string: lookups by `device.id` then match by
-      // identity instead of comparing text (a list of 100,000 devices reads this map for each).
-      s.#latest.set(s.#devices.get(id)?.id ?? id, v);
+    for await (const [key, n] of store.iterate<number>(prefixRange(keys.deviceCountPrefix))) {
+      const [vaId, part] = key.slice(keys.deviceCountPrefix.length).split('!') as [string, string];
+      s.#addCount(vaId, part, n);
     }
     return s;
   }
@@ -86,12 +146,6 @@ export class State {
   get tokens(): ReadonlyMap<string, TokenRecord> {
     return this.#tokens;
   }
-  get devices(): ReadonlyMap<string, DeviceRecord> {
-    return this.#devices;
-  }
-  get latest(): ReadonlyMap<string, LatestUsage> {
-    return this.#latest;
-  }
   get users(): ReadonlyMap<string, UserRecord> {
     return this.#users;
   }
@@ -102,19 +156,38 @@ export class State {
     return this.#reportCounts;
   }
 
-  /** One device by id (read on demand: do not hold on to the whole fleet). */
+  /** One device by id, as durable (read on demand: do not hold on to the whole fleet). */
   device(id: string): DeviceRecord | undefined {
-    return this.#devices.get(id);
+    const held = this.#heldDevices.get(id);
+    if (held) return held.value ?? undefined;
+    let d = this.#devices.get(id);
+    if (d === undefined) {
+      d = this.#store.getSync<DeviceRecord>(keys.device(id)) ?? null;
+      this.#devices.set(id, d);
+    }
+    return d ?? undefined;
   }
 
   /** A device's latest usage (the report with the greatest window end), if it reported. */
   latestOf(deviceId: string): LatestUsage | undefined {
-    return this.#latest.get(deviceId);
+    const held = this.#heldLatest.get(deviceId);
+    if (held) return held.value ?? undefined;
+    let l = this.#latest.get(deviceId);
+    if (l === undefined) {
+      l = this.#store.getSync<LatestUsage>(keys.latestUsage(deviceId)) ?? null;
+      this.#latest.set(deviceId, l);
+    }
+    return l ?? undefined;
   }
 
   deviceByUdi(pid: string, sn: string): DeviceRecord | undefined {
-    const id = this.#devicesByUdi.get(udiKey(pid, sn));
-    return id === undefined ? undefined : this.#devices.get(id);
+    const key = udiKey(pid, sn);
+    let id = this.#devicesByUdi.get(key);
+    if (id === undefined) {
+      id = this.#store.getSync<string>(keys.udi(pid, sn)) ?? null;
+      this.#devicesByUdi.set(key, id);
+    }
+    return id === null ? undefined : this.device(id);
   }
 
   /** `Default/Eng/Lab` for a VA id. */
@@ -143,10 +216,35 @@ export class State {
     throw new TypeError('the Default virtual account is missing');
   }
 
+  /** Devices registered and deregistered, from the counters (no device is read). */
   countDevices(): { registered: number; deregistered: number } {
     let registered = 0;
-    for (const d of this.#devices.values()) if (d.state === 'registered') registered++;
-    return { registered, deregistered: this.#devices.size - registered };
+    let deregistered = 0;
+    for (const [part, n] of this.#countsAll) {
+      if (part.startsWith('r')) registered += n;
+      else deregistered += n;
+    }
+    return { registered, deregistered };
+  }
+
+  /** Devices in `part` (`<state><via>`, device-index.ts) of a VA, or of every VA for `*`. */
+  deviceCount(scope: string, part: string): number {
+    return (scope === '*' ? this.#countsAll.get(part) : this.#counts.get(`${scope}!${part}`)) ?? 0;
+  }
+
+  /** Devices in a VA, whatever their state. */
+  vaDeviceCount(vaId: string): number {
+    let n = 0;
+    for (const part of ['rt', 'rp', 'rc', 'dt', 'dp', 'dc']) n += this.#counts.get(`${vaId}!${part}`) ?? 0;
+    return n;
+  }
+
+  #addCount(vaId: string, part: string, n: number): void {
+    const key = `${vaId}!${part}`;
+    const c = (this.#counts.get(key) ?? 0) + n;
+    if (c === 0) this.#counts.delete(key);
+    else this.#counts.set(key, c);
+    this.#countsAll.set(part, (this.#countsAll.get(part) ?? 0) + n);
   }
 
   // --- the one way views follow the state ----------------------------------------------------
@@ -192,11 +290,36 @@ export class State {
     this.#tagKeys.delete(key);
   }
 
-  putDevice(d: DeviceRecord): void {
-    const before = this.#devices.get(d.id);
+  /** A device write is durable (staged by device-index.ts `stageDevice`, which calls this). */
+  putDevice(d: DeviceRecord, before: DeviceRecord | undefined = this.#devices.get(d.id) ?? undefined): void {
+    release(this.#heldDevices, d.id, d);
     this.#devices.set(d.id, d);
     this.#devicesByUdi.set(udiKey(d.udi.pid, d.udi.sn), d.id);
     for (const w of this.#watchers) w.device?.(before, d);
+  }
+
+  /**
+   * A transaction stages a change of this device (`before` as it read it): readers keep seeing
+   * what they saw until the batch is durable and its `after()` calls `putDevice`.
+   */
+  holdDevice(id: string, before: DeviceRecord | undefined): void {
+    hold(this.#heldDevices, id, () => this.device(id) ?? before);
+  }
+
+  /** As `holdDevice`, for a device's latest usage (`putLatest` releases it). */
+  holdLatest(id: string, before: LatestUsage | undefined): void {
+    hold(this.#heldLatest, id, () => this.latestOf(id) ?? before);
+  }
+
+  /** The counters moved by a durable batch (`stageDevice`, the index rebuild). */
+  addDeviceCounts(delta: ReadonlyArray<readonly [vaId: string, part: string, n: number]>): void {
+    for (const [vaId, part, n] of delta) this.#addCount(vaId, part, n);
+  }
+
+  /** The index rebuild starts its counters from nothing. */
+  resetDeviceCounts(): void {
+    this.#counts.clear();
+    this.#countsAll.clear();
   }
 
   /**
@@ -204,6 +327,7 @@ export class State {
    * replaced the counted usage (`before` is what was counted until now).
    */
   putLatest(device: DeviceRecord, latest: LatestUsage, change: { newer: boolean; before: Record<string, number> | undefined }): void {
+    release(this.#heldLatest, device.id, latest);
     this.#latest.set(device.id, latest);
     for (const w of this.#watchers) {
       if (change.newer) w.usage?.(device, change.before, latest.usage);
@@ -215,6 +339,22 @@ export class State {
 export interface ReportCounts {
   total: number;
   unacknowledged: number;
+}
+
+const NO_STORE: Pick<Store, 'getSync'> = { getSync: () => undefined };
+
+function hold<V>(held: Map<string, { value: V | null; n: number }>, id: string, current: () => V | undefined): void {
+  const h = held.get(id);
+  if (h) h.n++;
+  else held.set(id, { value: current() ?? null, n: 1 });
+}
+
+/** A held change is applied: the value moves on, and the hold ends with the last one staged. */
+function release<V>(held: Map<string, { value: V | null; n: number }>, id: string, value: V): void {
+  const h = held.get(id);
+  if (!h) return;
+  h.value = value;
+  if (--h.n === 0) held.delete(id);
 }
 
 export const udiKey = (pid: string, sn: string): string => `${pid}\u0000${sn}`;

@@ -1,4 +1,4 @@
-// /api/devices: the device list (filters, sort by last report, cursor paging), deregistration,
+// /api/devices: the device list (filters, sorts, cursor paging), deregistration,
 // moving a device to another VA and reinstating one the cloud revoked.
 import { z } from 'zod';
 import type { Access } from '../../domain/access/roles.ts';
@@ -23,6 +23,7 @@ const devicesQuery = z.strictObject({
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
     .optional(),
   state: z.enum(['registered', 'deregistered']).optional(),
+  via: z.enum(['token', 'policy', 'collector']).optional(),
   /** A field, descending with a leading `-` (`-lastReportAt`) or with `order=desc`. */
   sort: z.enum(['id', 'hostname', 'registeredAt', 'lastReportAt', '-id', '-hostname', '-registeredAt', '-lastReportAt']).default('id'),
   order: z.enum(['asc', 'desc']).optional(),
@@ -34,7 +35,7 @@ const moveBody = z.strictObject({ virtualAccount: z.string().min(1).max(1024) })
 export function deviceRoutes(deps: { devices: Devices; deviceAdmin: DeviceAdmin; access: Access; state: State }) {
   const { devices, deviceAdmin, access, state } = deps;
   return (router: AdminRouter) => {
-    router.get('/api/devices', (ctx) => {
+    router.get('/api/devices', async (ctx) => {
       const p = ctx.state.principal;
       const query = parseQuery(ctx, devicesQuery);
       const { limit, cursor } = pageParams(ctx);
@@ -42,7 +43,7 @@ export function deviceRoutes(deps: { devices: Devices; deviceAdmin: DeviceAdmin;
       const minus = query.sort.startsWith('-');
       const sort = (minus ? query.sort.slice(1) : query.sort) as DeviceSortField;
       const desc = minus !== (query.order === 'desc');
-      ctx.body = deviceAdmin.list({ vaIds, state: query.state, q: query.q, sort, desc, limit, cursor });
+      ctx.body = await deviceAdmin.list({ vaIds, state: query.state, via: query.via, q: query.q, sort, desc, limit, cursor });
     });
 
     router.get('/api/devices/:id', (ctx) => {

@@ -16,10 +16,10 @@ const testBody = z.strictObject({ channel: z.enum(['email', 'syslog', 'webhook']
 export function notificationRoutes(deps: { notifications: Notifications; access: Access; syncStatus: () => Record<string, unknown> }) {
   const { notifications, access } = deps;
   return (router: AdminRouter) => {
-    router.get('/api/summary', (ctx) => {
+    router.get('/api/summary', async (ctx) => {
       access.requireSome(ctx.state.principal, 'account.read');
       // `sync` as GET /api/sync answers it, next run included (the schedule is the process's).
-      ctx.body = { ...notifications.summary(ctx.state.principal), sync: deps.syncStatus() };
+      ctx.body = { ...(await notifications.summary(ctx.state.principal)), sync: deps.syncStatus() };
     });
 
     router.get('/api/notifications/deliveries', async (ctx) => {

@@ -19,11 +19,11 @@ const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.s
 export function reportRoutes(deps: { tables: ReportTables; access: Access; state: State; clock: () => Date }) {
   return (router: AdminRouter) => {
     for (const name of REPORTS) {
-      router.get(`/api/reports/${name}`, (ctx) => {
+      router.get(`/api/reports/${name}`, async (ctx) => {
         const query = parseQuery(ctx, reportQuery);
         const scope = listScope(deps.state, deps.access, ctx.state.principal, 'license.read', query.va, query.nested);
         const now = deps.clock();
-        const table = deps.tables.table(name, scope, now);
+        const table = await deps.tables.table(name, scope, now);
         const file = `outpost-${name}-${now.toISOString().slice(0, 10)}.${query.format}`;
         ctx.set('Content-Disposition', `attachment; filename="${file}"`);
         if (query.format === 'csv') {

@@ -20,6 +20,8 @@ const DEFAULT_SORT = { key: 'lastReportAt', dir: 'desc' } as const;
 export interface DeviceQuery {
   q: string;
   state: '' | 'registered' | 'deregistered';
+  /** How the device came: a registration token, policy mode or the collector. */
+  via: '' | 'token' | 'policy' | 'collector';
   va: string;
   nested: boolean;
   sort: string;
@@ -29,10 +31,12 @@ export interface DeviceQuery {
 
 export function deviceQueryOf(params: URLSearchParams): DeviceQuery {
   const state = params.get('state');
+  const via = params.get('via');
   const limit = params.get('limit') ?? '50';
   return {
     q: params.get('q') ?? '',
     state: state === 'registered' || state === 'deregistered' ? state : '',
+    via: via === 'token' || via === 'policy' || via === 'collector' ? via : '',
     va: params.get('va') ?? '',
     nested: params.get('nested') === 'true',
     // Opens with the most recent reports first; the API's own default order stays by id.
@@ -46,6 +50,7 @@ function apiQuery(f: DeviceQuery, cursor: string | null) {
   return {
     q: f.q.trim() || undefined,
     state: f.state || undefined,
+    via: f.via || undefined,
     va: f.va || undefined,
     nested: f.va && f.nested ? true : undefined,
     // `-field` is descending (SPEC §4 lists: `sort=-lastReportAt`).
@@ -72,6 +77,16 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
     { name: 'state', id: 'dev-state' },
     f.state,
   );
+  const viaSel = select(
+    [
+      { value: '', label: 'Any way' },
+      { value: 'token', label: 'Registration token' },
+      { value: 'policy', label: 'Policy mode' },
+      { value: 'collector', label: 'Collector' },
+    ],
+    { name: 'via', id: 'dev-via' },
+    f.via,
+  );
   const vaSel = h('select', { name: 'va', id: 'dev-va' }, h('option', { value: f.va }, f.va ? 'Loading…' : 'All virtual accounts'));
   const nested = h('input', { type: 'checkbox', id: 'dev-nested', checked: f.nested });
   const limitSel = select(
@@ -88,6 +103,7 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
       { class: 'toolbar filters', role: 'search', 'aria-label': 'Find devices', onsubmit: (ev: Event) => ev.preventDefault() },
       h('div', { class: 'field inline grow' }, h('label', { for: 'dev-q' }, 'Search'), q),
       h('div', { class: 'field inline' }, h('label', { for: 'dev-state' }, 'State'), stateSel),
+      h('div', { class: 'field inline' }, h('label', { for: 'dev-via' }, 'Came by'), viaSel),
       h('div', { class: 'field inline' }, h('label', { for: 'dev-va' }, 'Virtual account'), vaSel),
       h('div', { class: 'field inline check' }, nested, h('label', { for: 'dev-nested' }, 'and nested')),
       h('div', { class: 'field inline' }, h('label', { for: 'dev-limit' }, 'Page size'), limitSel),
@@ -129,6 +145,7 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
     if (signal.aborted) return; // the user has left: the address is another page's now
     f.q = q.value;
     f.state = stateSel.value as DeviceQuery['state'];
+    f.via = viaSel.value as DeviceQuery['via'];
     f.va = vaSel.value;
     f.nested = nested.checked;
     f.limit = limitSel.value;
@@ -147,7 +164,7 @@ export async function renderDevices(ctx: PageContext): Promise<void> {
       applyFilters();
     }
   });
-  for (const el of [stateSel, vaSel, nested, limitSel]) el.addEventListener('change', applyFilters);
+  for (const el of [stateSel, viaSel, vaSel, nested, limitSel]) el.addEventListener('change', applyFilters);
 
   const onSort = (s: SortState) => {
     if (signal.aborted) return;
@@ -320,6 +337,7 @@ function withHash(f: DeviceQuery): string {
   const p = new URLSearchParams();
   if (f.q) p.set('q', f.q);
   if (f.state) p.set('state', f.state);
+  if (f.via) p.set('via', f.via);
   if (f.va) p.set('va', f.va);
   if (f.va && f.nested) p.set('nested', 'true');
   if (f.sort && !(f.sort === DEFAULT_SORT.key && f.order === DEFAULT_SORT.dir)) {

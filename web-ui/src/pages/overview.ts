@@ -2,11 +2,11 @@
 // chart of licenses in use against purchased. What the summary email says (pools per VA, lines
 // ending, silent devices, sync and lapse, open alerts) comes from one read of GET /api/summary,
 // cut to the reader's VAs by the daemon; device counts and the account have reads of their own.
-import { get, patch } from '../api.ts';
+import { get, patch, post } from '../api.ts';
 import { asyncCard, facts } from '../components/card.ts';
 import { usageChart } from '../components/chart.ts';
 import { usageOverTime } from '../components/history-chart.ts';
-import { openDialog } from '../components/dialog.ts';
+import { confirmAction, openDialog } from '../components/dialog.ts';
 import { field, form, input, select } from '../components/form.ts';
 import { emptyState, toast } from '../components/notice.ts';
 import { badge, table } from '../components/table.ts';
@@ -35,7 +35,7 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
       licenses ? asyncCard('Usage over time', () => usageOverTime({}, signal), { class: 'span-3', testId: 'history' }) : null,
       session.canAny('sync.read') ? asyncCard('Sync', async () => sync((await summary).sync), { testId: 'sync' }) : null,
       licenses || session.canAny('sync.read')
-        ? asyncCard('Open alerts', async () => alerts((await summary).alerts), { class: 'span-2', testId: 'alerts' })
+        ? asyncCard('Open alerts', async () => alerts(ctx, (await summary).alerts), { class: 'span-2', testId: 'alerts' })
         : null,
       asyncCard('Devices and reports', async () => devices(await status, licenses ? await summary : null), { testId: 'devices' }),
       asyncCard('Account', async () => account(ctx, await get<Account>('/api/account', undefined, signal), await summary), { testId: 'account' }),
@@ -157,7 +157,38 @@ function sync(s: SyncStatus): Child {
 
 const SEVERITY = { info: 'info', warning: 'warn', critical: 'bad' } as const;
 
-function alerts(items: Alert[]): Child {
+/**
+ * On a clock-suspect alert, sa-admin's two answers (POST /api/time/confirm): the clock was right
+ * (the alert clears, what the time rules did stays), or it was wrong and is right now (undo: the
+ * devices the lapse or the silent-device rule deregistered while the alert stood come back).
+ */
+function clockActions(ctx: PageContext): Child {
+  if (!ctx.session.canAccount('clock.confirm')) return null;
+  const ask = (undo: boolean) =>
+    void confirmAction({
+      title: undo ? 'Undo what the wrong clock did?' : 'Confirm the clock?',
+      text: undo
+        ? 'Set the system clock right first. The devices the lapse or the silent-device rule deregistered while this alert stood are registered again, and a lapse in that time is undone.'
+        : 'The clock is right as it is now: the alert clears, and what the time rules did stays.',
+      confirm: undo ? 'Undo and confirm' : 'Confirm the clock',
+      danger: false,
+      action: async () => {
+        const r = await post<{ reinstated: number; registrationRestored: boolean }>('/api/time/confirm', { undo });
+        toast(undo ? `Clock confirmed; ${r.reinstated} device(s) reinstated${r.registrationRestored ? ', the lapse undone' : ''}.` : 'Clock confirmed.');
+        ctx.refreshStatus();
+        ctx.navigate('overview');
+      },
+    });
+  return h(
+    'span',
+    { class: 'actions', 'data-clock-actions': 'true' },
+    h('button', { type: 'button', 'data-write': 'true', onclick: () => ask(false) }, 'The clock is right'),
+    ' ',
+    h('button', { type: 'button', 'data-write': 'true', onclick: () => ask(true) }, 'Undo what it did'),
+  );
+}
+
+function alerts(ctx: PageContext, items: Alert[]): Child {
   const order = { critical: 0, warning: 1, info: 2 } as const;
   const sorted = [...items].sort((a, b) => order[a.severity] - order[b.severity] || a.since.localeCompare(b.since));
   return table({
@@ -166,7 +197,10 @@ function alerts(items: Alert[]): Child {
     rows: sorted,
     columns: [
       { label: 'Severity', cell: (a) => badge(a.severity, SEVERITY[a.severity]) },
-      { label: 'Alert', cell: (a) => h('span', { 'data-alert-type': a.type }, h('strong', null, alertWords(a.type)), ' ', a.message) },
+      {
+        label: 'Alert',
+        cell: (a) => h('span', { 'data-alert-type': a.type }, h('strong', null, alertWords(a.type)), ' ', a.message, a.type === 'clock-suspect' ? [' ', clockActions(ctx)] : null),
+      },
       { label: 'Where', cell: (a) => [vaText(a.virtualAccount), a.entitlement ? ` · ${a.entitlement}` : ''] },
       { label: 'Since', cell: (a) => h('span', { title: when(a.since) }, relative(a.since)) },
     ],

@@ -1,36 +1,46 @@
-// The device list's two passes (over latest reports when unfiltered and sorted by report, over
-// devices otherwise) must page the same way.
+// The device list read through its indexes: every VA (the `*` scope) and one VA named must page
+// the same way, as a full sort would order them.
 import t from 'tap';
 import { createDeviceAdmin, type DeviceSortField } from '../../../../daemon/domain/devices/device-admin.ts';
+import { stageDevice, stageLatest } from '../../../../daemon/domain/devices/device-index.ts';
 import type { DomainContext } from '../../../../daemon/domain/satellite/context.ts';
+import type { DeviceRecord } from '../../../../daemon/domain/satellite/records.ts';
 import { State } from '../../../../daemon/domain/satellite/state.ts';
+import { MemoryStore } from '../../../../daemon/store/memory.ts';
+import { Writer } from '../../../../daemon/store/index.ts';
 
-function fixture() {
-  const state = new State();
+async function fixture() {
+  const store = new MemoryStore();
+  await store.open();
+  const writer = new Writer(store, { queueLimit: 1000 });
+  const state = await State.load(store);
   state.putVa({ id: 'va_a', name: 'Default', parentId: null, tags: {}, createdAt: '' });
-  const admin = createDeviceAdmin({ state } as unknown as DomainContext);
-  state.watch({ device: admin.onDeviceChange, reported: admin.onReported });
+  const admin = createDeviceAdmin({ state, store, writer } as unknown as DomainContext);
+  const all = new Map<string, DeviceRecord>();
   let seed = 99;
   const rnd = (n: number) => ((seed = (seed * 48271) % 2147483647), seed % n);
   for (let i = 0; i < 300; i++) {
     const id = `dev_${String(rnd(1e6)).padStart(6, '0')}_${i}`;
-    state.putDevice({ id, udi: { pid: 'P', sn: `S${i}` }, hostname: rnd(4) ? `host-${rnd(20)}` : null, vaId: 'va_a', state: 'registered', via: 'token', registeredAt: new Date(Date.UTC(2025, 0, 1 + rnd(5))).toISOString(), credentialId: null, revoked: false });
-    if (rnd(5) !== 0) {
-      // Few distinct times, so ties on the key are common and the id decides.
-      const at = new Date(Date.UTC(2026, 0, 1 + rnd(10))).toISOString();
-      state.putLatest(state.device(id)!, { reportId: 'r', windowEnd: at, usage: {}, lastReportAt: at }, { newer: true, before: undefined });
-    }
+    const device: DeviceRecord = { id, udi: { pid: 'P', sn: `S${i}` }, hostname: rnd(4) ? `host-${rnd(20)}` : null, vaId: 'va_a', state: 'registered', via: 'token', registeredAt: new Date(Date.UTC(2025, 0, 1 + rnd(5))).toISOString(), credentialId: null, revoked: false };
+    all.set(id, device);
+    const reports = rnd(5) !== 0;
+    // Few distinct times, so ties on the key are common and the id decides.
+    const at = new Date(Date.UTC(2026, 0, 1 + rnd(10))).toISOString();
+    await writer.run(async (tx) => {
+      await stageDevice(tx, state, undefined, device);
+      if (reports) await stageLatest(tx, state, device, undefined, { reportId: 'r', windowEnd: at, usage: {}, lastReportAt: at }, { newer: true, before: undefined });
+    });
   }
-  return { state, admin };
+  return { state, admin, devices: all };
 }
 
-function pages(admin: ReturnType<typeof createDeviceAdmin>, order: string, vaIds: Set<string> | null, limit: number): string[] {
+async function pages(admin: ReturnType<typeof createDeviceAdmin>, order: string, vaIds: Set<string> | null, limit: number): Promise<string[]> {
   const desc = order.startsWith('-');
   const sort = (desc ? order.slice(1) : order) as DeviceSortField;
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
-    const page = admin.list({ vaIds, sort, desc, limit, cursor });
+    const page = await admin.list({ vaIds, sort, desc, limit, cursor });
     ids.push(...page.items.map((d) => d.id));
     cursor = page.next;
   } while (cursor !== null);
@@ -38,22 +48,22 @@ function pages(admin: ReturnType<typeof createDeviceAdmin>, order: string, vaIds
 }
 
 t.test('both passes list every device once, in the same order, page after page', async (t) => {
-  const { state, admin } = fixture();
+  const { state, admin, devices } = await fixture();
   for (const sort of ['lastReportAt', '-lastReportAt', 'id', '-id', 'hostname', '-registeredAt']) {
-    const fast = pages(admin, sort, null, 7);
-    const scanned = pages(admin, sort, new Set(['va_a']), 7);
+    const fast = await pages(admin, sort, null, 7);
+    const scanned = await pages(admin, sort, new Set(['va_a']), 7);
     t.same(fast, scanned, sort);
-    t.equal(new Set(fast).size, state.devices.size, `${sort}: each device once`);
+    t.equal(new Set(fast).size, devices.size, `${sort}: each device once`);
   }
-  const byHost = pages(admin, 'hostname', null, 13).map((id) => state.device(id)!);
-  const reference = [...state.devices.values()].sort((a, b) => {
+  const byHost = (await pages(admin, 'hostname', null, 13)).map((id) => state.device(id)!);
+  const reference = [...devices.values()].sort((a, b) => {
     const ka = a.hostname ?? '\uffff';
     const kb = b.hostname ?? '\uffff';
     return ka < kb ? -1 : ka > kb ? 1 : a.id < b.id ? -1 : 1;
   });
   t.same(byHost.map((d) => d.id), reference.map((d) => d.id), 'as a full sort would order them');
   t.equal(byHost[byHost.length - 1]!.hostname, null, 'no hostname sorts last');
-  const asc = pages(admin, 'lastReportAt', null, 50);
+  const asc = await pages(admin, 'lastReportAt', null, 50);
   t.notOk((state.latestOf(asc[0]!) !== undefined), 'never reported comes first, oldest to newest');
   t.ok((state.latestOf(asc[asc.length - 1]!) !== undefined));
 });

@@ -1,0 +1,438 @@
+// The device list's `?q=`: a case-insensitive plain substring of a device's hostname, PID or
+// serial, answered from one compact byte column in memory instead of from every device record.
+//
+// Layout. Each device is one entry, in order of insertion:
+//   text column  `hostname\x01pid\x01sn\x00`, each field folded (see `fold`) and UTF-8 encoded;
+//   id column    the device id's UTF-8 bytes, no separator;
+//   two Uint32Arrays with where each entry starts in each column (entry i spans
+//   [starts[i], starts[i + 1]));
+//   a 128-bit signature per entry (4 words): one bit per hashed trigram of its fields;
+//   an open-addressing hash table (Uint32Array) from the id's bytes to the entry, for set/delete.
+// That is the text and the id plus ~4 + 4 + 16 + 8–16 bytes per device (and growth slack),
+// with no JS object per device.
+//
+// A search with a needle of 3 bytes or more walks the signatures (a tight loop over a typed
+// array) and checks the bytes of the entries whose signature holds every trigram bit of the
+// needle (on the bench's fleet, 0.6% of the entries for "sw-4242"); a shorter needle, which
+// matches a large part of any fleet, is a `Buffer.indexOf` over the column, a hit mapped back to
+// its entry by binary search on `starts`. Either way a device is reported once. A folded needle
+// never contains the bytes 0x00–0x03 (`fold` replaces them), so a hit can never span two fields
+// or two entries and never lands in a deleted entry (its text bytes are overwritten with 0x03, a
+// tombstone, and its signature zeroed). Deleted entries are dropped by a compaction once they are
+// a quarter of the entries. An update that keeps the text's byte length is written in place;
+// otherwise the entry is deleted and appended.
+//
+// Order: matches come in entry order, which is insertion order (a fill in id order stays in id
+// order until devices are added or changed); compaction and `toBuffer` keep that order.
+//
+// Case and Unicode: query and data go through the same `fold`: NFC normalisation, then
+// `String.prototype.toLowerCase()` (locale-independent), then final sigma 'ς' → 'σ'. Limits:
+// this is lower-casing, not full case folding: 'ß' does not match "SS", and a character whose
+// lower case is longer ('İ' → "i̇", i + U+0307) matches as its lower case does (the query "i"
+// finds "İstanbul"). Control characters U+0000–U+0003 in data or query become U+FFFD.
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+
+const END = 0x00;
+const DEAD = 0x03;
+const EMPTY = 0;
+const TOMB = 0xffffffff;
+const MAGIC = Buffer.from('ODSEARCH', 'latin1');
+const VERSION = 1;
+const HEADER = 8 + 4 + 4 + 4 + 4 + 32;
+/** The saved file's numbers are little-endian; on such a host the offset arrays are copied whole. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0003]/g;
+// eslint-disable-next-line no-control-regex
+const NOT_PLAIN = /[^\u0004-\u007f]/;
+
+/** The one normalisation applied to both the data and the query. */
+export function fold(s: string): string {
+  if (!NOT_PLAIN.test(s)) return s.toLowerCase(); // ASCII without 0x00–0x03: the common case
+  return s.normalize('NFC').toLowerCase().replace(/ς/g, 'σ').replace(CONTROL, '\ufffd');
+}
+
+function grow<T extends Uint8Array | Uint32Array>(arr: T, need: number, make: (n: number) => T): T {
+  if (need <= arr.length) return arr;
+  const next = make(Math.max(need, Math.floor(arr.length * 1.5), 1024));
+  next.set(arr);
+  return next;
+}
+const bytes = (n: number): Buffer => Buffer.allocUnsafeSlow(n);
+const words = (n: number): Uint32Array => new Uint32Array(n);
+
+/** FNV-1a over bytes [from, to). */
+function hash(buf: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * 128 bits: bit h(t) set for each trigram t of bytes [from, to) that lies inside one field (no
+ * byte below 0x04); null when there is none.
+ */
+function signature(buf: Uint8Array, from: number, to: number, out?: Uint32Array, at = 0): [number, number, number, number] | null {
+  let w0 = 0;
+  let w1 = 0;
+  let w2 = 0;
+  let w3 = 0;
+  let any = false;
+  for (let k = from; k + 2 < to; k++) {
+    const a = buf[k]!;
+    const b = buf[k + 1]!;
+    const c = buf[k + 2]!;
+    if (a < 4 || b < 4 || c < 4) continue;
+    const h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) >>> 25;
+    const bit = 1 << (h & 31);
+    const w = h >>> 5;
+    if (w === 0) w0 |= bit;
+    else if (w === 1) w1 |= bit;
+    else if (w === 2) w2 |= bit;
+    else w3 |= bit;
+    any = true;
+  }
+  if (out) {
+    out[at] = w0;
+    out[at + 1] = w1;
+    out[at + 2] = w2;
+    out[at + 3] = w3;
+  }
+  return any ? [w0, w1, w2, w3] : null;
+}
+
+export class DeviceSearch {
+  #text: Buffer = bytes(1024);
+  #textLen = 0;
+  #starts: Uint32Array = words(1024); // entries + 1 used
+  #ids: Buffer = bytes(1024);
+  #idsLen = 0;
+  #idStarts: Uint32Array = words(1024);
+  #entries = 0; // including deleted ones
+  #dead = 0;
+  #sigs: Uint32Array = words(4096); // 4 words (128 bits) per entry: which trigram hashes it holds
+  #table: Uint32Array = words(1024); // entry + 1, EMPTY or TOMB
+  #tableUsed = 0; // slots not EMPTY
+  #scratch: Buffer = bytes(256);
+
+  /** Devices in the index. */
+  get count(): number {
+    return this.#entries - this.#dead;
+  }
+
+  /** Bytes held by the index's arrays (its capacity, not only what is used). */
+  get byteSize(): number {
+    return this.#text.length + this.#ids.length + 4 * (this.#starts.length + this.#idStarts.length + this.#sigs.length + this.#table.length) + this.#scratch.length;
+  }
+
+  /** Adds a device or replaces what is indexed for it. */
+  set(id: string, hostname: string | null, pid: string, sn: string): void {
+    const text = `${fold(hostname ?? '')}\x01${fold(pid)}\x01${fold(sn)}\x00`;
+    const len = Buffer.byteLength(text);
+    const idLen = this.#encodeId(id);
+    const entry = this.#find(idLen);
+    if (entry >= 0) {
+      const s = this.#starts[entry]!;
+      if (this.#starts[entry + 1]! - s === len) {
+        this.#text.write(text, s, 'utf8');
+        this.#sign(entry);
+        return;
+      }
+      this.#kill(entry, idLen);
+    }
+    this.#append(text, len, idLen);
+    this.#maybeCompact();
+  }
+
+  /** Removes a device; false when it was not indexed. */
+  delete(id: string): boolean {
+    const idLen = this.#encodeId(id);
+    const entry = this.#find(idLen);
+    if (entry < 0) return false;
+    this.#kill(entry, idLen);
+    this.#maybeCompact();
+    return true;
+  }
+
+  has(id: string): boolean {
+    return this.#find(this.#encodeId(id)) >= 0;
+  }
+
+  /**
+   * Calls `onMatch` with the id of each device whose hostname, PID or serial contains `q`
+   * (case-insensitive, plain text: no character is special), in entry order, until it returns
+   * `false`. Returns how many ids it handed over. An empty `q` matches every device.
+   */
+  search(q: string, onMatch: (id: string) => boolean | void): number {
+    const needle = Buffer.from(fold(q), 'utf8');
+    const starts = this.#starts;
+    let reported = 0;
+    if (needle.length === 0) {
+      for (let i = 0; i < this.#entries; i++) {
+        if (this.#isDead(i)) continue;
+        reported++;
+        if (onMatch(this.#idOf(i)) === false) break;
+      }
+      return reported;
+    }
+    const mask = signature(needle, 0, needle.length);
+    if (mask === null) return this.#scan(needle, onMatch);
+    // Entries whose signature holds every trigram hash of the needle, then a check of their bytes.
+    const [q0, q1, q2, q3] = mask;
+    const sigs = this.#sigs;
+    const text = this.#text;
+    const first = needle[0]!;
+    const nl = needle.length;
+    const n = this.#entries;
+    for (let i = 0, b = 0; i < n; i++, b += 4) {
+      if ((sigs[b]! & q0) !== q0 || (sigs[b + 1]! & q1) !== q1 || (sigs[b + 2]! & q2) !== q2 || (sigs[b + 3]! & q3) !== q3) continue;
+      const last = starts[i + 1]! - nl;
+      let found = false;
+      for (let p = starts[i]!; p < last && !found; p++) {
+        if (text[p] !== first) continue;
+        let k = 1;
+        while (k < nl && text[p + k] === needle[k]) k++;
+        found = k === nl;
+      }
+      if (!found) continue;
+      reported++;
+      if (onMatch(this.#idOf(i)) === false) break;
+    }
+    return reported;
+  }
+
+  /** A needle too short for a trigram: Buffer.indexOf over the whole column. */
+  #scan(needle: Buffer, onMatch: (id: string) => boolean | void): number {
+    const starts = this.#starts;
+    const hay = this.#text.subarray(0, this.#textLen);
+    let reported = 0;
+    let from = 0;
+    for (;;) {
+      const pos = hay.indexOf(needle, from);
+      if (pos < 0) break;
+      // The entry holding pos: the last i with starts[i] <= pos.
+      let lo = 0;
+      let hi = this.#entries - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (starts[mid]! <= pos) lo = mid;
+        else hi = mid - 1;
+      }
+      from = starts[lo + 1]!;
+      reported++;
+      if (onMatch(this.#idOf(lo)) === false) break;
+    }
+    return reported;
+  }
+
+  /** The index as bytes (deleted entries dropped, a SHA-256 of the body in the header). */
+  toBuffer(): Buffer {
+    this.#compact();
+    const n = this.#entries;
+    const body = Buffer.allocUnsafeSlow(8 * (n + 1) + this.#textLen + this.#idsLen);
+    let o = 0;
+    for (const arr of [this.#starts, this.#idStarts]) {
+      if (LITTLE_ENDIAN) o += Buffer.from(arr.buffer, arr.byteOffset, 4 * (n + 1)).copy(body, o);
+      else for (let i = 0; i <= n; i++) o = body.writeUInt32LE(arr[i]!, o);
+    }
+    o += this.#text.copy(body, o, 0, this.#textLen);
+    this.#ids.copy(body, o, 0, this.#idsLen);
+    const head = Buffer.alloc(HEADER);
+    MAGIC.copy(head, 0);
+    head.writeUInt32LE(VERSION, 8);
+    head.writeUInt32LE(n, 12);
+    head.writeUInt32LE(this.#textLen, 16);
+    head.writeUInt32LE(this.#idsLen, 20);
+    createHash('sha256').update(body).digest().copy(head, 24);
+    return Buffer.concat([head, body]);
+  }
+
+  /** Reads what `toBuffer` wrote; throws an Error on anything else (wrong format, version, damage). */
+  static fromBuffer(buf: Uint8Array): DeviceSearch {
+    const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    const bad = (why: string): never => {
+      throw new Error(`not a device search index: ${why}`);
+    };
+    if (b.length < HEADER || !b.subarray(0, 8).equals(MAGIC)) bad('no header');
+    if (b.readUInt32LE(8) !== VERSION) bad(`version ${b.readUInt32LE(8)}`);
+    const n = b.readUInt32LE(12);
+    const textLen = b.readUInt32LE(16);
+    const idsLen = b.readUInt32LE(20);
+    const body = b.subarray(HEADER);
+    if (body.length !== 8 * (n + 1) + textLen + idsLen) bad('sizes do not add up');
+    if (!createHash('sha256').update(body).digest().equals(b.subarray(24, HEADER))) bad('checksum');
+    const s = new DeviceSearch();
+    s.#starts = words(n + 2);
+    s.#idStarts = words(n + 2);
+    let o = 0;
+    for (const arr of [s.#starts, s.#idStarts]) {
+      if (LITTLE_ENDIAN) new Uint8Array(arr.buffer).set(body.subarray(o, o + 4 * (n + 1)));
+      else for (let i = 0; i <= n; i++) arr[i] = body.readUInt32LE(o + 4 * i);
+      o += 4 * (n + 1);
+    }
+    s.#text = bytes(Math.max(textLen, 1024));
+    o += body.copy(s.#text, 0, o, o + textLen);
+    s.#ids = bytes(Math.max(idsLen, 1024));
+    body.copy(s.#ids, 0, o, o + idsLen);
+    s.#textLen = textLen;
+    s.#idsLen = idsLen;
+    s.#entries = n;
+    if (s.#starts[0] !== 0 || s.#idStarts[0] !== 0 || s.#starts[n] !== textLen || s.#idStarts[n] !== idsLen) bad('bounds');
+    for (let i = 0; i < n; i++) {
+      const a = s.#starts[i]!;
+      const z = s.#starts[i + 1]!;
+      if (z <= a || s.#text[z - 1] !== END || s.#text[a] === DEAD || s.#idStarts[i + 1]! < s.#idStarts[i]!) bad(`entry ${i}`);
+    }
+    s.#sigs = words(4 * (n + 1));
+    for (let i = 0; i < n; i++) s.#sign(i);
+    if (!s.#rebuildTable()) bad('duplicate id');
+    return s;
+  }
+
+  // --- internals ---
+
+  #encodeId(id: string): number {
+    if (this.#scratch.length < id.length * 3) this.#scratch = bytes(id.length * 3);
+    return this.#scratch.write(id, 0, 'utf8');
+  }
+
+  #idEquals(entry: number, idLen: number): boolean {
+    const a = this.#idStarts[entry]!;
+    if (this.#idStarts[entry + 1]! - a !== idLen) return false;
+    const ids = this.#ids;
+    const sc = this.#scratch;
+    for (let k = 0; k < idLen; k++) if (ids[a + k] !== sc[k]) return false;
+    return true;
+  }
+
+  /** The live entry whose id is the scratch's first idLen bytes, or -1. */
+  #find(idLen: number): number {
+    const t = this.#table;
+    const mask = t.length - 1;
+    for (let j = hash(this.#scratch, 0, idLen) & mask; ; j = (j + 1) & mask) {
+      const v = t[j]!;
+      if (v === EMPTY) return -1;
+      if (v !== TOMB && this.#idEquals(v - 1, idLen)) return v - 1;
+    }
+  }
+
+  #slotOf(entry: number, idLen: number): number {
+    const t = this.#table;
+    const mask = t.length - 1;
+    for (let j = hash(this.#scratch, 0, idLen) & mask; ; j = (j + 1) & mask) if (t[j] === entry + 1) return j;
+  }
+
+  #sign(entry: number): void {
+    signature(this.#text, this.#starts[entry]!, this.#starts[entry + 1]!, this.#sigs, entry * 4);
+  }
+
+  #isDead(entry: number): boolean {
+    return this.#text[this.#starts[entry]!] === DEAD;
+  }
+
+  #idOf(entry: number): string {
+    return this.#ids.toString('utf8', this.#idStarts[entry]!, this.#idStarts[entry + 1]!);
+  }
+
+  #kill(entry: number, idLen: number): void {
+    this.#table[this.#slotOf(entry, idLen)] = TOMB;
+    this.#text.fill(DEAD, this.#starts[entry]!, this.#starts[entry + 1]! - 1);
+    this.#sigs.fill(0, entry * 4, entry * 4 + 4); // matches no needle
+    this.#dead++;
+  }
+
+  #append(text: string, len: number, idLen: number): void {
+    const n = this.#entries;
+    this.#text = grow(this.#text, this.#textLen + len, bytes);
+    this.#textLen += this.#text.write(text, this.#textLen, 'utf8');
+    this.#ids = grow(this.#ids, this.#idsLen + idLen, bytes);
+    this.#idsLen += this.#scratch.copy(this.#ids, this.#idsLen, 0, idLen);
+    this.#starts = grow(this.#starts, n + 2, words);
+    this.#idStarts = grow(this.#idStarts, n + 2, words);
+    this.#starts[n + 1] = this.#textLen;
+    this.#idStarts[n + 1] = this.#idsLen;
+    this.#entries = n + 1;
+    this.#sigs = grow(this.#sigs, 4 * (n + 1), words);
+    this.#sign(n);
+    if ((this.#tableUsed + 1) * 2 > this.#table.length) {
+      this.#rebuildTable(); // includes the new entry
+      return;
+    }
+    const t = this.#table;
+    const mask = t.length - 1;
+    let j = hash(this.#scratch, 0, idLen) & mask;
+    while (t[j] !== EMPTY && t[j] !== TOMB) j = (j + 1) & mask;
+    if (t[j] === EMPTY) this.#tableUsed++;
+    t[j] = n + 1;
+  }
+
+  /** A table sized for the live entries (load ≤ 1/2); false when two live entries share an id. */
+  #rebuildTable(): boolean {
+    let size = 1024;
+    while (size < 2 * (this.count + 1)) size *= 2;
+    const t = words(size);
+    const mask = size - 1;
+    const ids = this.#ids;
+    let ok = true;
+    for (let e = 0; e < this.#entries; e++) {
+      if (this.#isDead(e)) continue;
+      const a = this.#idStarts[e]!;
+      const z = this.#idStarts[e + 1]!;
+      let j = hash(ids, a, z) & mask;
+      for (; t[j] !== EMPTY; j = (j + 1) & mask) {
+        const o = this.#idStarts[t[j]! - 1]!;
+        if (this.#idStarts[t[j]!]! - o === z - a && ids.compare(ids, a, z, o, o + (z - a)) === 0) ok = false;
+      }
+      t[j] = e + 1;
+    }
+    this.#table = t;
+    this.#tableUsed = this.count;
+    return ok;
+  }
+
+  #maybeCompact(): void {
+    if (this.#dead > 1024 && this.#dead * 4 > this.#entries) this.#compact();
+  }
+
+  /** Drops deleted entries, keeping the others' order. */
+  #compact(): void {
+    if (this.#dead === 0) return;
+    const live = this.count;
+    let textLen = 0;
+    let idsLen = 0;
+    for (let e = 0; e < this.#entries; e++) {
+      if (this.#isDead(e)) continue;
+      textLen += this.#starts[e + 1]! - this.#starts[e]!;
+      idsLen += this.#idStarts[e + 1]! - this.#idStarts[e]!;
+    }
+    const text = bytes(Math.max(1024, Math.ceil(textLen * 1.25)));
+    const ids = bytes(Math.max(1024, Math.ceil(idsLen * 1.25)));
+    const starts = words(Math.max(1024, Math.ceil((live + 1) * 1.25)));
+    const idStarts = words(starts.length);
+    const sigs = words(4 * starts.length);
+    let n = 0;
+    let to = 0;
+    let io = 0;
+    for (let e = 0; e < this.#entries; e++) {
+      if (this.#isDead(e)) continue;
+      to += this.#text.copy(text, to, this.#starts[e]!, this.#starts[e + 1]!);
+      io += this.#ids.copy(ids, io, this.#idStarts[e]!, this.#idStarts[e + 1]!);
+      sigs.set(this.#sigs.subarray(4 * e, 4 * e + 4), 4 * n);
+      n++;
+      starts[n] = to;
+      idStarts[n] = io;
+    }
+    this.#text = text;
+    this.#ids = ids;
+    this.#starts = starts;
+    this.#idStarts = idStarts;
+    this.#sigs = sigs;
+    this.#textLen = to;
+    this.#idsLen = io;
+    this.#entries = n;
+    this.#dead = 0;
+    this.#rebuildTable();
+  }
+}
