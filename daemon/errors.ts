@@ -61,12 +61,14 @@ export const ERROR_STATUS = {
   UNAVAILABLE: 503,
   // The configured LDAP directory (auth.ldap) or OpenID provider (auth.oidc) could not be reached.
   DIRECTORY_UNAVAILABLE: 503,
+  // The store cannot write (a full disk): writing requests wait for it to come back (SPEC §3).
+  STORAGE_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** 5xx refusals whose message is about the situation, not the satellite's insides. */
-const EXPOSED_5XX: ReadonlySet<ErrorCode> = new Set(['SATELLITE_DEREGISTERED', 'UNAVAILABLE', 'DIRECTORY_UNAVAILABLE', 'CLOUD_UNREACHABLE', 'CLOUD_ERROR', 'CLOUD_TIMEOUT']);
+const EXPOSED_5XX: ReadonlySet<ErrorCode> = new Set(['SATELLITE_DEREGISTERED', 'UNAVAILABLE', 'STORAGE_UNAVAILABLE', 'DIRECTORY_UNAVAILABLE', 'CLOUD_UNREACHABLE', 'CLOUD_ERROR', 'CLOUD_TIMEOUT']);
 
 /** A refusal with a stable code; `expose` says whether its message may reach a client. */
 export class OutpostError extends Error {

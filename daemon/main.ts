@@ -17,6 +17,8 @@ import type { Lapse } from './domain/satellite/lapse.ts';
 import type { ReportIdFilter } from './domain/reports/report-ids.ts';
 import { loadIdentity } from './files/identity-file.ts';
 import { REPORT_IDS_FILE, restoreReportIds, saveReportIds } from './files/report-ids-file.ts';
+import { POOL_COUNTS_FILE, restorePoolCounts, savePoolCounts } from './files/pool-counts-file.ts';
+import type { Licensing } from './domain/licenses/workspace/index.ts';
 import { createApps } from './http/apps.ts';
 import type { Health } from './http/health.ts';
 import type { RouteInfo } from './http/route-list.ts';
@@ -30,6 +32,8 @@ import { buildServices, openContext, type Services } from './services.ts';
 import { VERSION } from './version.ts';
 import { Writer } from './store/index.ts';
 import { LevelStore, StoreLockedError } from './store/level.ts';
+import { createStorageGuard } from './store/storage-guard.ts';
+import { checkAlerts } from './jobs/alert-check.ts';
 import { StoreTooNewError, upgradeStore, type Upgrade } from './store/upgrade.ts';
 import { recordEvent } from './domain/satellite/events.ts';
 
@@ -83,7 +87,9 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     servers.push(() => closeServer(device.server, 8000));
     const admin = await bindTcp('admin', config.admin.listen, config.admin.tls);
     servers.push(() => closeServer(admin.server, 8000));
-    const { store, metrics, reportIdsRestored, s } = await openServices(config, opts, { device: device.url, admin: admin.url }, opened);
+    const { store, metrics, reportIdsRestored, poolCounts, s, storage } = await openServices(config, opts, { device: device.url, admin: admin.url }, opened);
+    countPools(s.licensing, poolCounts, log);
+    health.storage = () => storage.available;
     const { jobs, beforeServing, afterStart } = jobTable(s, log);
     const schedule = createSchedule(jobs, log);
     opened.push(async () => {
@@ -169,15 +175,33 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
   if (created) log.info({ satelliteId: identity.id }, 'created the satellite identity');
 
   let metricsRef: Metrics | null = null;
+  let sRef: Services | null = null;
+  const storage = createStorageGuard({
+    store,
+    writer: () => writer,
+    dataDir: config.dataDir,
+    clock,
+    log,
+    onFailure: () => metricsRef?.storageFailures.inc(),
+    // The alert could not be written while it stood: the alert check records it now (raised,
+    // with its `since`); the next check clears it.
+    onRecovered: async () => {
+      const s = sRef;
+      if (s) await checkAlerts(s.ctx, () => s.alertSources.filter((src) => src !== s.licensing.alertSource), clock());
+    },
+  });
+  opened.push(async () => storage.close());
   const writer = new Writer(store, {
     queueLimit: config.device.queueLimit,
     stats: { onBatch: (size, seconds) => (metricsRef?.batchSize.observe(size), metricsRef?.batchSeconds.observe(seconds)) },
+    onStorageError: (err) => storage.failed(err),
   });
   opened.push(() => writer.close());
   let ctxRef: DomainContext | null = null;
   const metrics = (metricsRef = createMetrics({
     devices: () => ctxRef?.state.countDevices() ?? { registered: 0, deregistered: 0 },
     queueDepth: () => writer.depth,
+    storageAvailable: () => storage.available,
   }));
   const core = { config, log, clock, store, writer, identity, metrics, listeners, env: opts.env ?? process.env, entitlementSink: opts.entitlementSink, exportSources: opts.exportSources };
   const { ctx, initialPasswordFile } = await openContext(core);
@@ -190,20 +214,40 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
     log.warn({ file: initialPasswordFile }, 'created the user "admin"; its one-time password is in this file (mode 0600); change it at first login');
   }
   const s = await buildServices(core, ctx);
+  sRef = s;
+  s.alertSources.push((now) => storage.alerts(now));
   // Duplicate detection's filter: taken back from a graceful shutdown, or filled in the
   // background once the satellite serves. Saved after the writer's last batch.
   const file = path.join(config.dataDir, REPORT_IDS_FILE);
   const cover = () => ({ satelliteId: identity.id, reportSeq: ctx.seq.current('report') });
   const reportIdsRestored = await restoreReportIds(s.reportIds, file, cover());
+  // The pools' usage sums likewise: taken back, or counted in the background (countPools).
+  const poolsFile = path.join(config.dataDir, POOL_COUNTS_FILE);
+  const poolCounts = await restorePoolCounts(s.licensing.counts, poolsFile);
   opened.push(async () => {
     await s.reportIds.stop();
-    await writer.close(); // the last batch first: the file covers exactly what is durable
+    await s.licensing.counts.stop();
+    await writer.close(); // the last batch first: the files cover exactly what is durable
     await saveReportIds(s.reportIds, file, cover());
+    await savePoolCounts(s.licensing.counts, poolsFile);
   });
   // The senders stop before the writer closes (reverse order), so what they sent is recorded.
   await s.notifications.open();
   opened.push(() => s.notifications.close());
-  return { store, metrics, reportIdsRestored, s };
+  return { store, metrics, reportIdsRestored, poolCounts, s, storage };
+}
+
+/** Pools answer at once with saved sums; otherwise they are counted in the background and their reads wait. */
+function countPools(licensing: Licensing, saved: 'restored' | 'missing' | 'stale', log: Logger): void {
+  if (saved === 'restored') {
+    log.info('pool counts ready (saved at the last shutdown)');
+    return;
+  }
+  log.info({ saved }, saved === 'missing' ? 'counting the pools in the background (no counts saved: first start or unclean shutdown); pool reads wait' : 'counting the pools in the background (the saved counts do not match the store); pool reads wait');
+  void licensing.counts.count().then(
+    (r) => r !== null && log.info({ devices: r.devices, chunks: r.chunks, ms: Math.round(r.ms) }, 'pools counted'),
+    (err: unknown) => log.error({ err }, 'pools not counted; pool reads answer 503 until a restart'),
+  );
 }
 
 function fillReportIds(reportIds: ReportIdFilter, restored: boolean, store: LevelStore, log: Logger): void {

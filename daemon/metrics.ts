@@ -2,7 +2,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolView } from './domain/licenses/core/index.ts';
 
-export function createMetrics(sources: { devices: () => { registered: number; deregistered: number }; queueDepth: () => number }) {
+export function createMetrics(sources: {
+  devices: () => { registered: number; deregistered: number };
+  queueDepth: () => number;
+  /** False while the store cannot write (a full disk). */
+  storageAvailable?: () => boolean;
+}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'outpost_process_' });
   const m = {
@@ -11,7 +16,7 @@ export function createMetrics(sources: { devices: () => { registered: number; de
     reportsDuplicate: new Counter({ name: 'outpost_reports_duplicate_total', help: 'Usage reports received again (answered 200).', registers: [registry] }),
     pruned: new Counter({
       name: 'outpost_retention_pruned_total',
-      help: 'Records removed by retention: acknowledged reports and audit events.',
+      help: 'Records removed by retention: acknowledged reports, audit events and collected RUM reports (rum_reports: pruned to their tombstones).',
       labelNames: ['kind'],
       registers: [registry],
     }),
@@ -25,6 +30,11 @@ export function createMetrics(sources: { devices: () => { registered: number; de
       name: 'outpost_collector_polls_total',
       help: 'Polls of collector targets, by result: ok, udi_taken, or the failure (unreachable, timeout, tls, auth_failed, bad_answer, too_large).',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    storageFailures: new Counter({
+      name: 'outpost_storage_failures_total',
+      help: 'Times the store stopped writing (a full or failing disk); each one is recovered by reopening the database.',
       registers: [registry],
     }),
     refusals: new Counter({ name: 'outpost_refusals_total', help: 'Requests refused, by error code.', labelNames: ['code'], registers: [registry] }),
@@ -42,8 +52,16 @@ export function createMetrics(sources: { devices: () => { registered: number; de
     }),
   };
   // Both series from the start, at 0, so a scrape before the first prune shows them.
-  for (const kind of ['reports', 'events']) m.pruned.inc({ kind }, 0);
+  for (const kind of ['reports', 'events', 'rum_reports']) m.pruned.inc({ kind }, 0);
   for (const channel of ['email', 'syslog', 'webhook']) for (const result of ['delivered', 'retry', 'failed']) m.notifications.inc({ channel, result }, 0);
+  new Gauge({
+    name: 'outpost_storage_available',
+    help: '1 while the store writes, 0 while it cannot (a full disk): writing requests answer 503 STORAGE_UNAVAILABLE.',
+    registers: [registry],
+    collect() {
+      this.set(sources.storageAvailable?.() === false ? 0 : 1);
+    },
+  });
   new Gauge({
     name: 'outpost_devices',
     help: 'Devices by state.',

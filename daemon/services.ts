@@ -10,7 +10,7 @@ import { createVirtualAccounts, type VirtualAccounts } from './domain/accounts/v
 import { createApiTokens, type ApiTokens } from './domain/access/api-tokens.ts';
 import { createLoginThrottle, type LoginThrottle } from './domain/access/login-throttle.ts';
 import { createAccess, type Access } from './domain/access/roles.ts';
-import { createStoredSessions, type StoredSessions } from './domain/access/sessions.ts';
+import { createStoredSessions, sessionExpiryEvents, type StoredSessions } from './domain/access/sessions.ts';
 import { createSignIn, type SignIn } from './domain/access/sign-in.ts';
 import { createLdapDirectory } from './directory/ldap.ts';
 import { createSso, SsoRefused } from './directory/oidc.ts';
@@ -29,12 +29,14 @@ import { AckLedger } from './domain/reports/acks.ts';
 import { createIngest, type Ingest } from './domain/reports/ingest.ts';
 import { ReportIdFilter } from './domain/reports/report-ids.ts';
 import { createRetention } from './domain/reports/retention.ts';
+import { createRumRetention } from './domain/collector/retention.ts';
 import { bootstrap } from './domain/satellite/bootstrap.ts';
 import type { Clock } from './domain/satellite/clock.ts';
 import type { DomainContext } from './domain/satellite/context.ts';
 import { createEventLog, type EventLog } from './domain/satellite/event-log.ts';
 import type { Identity } from './domain/satellite/identity.ts';
 import { createLapse, type Lapse } from './domain/satellite/lapse.ts';
+import { createTimeMark, type TimeMark } from './domain/satellite/time-mark.ts';
 import { Sequences } from './domain/satellite/sequences.ts';
 import { State } from './domain/satellite/state.ts';
 import { createStatus, type Listeners, type StatusReader } from './domain/satellite/status.ts';
@@ -99,6 +101,8 @@ export interface Services {
   reportTables: ReportTables;
   exchange: Exchange;
   lapse: Lapse;
+  /** The high-water mark of time, the clock-suspect alert and its undo (issue 14 finding 4). */
+  time: TimeMark;
   syncJob: SyncJob;
   retentionJob: RetentionJob;
   /** The pull collector of Cisco products (SPEC §9): targets, polls, RUM reports and acknowledgements. */
@@ -123,8 +127,8 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const ledger = await AckLedger.load(ctx.store);
   const reportIds = new ReportIdFilter();
 
-  // The license workspace: lines, holdings, transfers and reservations from their records;
-  // pools built from them and the devices in memory, then kept current by State.watch.
+  // The license workspace: lines, holdings, transfers and reservations from their records; the
+  // pools' usage sums restored or counted by main.ts (no device read here), then kept current by State.watch.
   const licensing = await openLicensing(ctx);
   const deviceAdmin = createDeviceAdmin(ctx);
   await checkDeviceIndex(ctx, log);
@@ -154,13 +158,15 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     env: core.env,
   });
   const lapse = createLapse(ctx);
+  const time = createTimeMark(ctx, { monotonic: () => performance.now() });
   const retentionJob = createRetentionJob({
-    retention: createRetention(ctx, { ledger }),
+    retention: createRetention(ctx, { ledger, rum: createRumRetention(ctx) }),
     clock,
     log,
-    onPruned: ({ reports, events }) => {
+    onPruned: ({ reports, events, rumReports }) => {
       metrics.pruned.inc({ kind: 'reports' }, reports);
       metrics.pruned.inc({ kind: 'events' }, events);
+      metrics.pruned.inc({ kind: 'rum_reports' }, rumReports ?? 0);
     },
   });
   const ingest = createIngest(ctx, { onAccepted: () => metrics.reportsAccepted.inc(), onDuplicate: () => metrics.reportsDuplicate.inc() }, { ledger, reportIds });
@@ -171,20 +177,22 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     () => exchange.quarantine.alerts().map(fromView),
     (now) => lapse.alerts(now).map(fromView),
     (now) => collector.alerts(now),
+    () => time.alerts(),
   ];
-  registerLicenseGauges(metrics.registry, { pools: () => licensing.pools(clock(), null), alerts: () => collectAlerts(alertSources, clock()) });
+  // Until the pools are counted (after an unclean shutdown) the pool gauges have no samples.
+  registerLicenseGauges(metrics.registry, { pools: () => (licensing.counts.ready ? licensing.pools(clock(), null) : []), alerts: () => collectAlerts(alertSources, clock()) });
 
   // The access model: sessions in the store (a restart logs no one out), the login throttle in memory.
   const sessions = createStoredSessions({
     store: ctx.store,
     writer: ctx.writer,
-    // SPEC §11 measures expiry against the later of the wall clock and the store's high-water
-    // mark of time; until the store keeps one, the clock alone (this is the one place to change).
-    now: () => clock().getTime(),
+    // SPEC §11: expiry against the later of the wall clock and the store's high-water mark of
+    // time, so a clock stepped back stretches no session.
+    now: () => time.sessionNow(),
     idleMs: config.admin.session.idleMinutes * 60_000,
     absoluteMs: config.admin.session.absoluteHours * 3_600_000,
+    onExpired: sessionExpiryEvents(ctx, (roles) => users.eventVa(roles)),
   });
-  await sessions.open();
   const throttle = createLoginThrottle({ clock });
   const users = createUsers(ctx, {
     sessions,
@@ -197,6 +205,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
       );
     },
   });
+  await sessions.open();
   const access = createAccess(state);
   const apiTokens = createApiTokens(ctx, { access, throttle });
   await apiTokens.open();
@@ -258,6 +267,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     reportTables: createReportTables(ctx, licensing),
     exchange,
     lapse,
+    time,
     syncJob: createSyncJob({ exchange, log }),
     retentionJob,
     collector,

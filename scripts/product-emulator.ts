@@ -424,6 +424,8 @@ usage: npm run emulate -- [options]
   --report-seconds S an open report closes by itself after S seconds (default 28800)
   --ack-body xml|base64-json   how /import takes acknowledgements (default xml)
   --cert-out FILE    also write the self-signed certificate (PEM) to FILE, for tls.ca
+  --frozen-clock     the products' clock stands at the start: close-reports closes nothing new,
+                     so every poll reads the same reports (the benchmark)
   --help             this text
 
 Prints one CSV line per product (address,username,password,pid,sn), the header first: the
@@ -435,15 +437,18 @@ async function main(argv: string[]): Promise<void> {
     options: {
       products: { type: 'string', default: '3' }, port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' },
       layout: { type: 'string' }, reports: { type: 'string', default: '2' }, 'report-seconds': { type: 'string', default: '28800' },
-      'ack-body': { type: 'string', default: 'xml' }, 'cert-out': { type: 'string' }, help: { type: 'boolean', default: false },
+      'ack-body': { type: 'string', default: 'xml' }, 'cert-out': { type: 'string' }, 'frozen-clock': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
   if (values.help) return void console.log(HELP);
+  const frozen = Math.floor(Date.now() / 1000);
   const fleet = await startFleet({
     products: Number(values.products), host: values.host, port: values.port ? Number(values.port) : 0,
     product: (i) => ({
       layout: (values.layout as 'A' | 'B' | undefined) ?? (i % 2 ? 'B' : 'A'), closedReports: Number(values.reports),
       reportSeconds: Number(values['report-seconds']), ackBody: values['ack-body'] as 'xml' | 'base64-json',
+      ...(values['frozen-clock'] ? { now: () => frozen } : {}),
     }),
   });
   if (values['cert-out']) await writeFile(values['cert-out'], fleet.pem.cert);

@@ -35,6 +35,12 @@ Passwords come from a prompt, --password-file, or the first line of standard inp
        outpost register --token T --offline --out FILE
 Registers the satellite with the cloud over the network, or writes the registration request
 bundle to carry to it (air-gapped).`,
+  time: `usage: outpost time show
+       outpost time confirm [--undo]
+show: the clock, the store's high-water mark of time, and whether clock-suspect stands.
+confirm: the clock is right now: clears clock-suspect and sets the mark to it. --undo also
+reinstates the devices (and the registration) the lapse or the silent-device rule deregistered
+while clock-suspect stood.`,
   export: `usage: outpost export --out FILE
 Writes the next satellite-report bundle to carry to the cloud (air-gapped).`,
   import: `usage: outpost import FILE

@@ -39,6 +39,9 @@ const USAGE = `usage: outpost <verb> [options]
   export --out FILE                      write the next satellite report (air-gapped)
   import FILE                            apply a cloud response or registration response
   sync                                   run a network sync now
+  time show | time confirm [--undo]      the clock against the store's high-water mark; confirm it is
+                                         right (clears clock-suspect; --undo reinstates what the time
+                                         rules deregistered while it stood)
   backup --out DIR                       a consistent copy of the database and the key
   target add https://HOST[:PORT] --username U [--va PATH] [--password-file FILE] [--ca PEMFILE] [--pin SHA256] [--insecure]
   target list | target remove ID         Cisco products the collector polls

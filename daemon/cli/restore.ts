@@ -8,6 +8,7 @@ import { chmod, chown, copyFile, mkdir, readdir, rename, rm, stat } from 'node:f
 import path from 'node:path';
 import { KEY_FILE } from '../files/identity-file.ts';
 import { REPORT_IDS_FILE } from '../files/report-ids-file.ts';
+import { POOL_COUNTS_FILE } from '../files/pool-counts-file.ts';
 import { LevelStore, StoreLockedError } from '../store/level.ts';
 import type { BatchOp } from '../store/port.ts';
 import { CliError } from './output.ts';
@@ -87,6 +88,7 @@ export const restore: Verb = {
       for (const name of ['db', KEY_FILE, 'secrets.key']) if (existsSync(path.join(dataDir, name))) await rename(path.join(dataDir, name), path.join(replaced, name));
     }
     await rm(path.join(dataDir, REPORT_IDS_FILE), { force: true });
+    await rm(path.join(dataDir, POOL_COUNTS_FILE), { force: true }); // its cover would refuse it anyway
     await rename(path.join(staging, 'db'), path.join(dataDir, 'db'));
     await rename(path.join(staging, KEY_FILE), path.join(dataDir, KEY_FILE));
     if (existsSync(path.join(staging, 'secrets.key'))) await rename(path.join(staging, 'secrets.key'), path.join(dataDir, 'secrets.key'));

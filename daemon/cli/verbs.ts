@@ -13,6 +13,7 @@ import { register } from './register.ts';
 import { restore } from './restore.ts';
 import { status } from './status.ts';
 import { sync } from './sync.ts';
+import { timeConfirm, timeShow } from './time.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
 import { userAdd, userList, userPasswd, userSet } from './user.ts';
 import { notifyDeliveries, notifyTest } from './notify.ts';
@@ -44,6 +45,10 @@ export const VERBS: Record<string, Verb & { subverbs?: Record<string, Verb> }> =
   export: exportVerb,
   import: importVerb,
   sync,
+  time: {
+    run: async () => {},
+    subverbs: { show: timeShow, confirm: timeConfirm },
+  },
   token: {
     run: async () => {},
     subverbs: { create: tokenCreate, list: tokenList, revoke: tokenRevoke },

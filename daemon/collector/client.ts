@@ -4,7 +4,7 @@
 // against the system's roots or the target's `tls.ca`, an optional certificate pin, and the
 // network rule checked again on the address the socket actually connected to.
 import { createHash } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { Agent, buildConnector, request } from 'undici';
 import { checkConnectAddress, type Cidr, type Listener } from '../domain/collector/addresses.ts';
 
@@ -47,6 +47,27 @@ export interface CollectorClientOptions {
   listeners: () => readonly Listener[];
   ackBody: 'xml' | 'base64-json';
   ackField: string;
+  /** Shared TLS contexts (SecureContexts); without it each session builds its own. */
+  contexts?: SecureContexts;
+}
+
+/**
+ * TLS contexts by the CA they trust, shared by the sessions of every poll: building one parses
+ * the CA (or loads the system's roots) and costs milliseconds of the event loop, and each holds
+ * native memory the garbage collector does not see until it runs. Least recently used go first.
+ */
+export class SecureContexts {
+  readonly #byCa = new Map<string, SecureContext>();
+  constructor(private readonly max = 256) {}
+  get(ca: string | null): SecureContext {
+    const key = ca ?? '';
+    let ctx = this.#byCa.get(key);
+    if (ctx) this.#byCa.delete(key);
+    else ctx = createSecureContext(ca ? { ca } : {});
+    this.#byCa.set(key, ctx);
+    if (this.#byCa.size > this.max) this.#byCa.delete(this.#byCa.keys().next().value!);
+    return ctx;
+  }
 }
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|ERR_OUTPOST_PIN)/;
@@ -64,7 +85,7 @@ export class ProductSession {
     this.auth = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;
     const tls = target.tls;
     const base = buildConnector({
-      ...(tls.ca ? { ca: tls.ca } : {}),
+      ...(opts.contexts ? { secureContext: opts.contexts.get(tls.ca) } : tls.ca ? { ca: tls.ca } : {}),
       // With verify off, a pin (when set) is the only check; TLS still encrypts.
       rejectUnauthorized: tls.verify,
       // No TLS session resumption: a resumed session shows no certificate to check the pin against.

@@ -13,18 +13,21 @@ import { newId } from '../domain/satellite/ids.ts';
 import { parseBody } from '../domain/satellite/validate.ts';
 import type { Alert } from '../domain/alerts/alerts.ts';
 import { checkConnectAddress, parseCidr, parseTargetAddress, type Cidr, type Listener } from '../domain/collector/addresses.ts';
-import { stageCollected, type CollectEnv } from '../domain/collector/collect.ts';
+import { stageCollected, type CollectEnv, type CollectOutcome } from '../domain/collector/collect.ts';
 import type { EntitlementMap } from '../domain/collector/entitlement-map.ts';
+import { markRumAcknowledged } from '../domain/collector/retention.ts';
 import type { AckEntry, PollResult, RumExportRecord, RumStored, TargetRecord } from '../domain/collector/records.ts';
-import { BadAnswer, parseAllReports } from '../domain/collector/reports.ts';
+import { BadAnswer, parseAllReports, type CollectedReport, type SkippedReport } from '../domain/collector/reports.ts';
 import { BadXml, checkAckDocument, rumUsageXml } from '../domain/collector/xml.ts';
-import { PollError, ProductSession, type CollectorClientOptions } from './client.ts';
+import { PollError, ProductSession, SecureContexts, type CollectorClientOptions } from './client.ts';
 import { openSecretBox, type SecretBox } from './secrets.ts';
 import { CollectorSetupError } from './setup.ts';
 import { ackDocuments, AckArchiveError } from './ack-archive.ts';
 import type { RumRecord } from '../../exchange/bundle/records.ts';
 import type { RumSource } from '../domain/exchange/ports.ts';
 
+/** Reports stored per write transaction (one answer's, or several answers' together). */
+export const REPORTS_PER_TRANSACTION = 250;
 /** Failures in a row before `collector-failing` stands (SPEC §9). */
 export const FAILING_AFTER = 3;
 const PEM = /^-----BEGIN CERTIFICATE-----[\s\S]{16,65536}-----END CERTIFICATE-----\s*$/;
@@ -143,6 +146,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     listeners: deps.listeners,
     ackBody: cfg.ackBody,
     ackField: cfg.ackField,
+    contexts: new SecureContexts(),
   };
   const env: CollectEnv = { seq: ctx.seq, events: ctx, state: ctx.state, entitlementMap: deps.entitlementMap };
 
@@ -199,6 +203,94 @@ export function createCollector(deps: CollectorDeps): Collector {
 
   // ---- polling ----
 
+  // ---- storing answers: the storage lane ----
+  //
+  // Polls hand their parsed answers to one lane that stores whatever is waiting — several
+  // targets' answers, up to REPORTS_PER_TRANSACTION reports — in one write transaction, then
+  // leaves the writer free for as long as that write took. Device reports queued meanwhile get
+  // batches of their own, and 32 polls finishing together do not fill the writer's batches.
+
+  interface StoreJob {
+    id: string;
+    reports: CollectedReport[];
+    skipped: SkippedReport[];
+    now: Date;
+    /** For the answer's last part: what its earlier parts stored (the poll's result and event go with it); else null. */
+    final: CollectOutcome | null;
+    resolve: (o: CollectOutcome | null) => void;
+    reject: (e: unknown) => void;
+  }
+  const storeQueue: StoreJob[] = [];
+  let laneRunning = false;
+
+  function storeAnswer(job: Omit<StoreJob, 'resolve' | 'reject'>): Promise<CollectOutcome | null> {
+    return new Promise((resolve, reject) => {
+      storeQueue.push({ ...job, resolve, reject });
+      if (!laneRunning) void runLane();
+    });
+  }
+
+  async function runLane(): Promise<void> {
+    laneRunning = true;
+    try {
+      while (storeQueue.length > 0) {
+        const batch: StoreJob[] = [];
+        let size = 0;
+        while (storeQueue.length > 0 && (batch.length === 0 || size + storeQueue[0]!.reports.length <= REPORTS_PER_TRANSACTION)) {
+          const job = storeQueue.shift()!;
+          batch.push(job);
+          size += job.reports.length;
+        }
+        const started = performance.now();
+        try {
+          const results = await ctx.writer.run(async (tx) => {
+            const out: Array<CollectOutcome | null> = [];
+            for (const job of batch) out.push(await stageAnswer(tx, job));
+            return out;
+          });
+          batch.forEach((job, i) => job.resolve(results[i]!));
+        } catch (e) {
+          for (const job of batch) job.reject(e);
+        }
+        if (closed) continue;
+        await new Promise((r) => setTimeout(r, Math.min(performance.now() - started, 1000)));
+      }
+    } finally {
+      laneRunning = false;
+    }
+  }
+
+  /** One answer (or part of one) in the lane's transaction; null when the target is gone. */
+  async function stageAnswer(tx: Tx, job: StoreJob): Promise<CollectOutcome | null> {
+    const { id, now } = job;
+    const cur = await tx.get<TargetRecord>(keys.target(id));
+    if (!cur) return null;
+    const staged = await stageCollected(tx, env, cur, job.reports, job.skipped, now);
+    if (!job.final) {
+      const next: TargetRecord = { ...cur, collected: cur.collected + staged.stored };
+      tx.put(keys.target(id), next);
+      tx.after(() => targets.set(id, next));
+      return staged;
+    }
+    const before = job.final;
+    const taken = [...before.taken, ...staged.taken.filter((u) => !before.taken.some((x) => x.pid === u.pid && x.sn === u.sn))];
+    const stored = before.stored + staged.stored;
+    const error = taken.length
+      ? { code: 'COLLECTOR_UDI_TAKEN', message: `UDI ${taken.map((u) => `${u.pid}/${u.sn}`).join(', ')} is registered through the device API or policy mode; its reports were skipped.` }
+      : null;
+    const next: TargetRecord = { ...cur, lastPoll: { at: now.toISOString(), ok: true, reports: stored, error }, failures: 0, collected: cur.collected + staged.stored };
+    tx.put(keys.target(id), next);
+    recordEvent(tx, ctx, now, {
+      actor: 'system', type: 'collector.polled', vaId: cur.vaId,
+      details: {
+        target: id, stored, duplicates: before.duplicates + staged.duplicates, conflicts: before.conflicts + staged.conflicts, skipped: job.skipped.length,
+        ...(error ? { error: error.code } : {}),
+      },
+    });
+    tx.after(() => targets.set(id, next));
+    return staged;
+  }
+
   async function pollTarget(id: string): Promise<void> {
     await locks.with(id, async () => {
       const t = targets.get(id);
@@ -230,26 +322,29 @@ export function createCollector(deps: CollectorDeps): Collector {
         return;
       }
       body = null;
-      const outcome = await ctx.writer.run(async (tx) => {
-        const cur = await tx.get<TargetRecord>(keys.target(id));
-        if (!cur) return null;
-        const o = await stageCollected(tx, env, cur, parsed.reports, parsed.skipped, now);
-        const error = o.taken.length
-          ? { code: 'COLLECTOR_UDI_TAKEN', message: `UDI ${o.taken.map((u) => `${u.pid}/${u.sn}`).join(', ')} is registered through the device API or policy mode; its reports were skipped.` }
-          : null;
-        const next: TargetRecord = { ...cur, lastPoll: { at: now.toISOString(), ok: true, reports: o.stored, error }, failures: 0, collected: cur.collected + o.stored };
-        tx.put(keys.target(id), next);
-        recordEvent(tx, ctx, now, {
-          actor: 'system', type: 'collector.polled', vaId: cur.vaId,
-          details: { target: id, stored: o.stored, duplicates: o.duplicates, conflicts: o.conflicts, skipped: parsed.skipped.length, ...(error ? { error: error.code } : {}) },
-        });
-        tx.after(() => targets.set(id, next));
-        return o;
-      });
+      // A large answer is stored a few hundred reports at a time, each report whole in one
+      // transaction, each adding what it stored to the target's count; the poll's result and
+      // event go with the last, so a poll cut short is taken again, its stored reports as duplicates.
+      const chunks: CollectedReport[][] = [];
+      for (let i = 0; i < parsed.reports.length; i += REPORTS_PER_TRANSACTION) chunks.push(parsed.reports.slice(i, i + REPORTS_PER_TRANSACTION));
+      if (chunks.length === 0) chunks.push([]);
+      const total: CollectOutcome = { stored: 0, duplicates: 0, conflicts: 0, taken: [] };
+      let outcome: CollectOutcome | null = null;
+      for (const [i, chunk] of chunks.entries()) {
+        const last = i === chunks.length - 1;
+        const o = await storeAnswer({ id, reports: chunk, skipped: last ? parsed.skipped : [], now, final: last ? total : null });
+        if (!o) break;
+        total.stored += o.stored;
+        total.duplicates += o.duplicates;
+        total.conflicts += o.conflicts;
+        for (const u of o.taken) if (!total.taken.some((x) => x.pid === u.pid && x.sn === u.sn)) total.taken.push(u);
+        if (last) outcome = total;
+      }
       deps.metrics?.poll(outcome?.taken.length ? 'udi_taken' : 'ok');
       failingSince.delete(id);
       try {
-        await deliverAcks(id, session);
+        // Most polls have nothing to deliver: no need to read the target's queue for them.
+        if ((targets.get(id)?.acks.pending ?? 1) > 0) await deliverAcks(id, session);
       } finally {
         await session.close();
       }
@@ -342,22 +437,6 @@ export function createCollector(deps: CollectorDeps): Collector {
     tx.after(() => targets.set(targetId, next));
   }
 
-  async function markAcknowledged(tx: Tx, udi: { pid: string; sn: string }, reportIds: readonly string[]): Promise<{ targetId: string | null; count: number }> {
-    let count = 0;
-    let targetId: string | null = null;
-    for (const rid of reportIds) {
-      const key = keys.rum(udi.pid, udi.sn, rid);
-      const r = await tx.get<RumStored>(key);
-      if (!r) continue;
-      targetId = r.targetId;
-      if (r.acknowledged) continue;
-      if (r.queueSeq !== null) tx.del(keys.rumQueue(r.queueSeq));
-      tx.put(key, { ...r, acknowledged: true, queueSeq: null });
-      count++;
-    }
-    return { targetId, count };
-  }
-
   const rumSource: RumSource = {
     async *pending() {
       const prefix = keys.rumQueuePrefix;
@@ -383,7 +462,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     async acknowledgeRum(tx, records, now) {
       let n = 0;
       for (const rec of records) {
-        const { targetId, count } = await markAcknowledged(tx, rec.udi, rec.reportIds);
+        const { targetId, count } = await markRumAcknowledged(tx, rec.udi, rec.reportIds, now);
         n += count;
         if (targetId) await queueAck(tx, targetId, rec.udi, [...rec.reportIds], Buffer.from(rec.ack, 'base64').toString('utf8'), now);
       }
@@ -578,7 +657,7 @@ export function createCollector(deps: CollectorDeps): Collector {
         let queued = 0;
         let acknowledged = 0;
         for (const p of byProduct.values()) {
-          acknowledged += (await markAcknowledged(tx, p.udi, p.ids)).count;
+          acknowledged += (await markRumAcknowledged(tx, p.udi, p.ids, now)).count;
           for (const d of docs) {
             await queueAck(tx, p.targetId, p.udi, p.ids, d.text, now);
             queued++;

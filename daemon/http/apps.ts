@@ -39,6 +39,7 @@ export function createApps(s: Services, deps: { log: Logger; metrics: Metrics; h
     ingest: s.ingest,
     verifier: s.verifier,
     poolStatus: s.licensing.poolStatus,
+    poolsCounted: s.licensing.whenCounted,
     ...(config.device.policyMode.enabled ? { policy: s.policyMode } : {}),
   });
   const routes = adminRoutes(s, deps.nextRun);

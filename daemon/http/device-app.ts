@@ -26,6 +26,8 @@ export interface DeviceAppDeps {
   ingest: Ingest;
   verifier: CredentialVerifier;
   poolStatus: (vaId: string, entitlement: string) => 'ok' | 'insufficient';
+  /** Settles once pool answers are whole (after an unclean shutdown they are counted in the background). */
+  poolsCounted: () => Promise<void>;
   /** Policy mode, when enabled: POST /v1/usage (absent, so 404, when off). */
   policy?: Pick<PolicyMode, 'usage'>;
 }
@@ -69,6 +71,7 @@ export function createDeviceApp(deps: DeviceAppDeps): Koa & { routeList: RouteIn
 
   router.get('/v1/status', async (ctx) => {
     const device = await activeDevice(ctx.get('Authorization'));
+    await deps.poolsCounted();
     ctx.body = deps.devices.status(device, deps.poolStatus);
   });
 

@@ -3,6 +3,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { OutpostError, errorBody } from '../errors.ts';
+import { isStorageError, storageUnavailable } from '../store/writer.ts';
 
 export function errorMiddleware(log: Logger, onRefusal?: (code: string) => void) {
   return async (ctx: Context, next: Next) => {
@@ -12,7 +13,8 @@ export function errorMiddleware(log: Logger, onRefusal?: (code: string) => void)
         throw new OutpostError('NOT_FOUND', 'No such resource.');
       }
     } catch (err) {
-      const known = err instanceof OutpostError ? err : null;
+      // A read while the database is being reopened, or a write the disk refused outside the writer.
+      const known = err instanceof OutpostError ? err : isStorageError(err) ? storageUnavailable(err) : null;
       const status = known?.status ?? 500;
       const code = known?.code ?? 'INTERNAL';
       if (status >= 500 && !known?.expose) {

@@ -99,7 +99,7 @@ const LIST = (item: string, summary: string, tag: string, extra: Array<[string, 
 export function openApiDocument(version: string): Schema {
   const paths: Record<string, Record<string, unknown>> = {
     '/healthz': {
-      get: op({ summary: 'Liveness: 200 while serving, 503 with a reason while opening or closing (both listeners)', tag: 'operations', auth: 'none', ok: { status: 200, schema: { type: 'object', properties: { status: str, reason: str } } }, errors: ['UNAVAILABLE'] }),
+      get: op({ summary: 'Liveness: 200 while serving, 503 with a reason while opening or closing, and `{"status":"unavailable","reason":"STORAGE_UNAVAILABLE"}` while the store cannot write (both listeners)', tag: 'operations', auth: 'none', ok: { status: 200, schema: { type: 'object', properties: { status: str, reason: str } } }, errors: ['UNAVAILABLE', 'STORAGE_UNAVAILABLE'] }),
     },
     '/metrics': {
       get: op({ summary: 'Prometheus metrics (VAs labelled by id)', tag: 'operations', auth: 'none', ok: { status: 200, type: 'text/plain', schema: str } }),
@@ -193,6 +193,19 @@ export function openApiDocument(version: string): Schema {
     },
     '/api/backup': {
       get: op({ summary: 'A consistent dump of the database and the key (control socket only)', tag: 'operations', auth: 'session', ok: { status: 200, type: 'application/x-ndjson', schema: str }, errors: ['FORBIDDEN'] }),
+    },
+    '/api/time': {
+      get: op({ summary: 'The clock, the store\'s high-water mark of time, and whether clock-suspect stands', tag: 'account', auth: 'session', ok: { status: 200, schema: { type: 'object', required: ['now', 'highWater', 'suspect'], properties: { now: iso, highWater: nullable(iso), suspect: nullable({ type: 'object', properties: { since: iso, reason: str } }) } } }, errors: ['FORBIDDEN'] }),
+    },
+    '/api/time/confirm': {
+      post: op({
+        summary: 'Say the clock is right: clears clock-suspect and sets the high-water mark to now; with `undo`, reinstates the devices (and the registration) the lapse or the silent-device rule deregistered while it stood (sa-admin)',
+        tag: 'account',
+        auth: 'session',
+        body: { type: 'object', properties: { undo: { type: 'boolean' } }, additionalProperties: false },
+        ok: { status: 200, schema: { type: 'object', required: ['undo', 'reinstated', 'registrationRestored'], properties: { undo: { type: 'boolean' }, reinstated: int, registrationRestored: { type: 'boolean' } } } },
+        errors: ['FORBIDDEN', 'INVALID_REQUEST', 'STORAGE_UNAVAILABLE'],
+      }),
     },
     '/api/account': {
       get: op({ summary: 'The Smart Account and its registration state', tag: 'account', auth: 'session', ok: { status: 200, schema: ref('Account') }, errors: ['FORBIDDEN'] }),

@@ -30,6 +30,8 @@ export const CRON = {
   retention: '35 4 * * *',
   /** API tokens' lastUsedAt and sessions' lastSeen, kept in memory between runs, and expired sessions removed. */
   identityFlush: '* * * * *',
+  /** The high-water mark of time moves on, and the wall clock is compared with monotonic time. */
+  clock: '* * * * *',
   /** Today's sample of the pools for usage over time (written only when it changed). */
   usageHistory: '7 * * * *',
 } as const;
@@ -60,10 +62,22 @@ export function jobTable(s: Services, log: Logger): JobTable {
   const { ctx } = s;
   const lapse: Job = { name: 'lapse', cron: CRON.lapse, run: lapseJob({ lapse: s.lapse, clock: ctx.clock, log }) };
   const retention: Job = { name: 'retention', cron: CRON.retention, run: () => s.retentionJob.run() };
+  // Before the lapse check at start: a clock far from the store's high-water mark raises
+  // clock-suspect first, so what the lapse does on that clock can be undone.
+  const clockAtStart: Job = {
+    name: 'clock-start',
+    cron: CRON.clock,
+    run: async () => {
+      const r = await s.time.open();
+      if (r?.suspect) log.error({ reason: r.suspect.reason }, 'clock-suspect: the system clock looks wrong; set it right and run "outpost time confirm" (--undo to reinstate what the time rules deregistered meanwhile)');
+      return { highWater: r?.highWater ?? null, suspect: r?.suspect != null };
+    },
+  };
   return {
     jobs: [
       ...(ctx.config.exchange.url ? [{ name: 'sync', cron: ctx.config.exchange.schedule, run: () => s.syncJob.run() }] : []),
       lapse,
+      { name: 'clock', cron: CRON.clock, run: () => s.time.tick() },
       ...licenseJobs({ ctx, licensing: s.licensing }),
       retention,
       { name: 'collector', cron: ctx.config.collector.schedule, run: () => s.collector.scheduledRound() },
@@ -85,7 +99,7 @@ export function jobTable(s: Services, log: Logger): JobTable {
       // The summary email (SPEC §10), when email is configured.
       ...(ctx.config.notify.email.smtp.host ? [{ name: 'notify-summary', cron: ctx.config.notify.summary.schedule, run: () => s.notifications.queueSummary() }] : []),
     ],
-    beforeServing: [lapse],
+    beforeServing: [clockAtStart, lapse],
     afterStart: [retention],
   };
 }

@@ -12,6 +12,7 @@ const identity = (a: LicenseAlert): string =>
   [a.type, a.vaId ?? '', a.entitlement ?? '', a.type === 'unknown-virtual-account' ? a.message : ''].join('\u0000');
 
 export async function checkLicenseAlerts(ctx: DomainContext, licensing: Licensing, now: Date): Promise<{ raised: number; cleared: number; changed: number }> {
+  await licensing.whenCounted(); // outside the transaction: the count needs the writer
   const current = licensing.licenseAlerts(now);
   return ctx.writer.run(async (tx) => {
     const previous = new Map(((await tx.get<LicenseAlert[]>(keys.licenseAlerts)) ?? []).map((a) => [identity(a), a]));

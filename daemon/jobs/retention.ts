@@ -1,5 +1,5 @@
 // The daily retention run (SPEC §2), also run once at start-up: prunes acknowledged reports and
-// old events (domain/reports/retention.ts) at the injected clock's `now`, logs one line with the counts
+// old events (domain/reports/retention.ts) and collected RUM reports (domain/collector/retention.ts) at the injected clock's `now`, logs one line with the counts
 // and the time it took, and counts what went for /metrics. Runs never overlap; stop() ends a run
 // between two writes, so shutdown is not held up by a large prune.
 import type { Logger } from 'pino';
@@ -28,7 +28,8 @@ export function createRetentionJob(deps: {
     deps.onPruned?.(result);
     deps.log.info(
       { ...result, ms },
-      `retention: pruned ${result.reports} acknowledged reports and ${result.events} events in ${ms} ms`,
+      // The RUM count goes last, so the line reads as it did before the collector.
+      `retention: pruned ${result.reports} acknowledged reports and ${result.events} events in ${ms} ms; ${result.rumReports ?? 0} collected RUM reports left their (UDI, id)`,
     );
     return { ...result, ms };
   }

@@ -40,7 +40,11 @@ export function createSchedule(jobs: Job[], log: Logger): Schedule {
     const started = performance.now();
     const p = job.run().then(
       (result) => void log.info({ job: job.name, result, ms: Math.round(performance.now() - started) }, `job ${job.name} done`),
-      (err: unknown) => void log.error({ err, job: job.name }, 'scheduled job failed'),
+      // A full disk is logged once, by the storage guard; jobs refused meanwhile only at debug.
+      (err: unknown) =>
+        void ((err as { code?: unknown })?.code === 'STORAGE_UNAVAILABLE'
+          ? log.debug({ job: job.name }, 'scheduled job refused: the store cannot write')
+          : log.error({ err, job: job.name }, 'scheduled job failed')),
     );
     running.add(p);
     void p.finally(() => running.delete(p));

@@ -7,6 +7,7 @@ import type { DomainContext } from '../domain/satellite/context.ts';
 import type { Licensing } from '../domain/licenses/workspace/index.ts';
 
 export async function sampleUsage(ctx: DomainContext, licensing: Licensing, now: Date): Promise<{ pools: number; written: boolean }> {
+  await licensing.whenCounted(); // outside the transaction: the count needs the writer
   return ctx.writer.run(async (tx) => {
     const pools = licensing.pools(now, null);
     const stored = await tx.get<UsageSample>(keys.usageSample(dayOf(now)));

@@ -136,6 +136,8 @@ export const keys = {
 
   /** Alerts other than license alerts standing at the last check (jobs/alert-check.ts). */
   standingAlerts: 'meta!alerts',
+  /** The high-water mark of time and the clock-suspect state (domain/satellite/time-mark.ts). */
+  clockMark: 'meta!clock',
   /** Notification deliveries (SPEC §10), in the order queued: every one, whatever its state. */
   delivery: (seq: number) => `ntf${SEP}${seqKey(seq)}`,
   deliveryPrefix: `ntf${SEP}`,
@@ -165,6 +167,12 @@ export const keys = {
   /** The RUM file exports (`outpost rum export`), by their own sequence: which reports each carried. */
   rumExport: (n: number) => `crex${SEP}${seqKey(n)}`,
   rumExportPrefix: `crex${SEP}`,
+  /**
+   * Acknowledged RUM reports retention has not yet pruned, by the instant acknowledged (ISO, so
+   * they sort by time) → the `crum!` key: retention reads the oldest first and stops at the cutoff.
+   */
+  rumAcked: (at: string, rumKey: string) => `crak${SEP}${at}${SEP}${rumKey}`,
+  rumAckedPrefix: `crak${SEP}`,
 
   /** The audit log, in the order written. */
   event: (seq: number) => `evt${SEP}${seqKey(seq)}`,

@@ -41,6 +41,16 @@ export class LevelStore implements Store {
     await this.#db.close();
   }
 
+  /**
+   * Closes and opens the database again: the way out of LevelDB's sticky write error once the
+   * disk has room (opening replays the log, whose torn last record, if any, is dropped). The
+   * caller makes sure no write is in flight; reads meanwhile fail as the database not open.
+   */
+  async reopen(): Promise<void> {
+    if (this.#db.status === 'open' || this.#db.status === 'opening') await this.#db.close();
+    await this.open();
+  }
+
   async get<T>(key: string): Promise<T | undefined> {
     return decode<T>(await this.#db.get(key));
   }

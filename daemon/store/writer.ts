@@ -17,6 +17,29 @@ export interface WriterStats {
   onBatch?(size: number, seconds: number): void;
 }
 
+/** How long a client is told to wait while the store cannot write. */
+export const STORAGE_RETRY_AFTER_S = 5;
+
+export const storageUnavailable = (cause?: unknown) =>
+  new OutpostError('STORAGE_UNAVAILABLE', 'The satellite cannot write to its disk right now (it may be full); retry later.', {
+    headers: { 'Retry-After': String(STORAGE_RETRY_AFTER_S) },
+    cause,
+  });
+
+/**
+ * A write the disk refused: classic-level reports LevelDB's IO errors (ENOSPC, EIO, a read-only
+ * file system) as `LEVEL_IO_ERROR`, and a database closed for its reopening as
+ * `LEVEL_DATABASE_NOT_OPEN`. LevelDB keeps a failed sync's error and refuses every later write
+ * until the database is reopened, so the writer stops and waits for that (store/storage-guard.ts).
+ */
+export function isStorageError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.code === 'LEVEL_IO_ERROR' || e.code === 'LEVEL_DATABASE_NOT_OPEN' || e.code === 'ENOSPC' || e.code === 'EIO' || e.code === 'EROFS') return true;
+  if (typeof e.message === 'string' && /No space left on device|IO error/i.test(e.message)) return true;
+  return e.cause !== undefined && e.cause !== err && isStorageError(e.cause);
+}
+
 export interface RunOptions {
   /** Refused with 429 BUSY when the writer already holds `queueLimit` transactions. */
   bounded?: boolean;
@@ -62,11 +85,16 @@ export class Writer {
   #failures = 0;
   #failure: unknown;
   #closed = false;
+  /** Set while the store cannot write: every transaction is refused until `resume()`. */
+  #storageDown = false;
+  #refused = 0;
+  readonly #onStorageError: ((err: unknown) => void) | undefined;
   #idle: Promise<void> = Promise.resolve();
   #markIdle: () => void = () => {};
 
-  constructor(store: Store, opts: { queueLimit: number; maxGroup?: number; stats?: WriterStats }) {
+  constructor(store: Store, opts: { queueLimit: number; maxGroup?: number; stats?: WriterStats; onStorageError?: (err: unknown) => void }) {
     this.#store = store;
+    this.#onStorageError = opts.onStorageError;
     this.#limit = opts.queueLimit;
     this.#maxGroup = opts.maxGroup ?? 1024;
     this.#stats = opts.stats ?? {};
@@ -94,6 +122,10 @@ export class Writer {
    */
   run<T>(fn: (tx: Tx) => T | Promise<T>, opts: RunOptions = {}): Promise<Awaited<T>> {
     if (this.#closed) return Promise.reject(new OutpostError('UNAVAILABLE', 'The satellite is shutting down.'));
+    if (this.#storageDown) {
+      this.#refused++;
+      return Promise.reject(storageUnavailable());
+    }
     if (opts.bounded && this.depth >= this.#limit) {
       return Promise.reject(
         new OutpostError('BUSY', 'The satellite is busy writing; retry shortly.', { headers: { 'Retry-After': '1' } }),
@@ -109,6 +141,24 @@ export class Writer {
       });
       if (!this.#pumping) this.#wake();
     });
+  }
+
+  /** False from a batch the disk refused until `resume()`: transactions are refused meanwhile. */
+  get available(): boolean {
+    return !this.#storageDown;
+  }
+
+  /** The store writes again (reopened and a test write synced): transactions run again. Answers how many were refused meanwhile. */
+  resume(): number {
+    this.#storageDown = false;
+    const refused = this.#refused;
+    this.#refused = 0;
+    return refused;
+  }
+
+  /** Waits until no batch is in flight and nothing is queued (the store may then be reopened). */
+  idle(): Promise<void> {
+    return this.#idle;
   }
 
   /** Refuses new work and waits for what is queued to be written. */
@@ -207,10 +257,21 @@ export class Writer {
         this.#inflight = null;
         // What ran meanwhile read this batch's writes: it cannot commit either.
         this.#failures++;
-        this.#failure = err;
+        const storage = isStorageError(err);
+        const refusal = storage ? storageUnavailable(err) : err;
+        this.#failure = refusal;
         const dependent = this.#open;
         this.#open = newGroup();
-        for (const d of [...group.done, ...dependent.done]) d.job.reject(err);
+        // The disk refused: nothing more is tried until the store is reopened (LevelDB's error
+        // is sticky); what waits is refused now rather than failing against the same error.
+        const waiting = storage ? this.#queue.splice(0) : [];
+        if (storage && !this.#storageDown) {
+          this.#storageDown = true;
+          this.#onStorageError?.(err);
+        }
+        for (const d of [...group.done, ...dependent.done]) d.job.reject(refusal);
+        for (const job of waiting) job.reject(refusal);
+        if (storage) this.#refused += group.done.length + dependent.done.length + waiting.length;
         this.#settle();
       },
     );

@@ -7,14 +7,15 @@ import path from 'node:path';
 import { BIN, daemonEnv } from './process.ts';
 import { createToken, postReport, registerDevice, report } from './devices.ts';
 
-interface Running {
+export interface Running {
   kill(): Promise<void>;
   stop(): Promise<void>;
   device: string;
 }
 
-async function start(dataDir: string): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: daemonEnv(dataDir, { OUTPOST_LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'] });
+/** `outpost serve` on `dataDir` (extra env added), answered once both listeners listen. */
+export async function start(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: daemonEnv(dataDir, { OUTPOST_LOG_LEVEL: 'info', ...extraEnv }), stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   let out = '';
   const device = await new Promise<string>((resolve, reject) => {

@@ -90,8 +90,14 @@ const ldif = (entries: Array<Record<string, string | string[]>>) =>
     )
     .join('\n\n') + '\n';
 
-function seed(): string {
-  const users = Object.entries(LDAP_USERS);
+/** More users and groups to seed beside LDAP_USERS / LDAP_GROUPS (the access matrix's directory callers). */
+export interface SlapdExtra {
+  users: Record<string, { password: string; groups: string[] }>;
+  groups: string[];
+}
+
+function seed(extra: SlapdExtra = { users: {}, groups: [] }): string {
+  const users = [...Object.entries(LDAP_USERS), ...Object.entries(extra.users)];
   const entries: Array<Record<string, string | string[]>> = [
     { dn: BASE, objectClass: ['top', 'dcObject', 'organization'], o: 'Example', dc: 'example' },
     { dn: PEOPLE, objectClass: 'organizationalUnit', ou: 'people' },
@@ -105,7 +111,7 @@ function seed(): string {
   }
   entries.push({ dn: `uid=twin,ou=more,${PEOPLE}`, objectClass: 'inetOrgPerson', uid: 'twin', cn: 'twin2', sn: 'twin', userPassword: 'twin-directory-pw' });
   // Groups last: the memberof overlay writes memberOf onto members that exist.
-  for (const g of LDAP_GROUPS) {
+  for (const g of [...LDAP_GROUPS, ...extra.groups]) {
     const members = users.filter(([, u]) => u.groups.includes(g)).map(([uid]) => `uid=${uid.replace(/\*/g, '\\2a')},${PEOPLE}`);
     entries.push({ dn: group(g), objectClass: 'groupOfNames', cn: g, member: members.length ? members : [ROOT_DN] });
   }
@@ -113,7 +119,7 @@ function seed(): string {
 }
 
 /** Starts slapd for the test; stopped at teardown. */
-export async function startSlapd(t: Test): Promise<Slapd> {
+export async function startSlapd(t: Test, extra?: SlapdExtra): Promise<Slapd> {
   const dir = tempDir(t, 'op-ldap-');
   await mkdir(path.join(dir, 'db'));
   await mkdir(path.join(dir, 'tls'));
@@ -176,7 +182,7 @@ export async function startSlapd(t: Test): Promise<Slapd> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const seedFile = path.join(dir, 'seed.ldif');
-  await writeFile(seedFile, seed());
+  await writeFile(seedFile, seed(extra));
   await promisify(execFile)(LDAPADD, ['-x', '-H', url, '-D', ROOT_DN, '-w', ROOT_PW, '-f', seedFile]);
   return {
     url,

@@ -38,7 +38,12 @@ export interface TestProvider {
 }
 
 /** Starts the provider; `redirectUri` is the satellite's `<publicOrigin>/api/sso/callback`. */
-export async function startProvider(t: Test, redirectUri: string | (() => string)): Promise<TestProvider> {
+export async function startProvider(
+  t: Test,
+  redirectUri: string | (() => string),
+  /** More accounts beside ACCOUNTS (the access matrix's SSO callers). */
+  extraAccounts: Record<string, { preferred_username: string; groups: string[] }> = {},
+): Promise<TestProvider> {
   const { default: Provider } = await import('oidc-provider');
   const real = await generateKeyPair('RS256', { extractable: true });
   const other = await generateKeyPair('RS256', { extractable: true });
@@ -66,7 +71,7 @@ export async function startProvider(t: Test, redirectUri: string | (() => string
     conformIdTokenClaims: false,
     findAccount: async (_ctx: unknown, sub: string) => ({
       accountId: sub,
-      claims: async () => ({ sub, ...(ACCOUNTS[sub] ?? { preferred_username: sub, groups: [] }) }),
+      claims: async () => ({ sub, ...(ACCOUNTS[sub] ?? extraAccounts[sub] ?? { preferred_username: sub, groups: [] }) }),
     }),
     // Consent is not what these tests are about: every login grants what the client asks.
     loadExistingGrant: async (ctx: any) => {

@@ -1,17 +1,26 @@
 // The role × action matrix through real HTTP: every admin route, every role (account-scope and
-// VA-scope), on an object inside the caller's VAs and one outside. Each row names the roles that
-// may; a test holds those lists to the role table, and another fails when the admin app serves a
-// route that has no row here (add the row with the route).
+// VA-scope), on an object inside the caller's VAs and one outside, as a local user, as an API
+// token, as a directory user (a real slapd, its groups mapped to the role) and as a single
+// sign-on user (a real oidc-provider, its group claim mapped to the role). Each row names the
+// roles that may; a test holds those lists to the role table, and another fails when the admin
+// app serves a route that has no row here (add the row with the route).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import t from 'tap';
 import { stageDevice } from '../../daemon/domain/devices/device-index.ts';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { encodeRequestCode } from '../../daemon/domain/licenses/core/index.ts';
 import { ACCOUNT_WIDE, ACTIONS, ROLE_ACTIONS, ROLES, type Action } from '../../daemon/domain/access/roles.ts';
 import { TOKEN_NEVER } from '../../daemon/domain/access/api-token-rights.ts';
+import { THROTTLE_DEFAULTS } from '../../daemon/domain/access/login-throttle.ts';
 import type { DeviceRecord, Role } from '../../daemon/domain/satellite/records.ts';
 import { startSatellite, type Answer, type TestSatellite } from '../helpers/satellite.ts';
 import { control } from '../helpers/control.ts';
 import { AdminClient, PASSWORD, createUser, createVa, userClient } from '../helpers/admin.ts';
+import { freePort, group, haveSlapd, PEOPLE, SERVICE_DN, startSlapd } from '../helpers/ldap.ts';
+import { loginAtProvider, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, startProvider } from '../helpers/oidc.ts';
+import { http } from '../helpers/satellite.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 type Scope = 'in' | 'out';
 /**
@@ -40,6 +49,9 @@ interface Row {
   holds?(a: Answer, w: World, scope: Scope): boolean;
   /** What an API token answers here when its action does not decide it (open rows about oneself); default: as its role. */
   asToken?: number;
+  /** The same for a directory user and an SSO user (their password and tokens are not Outpost's to keep). */
+  asDirectory?: number;
+  asSso?: number;
 }
 
 const ALL: Role[] = [...ROLES];
@@ -93,6 +105,21 @@ class TokenClient extends AdminClient {
   }
   override async login(): Promise<Answer> {
     return { status: 200, headers: {}, body: null };
+  }
+}
+
+/** A user who signs in through single sign-on: the provider's login form, then the satellite's callback. */
+class SsoClient extends AdminClient {
+  constructor(base: string, readonly sub: string) {
+    super(base);
+  }
+  override async login(): Promise<Answer> {
+    const start = await http('GET', `${this.base}/api/sso/login`);
+    if (start.status !== 302) return start;
+    const sso = /outpost_sso=([^;]*)/.exec(String(start.headers['set-cookie']))![1]!;
+    const back = await loginAtProvider(String(start.headers.location), this.sub, `${this.base}/api/sso/callback`);
+    const done = await this.call('GET', back.pathname + back.search, undefined, { headers: { cookie: `outpost_sso=${sso}` } });
+    return done.status === 302 ? { ...done, status: 200 } : done;
   }
 }
 
@@ -238,6 +265,8 @@ const ROWS: Row[] = [
     may: ALL,
     ok: 200,
     asToken: 403,
+    asDirectory: 403,
+    asSso: 403,
     run: async (c) => {
       const me = (await c.call('GET', '/api/me')).body.id;
       const there = await c.call('POST', `/api/users/${me}/password`, { currentPassword: PASSWORD, newPassword: `${PASSWORD}!` });
@@ -350,6 +379,8 @@ const ROWS: Row[] = [
   { route: 'POST /api/sync/export', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 200, run: (c) => c.call('POST', '/api/sync/export') },
   { route: 'POST /api/sync/import', action: 'sync.run', kind: 'account', may: ['sa-admin', 'sa-user'], ok: 409, run: (c) => c.call('POST', '/api/sync/import', undefined, { raw: 'not a zip', type: 'application/zip' }) },
   { route: 'POST /api/registration', action: 'sync.register', kind: 'account', may: ['sa-admin'], ok: 200, run: (c) => c.call('POST', '/api/registration', { token: 'reg-token-0123456789', offline: true }) },
+  { route: 'GET /api/time', action: 'account.read', kind: 'account', may: ['sa-admin', 'sa-approver', 'sa-user', 'va-admin', 'va-user', 'viewer'], ok: 200, run: (c) => c.call('GET', '/api/time') },
+  { route: 'POST /api/time/confirm', action: 'clock.confirm', kind: 'account', may: ['sa-admin'], ok: 200, run: (c) => c.call('POST', '/api/time/confirm', {}) },
 
   // The pull collector (SPEC §9): targets as devices are (reading them takes license.read in their
   // VA, managing them license.write); the RUM files as the exchange's (sync.run). Each target has
@@ -373,6 +404,8 @@ const ROWS: Row[] = [
     may: ALL,
     ok: 201,
     asToken: 403,
+    asDirectory: 403,
+    asSso: 403,
     run: async (c) => c.call('POST', '/api/api-tokens', { name: 'matrix', roles: ownRoles((await c.call('GET', '/api/me')).body), expiresInDays: 1 }),
   },
   {
@@ -382,10 +415,13 @@ const ROWS: Row[] = [
     may: ALL,
     ok: 204,
     asToken: 403,
+    // A directory or SSO user has no tokens (none can be made for it): there is none to revoke.
+    asDirectory: 404,
+    asSso: 404,
     run: async (c, w) => {
       const me = (await c.call('GET', '/api/me')).body;
       const mine = await sock(w, 'POST', `/api/api-tokens?user=${encodeURIComponent(me.username)}`, { name: 'matrix', roles: ownRoles(me), expiresInDays: 1 });
-      return c.call('DELETE', `/api/api-tokens/${mine.body.id}`);
+      return c.call('DELETE', `/api/api-tokens/${mine.status === 201 ? mine.body.id : 'atk_none'}`);
     },
   },
   // One's own sessions; "sign out everywhere" logs the caller out, so it logs in again.
@@ -404,10 +440,23 @@ const ROWS: Row[] = [
       return ended;
     },
   },
-  // Single sign-on is off here: its entry points say so.
+  // Single sign-on is on here: anyone may start it; a callback without its sign-in cookie is refused.
   { route: 'GET /api/sso', action: 'none', kind: 'open', may: ALL, ok: 200, asToken: 200, run: (c) => c.call('GET', '/api/sso') },
-  { route: 'GET /api/sso/login', action: 'none', kind: 'open', may: ALL, ok: 404, asToken: 404, run: (c) => c.call('GET', '/api/sso/login') },
-  { route: 'GET /api/sso/callback', action: 'none', kind: 'open', may: ALL, ok: 404, asToken: 404, run: (c) => c.call('GET', '/api/sso/callback?code=x&state=y') },
+  { route: 'GET /api/sso/login', action: 'none', kind: 'open', may: ALL, ok: 302, asToken: 302, run: (c) => c.call('GET', '/api/sso/login') },
+  // Each refused callback is a failed sign-in from 127.0.0.1, and 20 in 15 minutes lock the
+  // address: the clock moves past the throttle's window first, so that every caller gets the 401.
+  {
+    route: 'GET /api/sso/callback',
+    action: 'none',
+    kind: 'open',
+    may: ALL,
+    ok: 401,
+    asToken: 401,
+    run: (c, w) => {
+      w.sat.clock.set(new Date(w.sat.clock().getTime() + THROTTLE_DEFAULTS.windowMs + 1000));
+      return c.call('GET', '/api/sso/callback?code=x&state=y');
+    },
+  },
   // Notifications (SPEC §10): the summary for every reader, deliveries and tests for sa-admin (no
   // channel configured here, so a permitted test answers 409 NOTIFY_NOT_CONFIGURED).
   { route: 'GET /api/summary', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', '/api/summary') },
@@ -417,7 +466,21 @@ const ROWS: Row[] = [
   // Sessions and documents.
   { route: 'PATCH /api/me', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('PATCH', '/api/me', { notifications: { summary: true } }) },
   { route: 'GET /api/me', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', '/api/me') },
-  { route: 'POST /api/login', action: 'none', kind: 'open', may: ALL, ok: 200, asToken: 200, run: async (c) => (c instanceof TokenClient ? { status: 200, headers: {}, body: null } : c.login((await c.call('GET', '/api/me')).body.username, PASSWORD)) },
+  // An SSO user has no password here: the login form refuses it.
+  {
+    route: 'POST /api/login',
+    action: 'none',
+    kind: 'open',
+    may: ALL,
+    ok: 200,
+    asToken: 200,
+    asSso: 401,
+    run: async (c) => {
+      if (c instanceof TokenClient) return { status: 200, headers: {}, body: null };
+      const { username } = (await c.call('GET', '/api/me')).body;
+      return c instanceof SsoClient ? new AdminClient(c.base).login(username, PASSWORD) : c.login(username, PASSWORD);
+    },
+  },
   { route: 'POST /api/logout', action: 'none', kind: 'open', may: ALL, ok: 204, run: (c) => new AdminClient(c.base).call('POST', '/api/logout') },
   { route: 'GET /api/openapi.json', action: 'none', kind: 'open', may: ALL, ok: 200, run: (c) => c.call('GET', '/api/openapi.json') },
   ...['/', '/index.html', '/app.js', '/app.css', '/favicon.svg'].map(
@@ -436,19 +499,32 @@ interface Caller {
   vaScoped: boolean;
   /** An API token holding the role, made by a user holding the same role. */
   token?: boolean;
+  /** A user of the directory or of single sign-on, its role mapped from a group. */
+  source?: 'ldap' | 'oidc';
 }
 const USERS: Caller[] = [
   ...ROLES.map((role) => ({ name: role, role, vaScoped: role === 'va-admin' || role === 'va-user' })),
   { name: 'viewer@va', role: 'viewer', vaScoped: true },
 ];
-const CALLERS: Caller[] = [...USERS, ...USERS.map((c) => ({ ...c, name: `token:${c.name}`, token: true }))];
+const CALLERS: Caller[] = [
+  ...USERS,
+  ...USERS.map((c) => ({ ...c, name: `token:${c.name}`, token: true })),
+  ...USERS.map((c): Caller => ({ ...c, name: `ldap:${c.name}`, source: 'ldap' })),
+  ...USERS.map((c): Caller => ({ ...c, name: `sso:${c.name}`, source: 'oidc' })),
+];
+/** The directory group (cn) or SSO group claim that maps to a caller's role: `m-va-admin`, `m-viewer-va`. */
+const groupOf = (c: Caller) => `m-${c.name.replace('@', '-')}`;
+/** The directory uid, or the SSO account's login, of a caller. */
+const externalName = (c: Caller) => `${c.source === 'ldap' ? 'dir' : 'sso'}-${c.name.replace(/^(ldap|sso):/, '').replace('@', '-')}`;
 
 function expected(row: Row, caller: Caller, scope: Scope): { status: number; holds?: boolean } {
   // A token never manages users or passwords, whatever its roles (TOKEN_NEVER).
   const has = row.may.includes(caller.role) && !(caller.token && TOKEN_NEVER.has(row.action));
   switch (row.kind) {
-    case 'open':
-      return { status: caller.token && row.asToken !== undefined ? row.asToken : row.ok };
+    case 'open': {
+      const special = caller.token ? row.asToken : caller.source === 'ldap' ? row.asDirectory : caller.source === 'oidc' ? row.asSso : undefined;
+      return { status: special ?? row.ok };
+    }
     case 'account':
       return { status: has && (!caller.vaScoped || ACCOUNT_WIDE.has(row.action as Action)) ? row.ok : 403 };
     case 'object':
@@ -478,7 +554,48 @@ t.test('each row names exactly the roles the role table gives its action', async
 });
 
 t.test('every role × every route, in scope and out of scope, through HTTP', async (t) => {
-  const sat = await startSatellite(t);
+  // The directory and the provider map one group per caller to its role; VA-scoped roles name
+  // the VA by path (it is made below, before anyone signs in).
+  const directory = haveSlapd(t);
+  const external = USERS.map((c) => ({ ...c, mapped: c.vaScoped ? { role: c.role, virtualAccount: 'Default/In' } : { role: c.role } }));
+  const slapd = directory
+    ? await startSlapd(t, {
+        users: Object.fromEntries(external.map((c) => [externalName({ ...c, source: 'ldap' }), { password: PASSWORD, groups: [groupOf(c)] }])),
+        groups: external.map(groupOf),
+      })
+    : null;
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const op = await startProvider(
+    t,
+    `${origin}/api/sso/callback`,
+    Object.fromEntries(external.map((c) => [`sub-${externalName({ ...c, source: 'oidc' })}`, { preferred_username: externalName({ ...c, source: 'oidc' }), groups: [groupOf(c)] }])),
+  );
+  const secretFile = path.join(tempDir(t), 'oidc-secret');
+  writeFileSync(secretFile, OIDC_CLIENT_SECRET);
+  const sat = await startSatellite(t, {
+    config: {
+      'admin.listen': `127.0.0.1:${port}`,
+      'admin.publicOrigin': origin,
+      // Sessions outlast the hours the SSO callback row moves the clock on.
+      'admin.session.idleMinutes': 1440,
+      'admin.session.absoluteHours': 168,
+      'auth.oidc': { issuer: op.issuer, clientId: OIDC_CLIENT_ID, clientSecretFile: secretFile, roleMap: external.map((c) => ({ group: groupOf(c), ...c.mapped })) },
+      ...(slapd
+        ? {
+            'auth.ldap': {
+              url: slapd.url,
+              startTls: true,
+              caFile: slapd.caFile,
+              bindDn: SERVICE_DN,
+              bindPasswordFile: slapd.bindPasswordFile,
+              userBase: PEOPLE,
+              roleMap: external.map((c) => ({ group: group(groupOf(c)), ...c.mapped })),
+            },
+          }
+        : {}),
+    },
+  });
   let counter = 0;
   const n = () => ++counter;
   const def = (await control(sat.socketPath, 'GET', '/api/virtual-accounts/Default')).body;
@@ -507,16 +624,33 @@ t.test('every role × every route, in scope and out of scope, through HTTP', asy
     const tok = await made(control(sat.socketPath, 'POST', `/api/api-tokens?user=${username}`, { name: 'matrix', roles: [grant], expiresInDays: 30 }));
     clients.set(`token:${caller.name}`, new TokenClient(sat.admin, tok.token));
   }
+  // Directory and SSO users: made at their first sign-in, with the role their group maps to.
+  for (const caller of CALLERS.filter((c) => c.source !== undefined)) {
+    if (caller.source === 'ldap' && !slapd) continue;
+    const name = externalName(caller);
+    const client = caller.source === 'ldap' ? new AdminClient(sat.admin) : new SsoClient(sat.admin, `sub-${name}`);
+    const res = await client.login(name, PASSWORD);
+    if (res.status !== 200) throw new Error(`${caller.name} could not sign in: ${res.status} ${JSON.stringify(res.body)}`);
+    const me = (await client.call('GET', '/api/me')).body;
+    t.same(
+      me.roles.map((g: any) => [g.role, g.virtualAccount?.id ?? null]),
+      [[caller.role, caller.vaScoped ? vaIn.id : null]],
+      `${caller.name} holds the role its group maps to`,
+    );
+    t.equal(me.source, caller.source);
+    clients.set(caller.name, client);
+  }
 
   for (const row of ROWS) {
     for (const caller of CALLERS) {
+      if (!clients.has(caller.name)) continue; // the directory's callers, where slapd is missing (and CI is not: haveSlapd failed it)
       for (const scope of ['in', 'out'] as const) {
         if (scope === 'out' && (row.kind === 'account' || row.kind === 'open')) continue;
         const want = expected(row, caller, scope);
         const got = await row.run(clients.get(caller.name)!, w, scope);
         const label = `${row.route} [${row.action}] as ${caller.name}, ${scope} scope`;
         t.equal(got.status, want.status, `${label}: ${JSON.stringify(got.body).slice(0, 160)}`);
-        if (want.status >= 400 && want.status !== row.ok) t.equal(got.body?.error?.code, want.status === 404 ? 'NOT_FOUND' : 'FORBIDDEN', label);
+        if (want.status >= 400 && want.status !== row.ok && want.status !== 401) t.equal(got.body?.error?.code, want.status === 404 ? 'NOT_FOUND' : 'FORBIDDEN', label);
         if (want.holds !== undefined && row.holds) t.equal(row.holds(got, w, scope), want.holds, `${label}: the object is ${want.holds ? '' : 'not '}listed`);
       }
     }

@@ -38,10 +38,13 @@ t.test('npm run simulate: --help, and mistakes on one line', async (t) => {
 t.test('npm run demo: --help, and mistakes on one line', async (t) => {
   const help = await run('demo.ts', ['--help']);
   t.equal(help.code, 0);
-  t.match(help.stdout, /^usage: npm run demo \[-- --devices N\] \[--once\]\n/);
+  t.match(help.stdout, /^usage: npm run demo \[-- --devices N\] \[--switches N\] \[--once\]\n/);
   const bad = await run('demo.ts', ['--devices', '0']);
   t.equal(bad.code, 2);
   t.equal(bad.stderr, 'demo: --devices must be 1 to 1000 (see --help)\n');
+  const switches = await run('demo.ts', ['--switches', '51']);
+  t.equal(switches.code, 2);
+  t.equal(switches.stderr, 'demo: --switches must be 0 to 50 (see --help)\n');
   const unknown = await run('demo.ts', ['--nope']);
   t.equal(unknown.code, 2);
   t.match(unknown.stderr, /^demo: Unknown option '--nope'[^\n]*\(see --help\)\n$/);

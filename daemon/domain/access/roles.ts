@@ -23,6 +23,8 @@ export const ACTIONS = [
   'sync.run',
   /** Registering the satellite with the cloud binds it to an account: sa-admin only. */
   'sync.register',
+  /** Confirming the clock, and undoing what the time rules did while it was suspect: sa-admin only. */
+  'clock.confirm',
   /** Notification deliveries and test sends (SPEC §10): sa-admin only. */
   'notify.manage',
   'backup',

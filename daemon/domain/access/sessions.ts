@@ -9,7 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { OutpostError } from '../../errors.ts';
 import type { Store, Tx, Writer } from '../../store/index.ts';
 import { keys } from '../../store/keys.ts';
+import type { DomainContext } from '../satellite/context.ts';
+import { recordEvent } from '../satellite/events.ts';
 import { sha256 } from '../satellite/ids.ts';
+import type { RoleGrant } from '../satellite/records.ts';
 
 export interface StoredSession {
   /** SHA-256 of the id. */
@@ -41,6 +44,8 @@ export interface StoredSessionOptions {
   absoluteMs: number;
   /** Sessions one user may hold; a new login beyond it ends that user's oldest. */
   perUser?: number;
+  /** Sessions found expired are being removed in `tx`: stage their events there. */
+  onExpired?: (tx: Tx, ended: StoredSession[], now: number) => void;
 }
 
 export function createStoredSessions(opts: StoredSessionOptions) {
@@ -74,7 +79,12 @@ export function createStoredSessions(opts: StoredSessionOptions) {
         if (expired(s, now)) dead.push(s);
         else byHash.set(s.hash, s);
       }
-      if (dead.length) await opts.writer.run((tx) => endInTx(tx, dead));
+      if (dead.length) {
+        await opts.writer.run((tx) => {
+          endInTx(tx, dead);
+          opts.onExpired?.(tx, dead, now);
+        });
+      }
     },
 
     /**
@@ -154,7 +164,10 @@ export function createStoredSessions(opts: StoredSessionOptions) {
       if (dead.length === 0 && touched.length === 0) return { written: 0, ended: 0 };
       await opts.writer.run(async (tx) => {
         for (const s of touched) if (await tx.get(keys.session(s.hash))) tx.put(keys.session(s.hash), { ...s });
-        if (dead.length) endInTx(tx, dead);
+        if (dead.length) {
+          endInTx(tx, dead);
+          opts.onExpired?.(tx, dead, now);
+        }
       });
       return { written: touched.length, ended: dead.length };
     },
@@ -166,6 +179,26 @@ export function createStoredSessions(opts: StoredSessionOptions) {
 }
 
 export type StoredSessions = ReturnType<typeof createStoredSessions>;
+
+/**
+ * The `onExpired` hook that writes one `user.session_expired` event per user whose sessions ran
+ * out (idle or absolute), in the batch that removes them; `eventVa` places it as the user's other events.
+ */
+export function sessionExpiryEvents(ctx: Pick<DomainContext, 'state' | 'seq' | 'onEvent'>, eventVa: (roles: RoleGrant[]) => string | null) {
+  return (tx: Tx, ended: StoredSession[], now: number): void => {
+    const perUser = new Map<string, number>();
+    for (const s of ended) perUser.set(s.userId, (perUser.get(s.userId) ?? 0) + 1);
+    for (const [userId, sessions] of perUser) {
+      const user = ctx.state.users.get(userId);
+      recordEvent(tx, ctx, new Date(now), {
+        actor: 'system',
+        type: 'user.session_expired',
+        vaId: user ? eventVa(user.roles) : null,
+        details: { userId, username: user?.username ?? null, sessions },
+      });
+    }
+  };
+}
 
 /** A session id that names no live session. */
 export const noSession = () => new OutpostError('UNAUTHENTICATED', 'Log in first.');

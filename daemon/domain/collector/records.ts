@@ -49,6 +49,10 @@ export interface RumStored {
   /** Its `crq!` sequence while the cloud has not received it, else null. */
   queueSeq: number | null;
   acknowledged: boolean;
+  /** When it was acknowledged (retention counts `retention.acknowledgedDays` from here). */
+  acknowledgedAt?: string | null;
+  /** Set on the tombstone retention leaves (retention.ts): the report object is gone, its (UDI, id) stays. */
+  prunedAt?: string;
   /** The digest of the last conflicting copy an event was written for (one event per new copy). */
   conflictDigest?: string;
 }

@@ -56,6 +56,19 @@ function parseLossless(text: string): Json {
   return parse(text);
 }
 
+/**
+ * The same result for text without numbers (an answer's outer objects carry none: the payload is a
+ * string), at the speed of the native parser; text with a number goes through the lossless one.
+ */
+function parseOuter(text: string): { value: Json; lossless: boolean } {
+  let numbers = false;
+  const value = JSON.parse(text, (_k, v: unknown) => {
+    if (typeof v === 'number') numbers = true;
+    return v;
+  }) as Json;
+  return numbers ? { value: parseLossless(text), lossless: true } : { value, lossless: false };
+}
+
 /** The digits of an integer written as a JSON number or a string of digits, else null. */
 export function integerDigits(v: Json): string | null {
   const s = isLosslessNumber(v) ? v.value : typeof v === 'string' ? v : null;
@@ -79,7 +92,7 @@ function sudiOf(v: Json): { pid: string; sn: string } | null {
 }
 
 /** Reads one report object; a string says why it is skipped. */
-export function readReport(obj: Json): CollectedReport | string {
+export function readReport(obj: Json, lossless = true): CollectedReport | string {
   if (!isObject(obj)) return 'the report is not an object';
   const payload = obj.payload;
   if (typeof payload !== 'string') return 'the report has no payload string';
@@ -118,7 +131,8 @@ export function readReport(obj: Json): CollectedReport | string {
     if (!best || endTime > best.endTime) best = { count: Number(value), endTime };
   }
   const usage = typeof tagValue === 'string' && best ? { tag: tagValue, ...best } : null;
-  return { udi, reportId, payload, report: stringify(obj) ?? '', usage };
+  // Without LosslessNumbers in it (see parseOuter) the native serializer writes the same text.
+  return { udi, reportId, payload, report: (lossless ? stringify(obj) : JSON.stringify(obj)) ?? '', usage };
 }
 
 /**
@@ -127,8 +141,9 @@ export function readReport(obj: Json): CollectedReport | string {
  */
 export function parseAllReports(text: string): ParsedAnswer {
   let answer: Json;
+  let lossless: boolean;
   try {
-    answer = parseLossless(text);
+    ({ value: answer, lossless } = parseOuter(text));
   } catch {
     throw new BadAnswer('The answer is not JSON.');
   }
@@ -141,7 +156,7 @@ export function parseAllReports(text: string): ParsedAnswer {
   else throw new BadAnswer('The answer\'s "usage" is neither a report nor a list of reports.');
   const out: ParsedAnswer = { reports: [], skipped: [] };
   list.forEach((item, index) => {
-    const r = readReport(item);
+    const r = readReport(item, lossless);
     if (typeof r === 'string') out.skipped.push({ index, reason: r });
     else out.reports.push(r);
   });

@@ -40,6 +40,8 @@ const TOMB = 0xffffffff;
 const MAGIC = Buffer.from('ODSEARCH', 'latin1');
 const VERSION = 1;
 const HEADER = 8 + 4 + 4 + 4 + 4 + 32;
+/** The saved file's numbers are little-endian; on such a host the offset arrays are copied whole. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0003]/g;
@@ -231,8 +233,10 @@ export class DeviceSearch {
     const n = this.#entries;
     const body = Buffer.allocUnsafeSlow(8 * (n + 1) + this.#textLen + this.#idsLen);
     let o = 0;
-    for (let i = 0; i <= n; i++) o = body.writeUInt32LE(this.#starts[i]!, o);
-    for (let i = 0; i <= n; i++) o = body.writeUInt32LE(this.#idStarts[i]!, o);
+    for (const arr of [this.#starts, this.#idStarts]) {
+      if (LITTLE_ENDIAN) o += Buffer.from(arr.buffer, arr.byteOffset, 4 * (n + 1)).copy(body, o);
+      else for (let i = 0; i <= n; i++) o = body.writeUInt32LE(arr[i]!, o);
+    }
     o += this.#text.copy(body, o, 0, this.#textLen);
     this.#ids.copy(body, o, 0, this.#idsLen);
     const head = Buffer.alloc(HEADER);
@@ -263,8 +267,11 @@ export class DeviceSearch {
     s.#starts = words(n + 2);
     s.#idStarts = words(n + 2);
     let o = 0;
-    for (let i = 0; i <= n; i++, o += 4) s.#starts[i] = body.readUInt32LE(o);
-    for (let i = 0; i <= n; i++, o += 4) s.#idStarts[i] = body.readUInt32LE(o);
+    for (const arr of [s.#starts, s.#idStarts]) {
+      if (LITTLE_ENDIAN) new Uint8Array(arr.buffer).set(body.subarray(o, o + 4 * (n + 1)));
+      else for (let i = 0; i <= n; i++) arr[i] = body.readUInt32LE(o + 4 * i);
+      o += 4 * (n + 1);
+    }
     s.#text = bytes(Math.max(textLen, 1024));
     o += body.copy(s.#text, 0, o, o + textLen);
     s.#ids = bytes(Math.max(idsLen, 1024));

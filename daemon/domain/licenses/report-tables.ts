@@ -1,15 +1,19 @@
 // The three report files (SPEC §4 /api/reports/…): licenses (the pools), subscriptions (term
 // and subscription holdings with their end dates and days left) and devices. Each is scoped
-// to the VAs the caller may see; rows are produced while the file is written.
+// to the VAs the caller may see; rows are produced while the file is written (the devices
+// report's straight from the store, a chunk at a time, as the writer asks for them).
 import { DAY_MS } from '../satellite/clock.ts';
 import type { DomainContext } from '../satellite/context.ts';
 import type { Licensing } from './workspace/index.ts';
-import type { ReportTable } from '../../http/report-files/table.ts';
+import type { Cell, ReportTable } from '../../http/report-files/table.ts';
 import { keys, prefixRange } from '../../store/index.ts';
 import type { DeviceRecord, LatestUsage } from '../satellite/records.ts';
 
 export const REPORTS = ['licenses', 'subscriptions', 'devices'] as const;
 export type ReportName = (typeof REPORTS)[number];
+
+/** Records read per store round trip by the devices report (~1 MB of JSON at most). */
+const DEVICE_CHUNK = 1000;
 
 export function createReportTables(ctx: DomainContext, licensing: Licensing) {
   const { state } = ctx;
@@ -51,36 +55,72 @@ export function createReportTables(ctx: DomainContext, licensing: Licensing) {
     };
   }
 
-  async function devices(scope: ReadonlySet<string> | null): Promise<ReportTable> {
-    // (Until the report streams from the store: the ids in scope first, each record read as its
-    // row is written, past the state's cache.)
-    const ids: string[] = [];
-    for await (const chunk of ctx.store.chunks<DeviceRecord>(prefixRange(keys.devicePrefix), 1000)) {
-      for (const [, d] of chunk) if (inScope(scope, d.vaId)) ids.push(d.id);
-    }
-    function* rows() {
-      for (const id of ids) {
-        const d = ctx.store.getSync<DeviceRecord>(keys.device(id));
-        if (!d) continue;
-        const latest = ctx.store.getSync<LatestUsage>(keys.latestUsage(id));
-        const usage = latest
-          ? Object.keys(latest.usage)
-              .sort()
-              .map((e) => `${e}=${latest.usage[e]}`)
-              .join('; ')
-          : '';
-        yield [d.id, d.udi.pid, d.udi.sn, d.hostname, state.vaPath(d.vaId), d.vaId, d.state, d.via, d.registeredAt, latest?.lastReportAt ?? null, usage];
+  /**
+   * Every device in scope with its latest usage, in device-id order, read from the store in
+   * chunks: the device records (`dev!`) and the latest usages (`dlu!`), both keyed by device id,
+   * walked side by side (a merge join), so neither the fleet nor a lookup per device is needed.
+   * The two walks are two snapshots: a device registered while the file is written may show
+   * without its usage.
+   */
+  async function* deviceRows(scope: ReadonlySet<string> | null): AsyncGenerator<Cell[]> {
+    const devices = ctx.store.chunks<DeviceRecord>(prefixRange(keys.devicePrefix), DEVICE_CHUNK)[Symbol.asyncIterator]();
+    const latests = ctx.store.chunks<LatestUsage>(prefixRange(keys.latestUsagePrefix), DEVICE_CHUNK)[Symbol.asyncIterator]();
+    const skip = keys.latestUsagePrefix.length;
+    let usages: Array<[string, LatestUsage]> = [];
+    let u = 0;
+    let usagesDone = false;
+    try {
+      for (;;) {
+        const next = await devices.next();
+        if (next.done) break;
+        for (const [, d] of next.value) {
+          // Move the usage walk up to this device's id (ids sort the same in both prefixes).
+          let latest: LatestUsage | undefined;
+          for (;;) {
+            if (u === usages.length) {
+              if (usagesDone) break;
+              const more = await latests.next();
+              if (more.done) {
+                usagesDone = true;
+                break;
+              }
+              usages = more.value;
+              u = 0;
+              continue;
+            }
+            const id = usages[u]![0].slice(skip);
+            if (id < d.id) u++;
+            else {
+              if (id === d.id) latest = usages[u]![1];
+              break;
+            }
+          }
+          if (!inScope(scope, d.vaId)) continue;
+          const usage = latest
+            ? Object.keys(latest.usage)
+                .sort()
+                .map((e) => `${e}=${latest.usage[e]}`)
+                .join('; ')
+            : '';
+          yield [d.id, d.udi.pid, d.udi.sn, d.hostname, state.vaPath(d.vaId), d.vaId, d.state, d.via, d.registeredAt, latest?.lastReportAt ?? null, usage];
+        }
       }
+    } finally {
+      await devices.return?.();
+      await latests.return?.();
     }
+  }
+
+  function devices(scope: ReadonlySet<string> | null): ReportTable {
     return {
       name: 'devices',
       columns: ['Device id', 'PID', 'Serial', 'Hostname', 'Virtual account', 'Virtual account id', 'State', 'Via', 'Registered at', 'Last report at', 'Usage'],
-      rows: rows(),
+      rows: deviceRows(scope),
     };
   }
 
   return {
-    table(name: ReportName, scope: ReadonlySet<string> | null, now: Date): ReportTable | Promise<ReportTable> {
+    table(name: ReportName, scope: ReadonlySet<string> | null, now: Date): ReportTable {
       if (name === 'licenses') return licenses(scope, now);
       if (name === 'subscriptions') return subscriptions(scope, now);
       return devices(scope);

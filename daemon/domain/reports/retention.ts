@@ -42,6 +42,8 @@ export interface RetentionMark {
 export interface PruneResult {
   reports: number;
   events: number;
+  /** Collected RUM reports pruned to their tombstones (domain/collector/retention.ts), when a collector is given. */
+  rumReports?: number;
 }
 
 export interface RetentionRules {
@@ -83,7 +85,7 @@ export async function prunableThrough(
  */
 const yieldToDevices = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 1000)));
 
-export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; chunkKeys?: number }) {
+export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; chunkKeys?: number; rum?: { prune(now: Date, signal?: AbortSignal): Promise<number> } }) {
   const { state } = ctx;
   const chunkKeys = deps.chunkKeys ?? PRUNE_CHUNK_KEYS;
   const rules: RetentionRules = { acknowledgedDays: ctx.config.retention.acknowledgedDays, maxReportAgeDays: ctx.config.device.maxReportAgeDays };
@@ -233,7 +235,8 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
     async prune(now: Date, signal?: AbortSignal): Promise<PruneResult> {
       const reports = await pruneReports(now, signal);
       const events = signal?.aborted ? 0 : await pruneEvents(now, signal);
-      if (reports.pruned > 0 || events > 0) {
+      const rumReports = signal?.aborted || !deps.rum ? 0 : await deps.rum.prune(now, signal);
+      if (reports.pruned > 0 || events > 0 || rumReports > 0) {
         await ctx.writer.run((tx) =>
           recordEvent(tx, ctx, now, {
             actor: 'system',
@@ -246,11 +249,12 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
               acknowledgedDays: rules.acknowledgedDays,
               maxReportAgeDays: rules.maxReportAgeDays,
               eventDays: ctx.config.retention.eventDays,
+              ...(deps.rum ? { rumReports } : {}),
             },
           }),
         );
       }
-      return { reports: reports.pruned, events };
+      return { reports: reports.pruned, events, ...(deps.rum ? { rumReports } : {}) };
     },
   };
 }

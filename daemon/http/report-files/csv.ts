@@ -13,11 +13,14 @@ function field(c: Cell): string {
 
 const line = (cells: Cell[]): string => cells.map(field).join(',') + '\r\n';
 
-/** The table as CSV text, produced as it is read (backpressure comes from the reader). */
+/**
+ * The table as CSV text, produced as it is read: `Readable.from` pulls the next chunk only when
+ * the reader wants more, and the generator pulls rows (sync or async) only to fill that chunk.
+ */
 export function csvStream(table: ReportTable): Readable {
-  function* chunks(): Generator<string> {
+  async function* chunks(): AsyncGenerator<string> {
     let buf = line(table.columns);
-    for (const row of table.rows) {
+    for await (const row of table.rows) {
       buf += line(row);
       if (buf.length >= CHUNK) {
         yield buf;

@@ -1,5 +1,6 @@
 // A report as the file writers take it: a name, column titles and rows produced lazily, so a
-// report of 100,000 devices is never held whole in memory.
+// report of a million devices is never held whole in memory. Rows may come from an async
+// iterable (the devices report reads the store as the writer asks for rows).
 
 export type Cell = string | number | null;
 
@@ -7,7 +8,8 @@ export interface ReportTable {
   /** File and sheet name, e.g. `devices`. */
   name: string;
   columns: string[];
-  rows: Iterable<Cell[]>;
+  /** Pulled one at a time by the writer, only as fast as the file's reader takes the file. */
+  rows: Iterable<Cell[]> | AsyncIterable<Cell[]>;
 }
 
 /**

@@ -63,7 +63,7 @@ async function write(table: ReportTable, out: PassThrough): Promise<void> {
 
   sheet.addRow(table.columns).commit();
   let n = 0;
-  for (const row of table.rows) {
+  for await (const row of table.rows) {
     sheet.addRow(row.map(safeCell)).commit();
     if (++n % ROWS_PER_TURN === 0) {
       await turn();

@@ -23,6 +23,7 @@ import { statusRoutes } from './status.ts';
 import { quarantineRoutes } from './quarantine.ts';
 import { syncRoutes } from './sync.ts';
 import { tagRoutes } from './tags.ts';
+import { timeRoutes } from './time.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 import { virtualAccountRoutes } from './virtual-accounts.ts';
@@ -52,6 +53,7 @@ export function adminRoutes(s: Services, nextRun: (job: string) => Date | null):
     registrationRoutes({ exchange: s.exchange, access }),
     licenseRoutes({ licensing: s.licensing, access, state, clock, store: ctx.store }),
     alertRoutes({ sources: s.alertSources, access, state, clock }),
+    timeRoutes({ time: s.time, access }),
     notificationRoutes({ notifications: s.notifications, access }),
     deviceRoutes({ devices: s.devices, deviceAdmin: s.deviceAdmin, access, state }),
     deviceReportRoutes({ store: ctx.store, ledger: s.ledger, deviceAdmin: s.deviceAdmin, access }),

@@ -32,10 +32,11 @@ export function licenseRoutes(deps: { licensing: Licensing; access: Access; stat
      * per entitlement summing those VAs (the whole account for account-wide roles),
      * `virtualAccount` null. `va=X`: that VA's pools; with `nested=true` each VA below it too.
      */
-    router.get('/api/licenses', (ctx) => {
+    router.get('/api/licenses', async (ctx) => {
       const p = ctx.state.principal;
       const query = parseQuery(ctx, poolsQuery);
       const { limit, cursor } = pageParams(ctx);
+      await licensing.whenCounted(); // seconds at most, after an unclean shutdown
       const now = deps.clock();
       if (query.va === 'all') {
         access.requireSome(p, 'license.read');

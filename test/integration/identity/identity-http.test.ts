@@ -252,3 +252,41 @@ t.test('single sign-on against oidc-provider', async (t) => {
     t.equal((await ssoLogin('sub-ann')).status, 302, 'an existing SSO user still signs in');
   });
 });
+
+t.test('single sign-on off: its entry points say so and start nothing', async (t) => {
+  const sat = await startSatellite(t);
+  t.same((await http('GET', `${sat.admin}/api/sso`)).body, { enabled: false });
+  t.match(await http('GET', `${sat.admin}/api/sso/login`), { status: 404, body: { error: { code: 'NOT_FOUND' } } });
+  t.match(await http('GET', `${sat.admin}/api/sso/callback?code=x&state=y`), { status: 404, body: { error: { code: 'NOT_FOUND' } } });
+  t.equal((await events(sat, 'user.login_failed')).length, 0, 'no failed sign-in recorded');
+});
+
+t.test('a session that runs out is ended with one event, by the flush and at start', async (t) => {
+  const dataDir = path.join(tempDir(t), 'data');
+  const clock = testClock();
+  const first = await startSatellite(t, { dataDir, clock });
+  const a = await adminClient(first);
+  const { client: dana, user } = await userClient(first, 'dana', [{ role: 'viewer' }]);
+  t.equal((await dana.call('GET', '/api/me')).status, 200);
+  // 31 idle minutes (the default is 30): the flush removes both sessions, one event per user.
+  clock.set(new Date(clock().getTime() + 31 * 60_000));
+  await first.services.sessions.flush();
+  const expired = await events(first, 'user.session_expired');
+  t.same(
+    expired.map((e: any) => [e.actor, e.details.username, e.details.sessions]).sort(),
+    [['system', 'admin', 1], ['system', 'dana', 1]],
+  );
+  t.equal(expired.find((e: any) => e.details.username === 'dana').details.userId, user.id);
+  t.equal((await dana.call('GET', '/api/me')).status, 401);
+  t.equal((await a.call('GET', '/api/me')).status, 401);
+
+  // A session that ran out while the satellite was stopped ends at the next start.
+  const b = new AdminClient(first.admin);
+  t.equal((await b.login('dana', PASSWORD)).status, 200);
+  await first.close();
+  clock.set(new Date(clock().getTime() + 13 * 3_600_000));
+  const sat = await startSatellite(t, { dataDir, clock });
+  const after = await events(sat, 'user.session_expired');
+  t.equal(after.length, 3);
+  t.match(after[0], { actor: 'system', details: { username: 'dana', sessions: 1 } });
+});

@@ -242,3 +242,26 @@ t.test('a failed batch also fails the txOnly transactions that ran on top of it;
   await writer.run((tx) => tx.put('z', 1), { txOnly: true });
   t.same(['x', 'y', 'z'].map((k) => store.getSync(k)), [undefined, undefined, 1]);
 });
+
+t.test('a batch the disk refuses stops the writer: 503 STORAGE_UNAVAILABLE until resume()', async (t) => {
+  const store = new CountingStore();
+  await store.open();
+  const failures: unknown[] = [];
+  const writer = new Writer(store, { queueLimit: 100, onStorageError: (err) => failures.push(err) });
+  let refuse = true;
+  const batch = store.batch.bind(store);
+  store.batch = async (ops, opts) => {
+    if (refuse) throw Object.assign(new Error('IO error: /data/db/000005.log: No space left on device'), { code: 'LEVEL_IO_ERROR' });
+    return batch(ops, opts);
+  };
+  const first = await Promise.allSettled([writer.run((tx) => tx.put('a', 1)), writer.run((tx) => tx.put('b', 2), { txOnly: true })]);
+  for (const r of first) t.match(r, { status: 'rejected', reason: { code: 'STORAGE_UNAVAILABLE', status: 503, headers: { 'Retry-After': '5' } } });
+  t.equal(failures.length, 1, 'the hook hears of it once');
+  t.equal(writer.available, false);
+  await t.rejects(writer.run((tx) => tx.put('c', 3)), { code: 'STORAGE_UNAVAILABLE' }, 'refused at once while it stands');
+  refuse = false;
+  t.equal(writer.resume(), 3, 'resume answers how many were refused');
+  await writer.run((tx) => tx.put('d', 4));
+  t.equal(await store.get('d'), 4, 'writes again after resume');
+  t.equal(await store.get('a'), undefined, 'nothing of the refused batch was written');
+});

@@ -29,6 +29,7 @@ const KNOWN_TYPES = [
   'user.login_failed',
   'user.password_changed',
   'user.sessions_ended',
+  'user.session_expired',
   'api_token.created',
   'api_token.revoked',
   'api_token.auth_failed',

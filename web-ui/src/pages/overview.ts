@@ -1,10 +1,10 @@
 // The overview: compliance at a glance, registration and lapse, sync, alerts, devices, and the
 // chart of licenses in use against purchased.
-import { all, get, patch } from '../api.ts';
+import { all, get, patch, post } from '../api.ts';
 import { asyncCard, facts } from '../components/card.ts';
 import { usageChart } from '../components/chart.ts';
 import { usageOverTime } from '../components/history-chart.ts';
-import { openDialog } from '../components/dialog.ts';
+import { confirmAction, openDialog } from '../components/dialog.ts';
 import { field, form, input, select } from '../components/form.ts';
 import { emptyState, toast } from '../components/notice.ts';
 import { badge, table } from '../components/table.ts';
@@ -32,7 +32,7 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
       pools ? asyncCard('Usage over time', () => usageOverTime({}, signal), { class: 'span-3', testId: 'history' }) : null,
       session.canAny('sync.read') ? asyncCard('Sync', async () => sync(await get<SyncStatus>('/api/sync', undefined, signal)), { testId: 'sync' }) : null,
       session.canAny('license.read') || session.canAny('sync.read')
-        ? asyncCard('Open alerts', async () => alerts(await all<Alert>('/api/alerts', {}, signal)), { class: 'span-2', testId: 'alerts' })
+        ? asyncCard('Open alerts', async () => alerts(ctx, await all<Alert>('/api/alerts', {}, signal)), { class: 'span-2', testId: 'alerts' })
         : null,
       asyncCard('Devices and reports', async () => devices(await status), { testId: 'devices' }),
       asyncCard('Account', async () => account(ctx, await get<Account>('/api/account', undefined, signal), await status), { testId: 'account' }),
@@ -88,7 +88,38 @@ function sync(s: SyncStatus): Child {
 
 const SEVERITY = { info: 'info', warning: 'warn', critical: 'bad' } as const;
 
-function alerts(items: Alert[]): Child {
+/**
+ * On a clock-suspect alert, sa-admin's two answers (POST /api/time/confirm): the clock was right
+ * (the alert clears, what the time rules did stays), or it was wrong and is right now (undo: the
+ * devices the lapse or the silent-device rule deregistered while the alert stood come back).
+ */
+function clockActions(ctx: PageContext): Child {
+  if (!ctx.session.canAccount('clock.confirm')) return null;
+  const ask = (undo: boolean) =>
+    void confirmAction({
+      title: undo ? 'Undo what the wrong clock did?' : 'Confirm the clock?',
+      text: undo
+        ? 'Set the system clock right first. The devices the lapse or the silent-device rule deregistered while this alert stood are registered again, and a lapse in that time is undone.'
+        : 'The clock is right as it is now: the alert clears, and what the time rules did stays.',
+      confirm: undo ? 'Undo and confirm' : 'Confirm the clock',
+      danger: false,
+      action: async () => {
+        const r = await post<{ reinstated: number; registrationRestored: boolean }>('/api/time/confirm', { undo });
+        toast(undo ? `Clock confirmed; ${r.reinstated} device(s) reinstated${r.registrationRestored ? ', the lapse undone' : ''}.` : 'Clock confirmed.');
+        ctx.refreshStatus();
+        ctx.navigate('overview');
+      },
+    });
+  return h(
+    'span',
+    { class: 'actions', 'data-clock-actions': 'true' },
+    h('button', { type: 'button', 'data-write': 'true', onclick: () => ask(false) }, 'The clock is right'),
+    ' ',
+    h('button', { type: 'button', 'data-write': 'true', onclick: () => ask(true) }, 'Undo what it did'),
+  );
+}
+
+function alerts(ctx: PageContext, items: Alert[]): Child {
   const order = { critical: 0, warning: 1, info: 2 } as const;
   const sorted = [...items].sort((a, b) => order[a.severity] - order[b.severity] || a.since.localeCompare(b.since));
   return table({
@@ -97,7 +128,10 @@ function alerts(items: Alert[]): Child {
     rows: sorted,
     columns: [
       { label: 'Severity', cell: (a) => badge(a.severity, SEVERITY[a.severity]) },
-      { label: 'Alert', cell: (a) => h('span', { 'data-alert-type': a.type }, h('strong', null, alertWords(a.type)), ' ', a.message) },
+      {
+        label: 'Alert',
+        cell: (a) => h('span', { 'data-alert-type': a.type }, h('strong', null, alertWords(a.type)), ' ', a.message, a.type === 'clock-suspect' ? [' ', clockActions(ctx)] : null),
+      },
       { label: 'Where', cell: (a) => [vaText(a.virtualAccount), a.entitlement ? ` · ${a.entitlement}` : ''] },
       { label: 'Since', cell: (a) => h('span', { title: when(a.since) }, relative(a.since)) },
     ],

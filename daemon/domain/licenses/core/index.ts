@@ -22,11 +22,11 @@
  * `(va, e) => index.pool(va, e, now)`. The caller serializes these calls (one writer).
  *
  * ## Reading pools
- * `PoolIndex` keeps per-VA sums: call `setDeviceUsage` when a device's latest report changes,
- * `moveDevice` when it moves or is deregistered (null), `applyChanges` after a license change
- * and `setReserved(reservedTotals(state))` (or `setLicenses(state)` for both) after a
- * reservation. A caller that already keeps each device's usage and VA (the satellite does)
- * uses `countUsage` and `replaceUsage` instead, so the index holds nothing per device.
+ * `PoolIndex` keeps per-VA sums and nothing per device: call `replaceUsage` when a device's
+ * latest report changes, `countUsage` (1 in the new VA, -1 in the old) when it registers, moves
+ * or is deregistered, `applyChanges` after a license change and `setReserved(reservedTotals(state))`
+ * (or `setLicenses(state)` for both) after a reservation. `usageCounts` and `clearUsage` save and
+ * rebuild the sums.
  * `pools`, `pool` and `accountPools` then cost the number of pools and holdings, not devices;
  * `sumPools` sums a chosen set of VA pools, `poolFromState` answers a pool of a state not yet
  * committed (for checks inside the writer). `computeAlerts` turns pools, `holdingViews(state)` and `landingNotes(state)` into
@@ -37,7 +37,7 @@
  * const snap = applySnapshot(state, lines, (path) => vaIdByPath.get(path), defaultVaId, now);
  * state = snap.state;
  * const index = PoolIndex.fromState(state);
- * index.setDeviceUsage('dev_1', 'va_eng', { 'network-advantage': 3 });
+ * index.countUsage('va_eng', { 'network-advantage': 3 }, 1); // dev_1 reported 3
  * const t = transfer(state, { entitlement: 'network-advantage', quantity: 2, fromVaId: defaultVaId,
  *   toVaId: 'va_eng', transferId: 'tr_1', at: now, by: 'admin' }, (va, e) => index.pool(va, e, now));
  * state = t.state;

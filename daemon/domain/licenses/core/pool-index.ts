@@ -25,14 +25,6 @@ interface Cell {
   holdings: Map<string, HoldingEntry>;
 }
 
-interface DeviceEntry {
-  vaId: string | null;
-  /** The caller's own object, held by reference (never copied: 100,000 devices): it must not be mutated. */
-  usage: Readonly<Record<string, number>>;
-}
-
-const NO_USAGE: Readonly<Record<string, number>> = Object.freeze({});
-
 function checkUsage(usage: Readonly<Record<string, number>>): void {
   for (const entitlement in usage) {
     const count = usage[entitlement];
@@ -81,10 +73,10 @@ function toPool(vaId: string | null, entitlement: string, supply: Supply, reserv
 
 /**
  * The pools of one satellite, kept up to date by the caller: device usage as reports arrive,
- * devices move or leave; holdings and reservations whenever the license state changes.
+ * devices move or leave; holdings and reservations whenever the license state changes. It holds
+ * nothing per device: the caller says what each change adds to or takes from a VA's sums.
  */
 export class PoolIndex {
-  readonly #devices = new Map<string, DeviceEntry>();
   readonly #cells = new Map<string, Map<string, Cell>>();
   readonly #holdings = new Map<string, HoldingEntry>();
 
@@ -93,11 +85,6 @@ export class PoolIndex {
     const index = new PoolIndex();
     index.setLicenses(state);
     return index;
-  }
-
-  /** How many devices the index knows (counted or not). */
-  get deviceCount(): number {
-    return this.#devices.size;
   }
 
   #cell(vaId: string, entitlement: string): Cell {
@@ -131,10 +118,6 @@ export class PoolIndex {
     }
   }
 
-  #count(device: DeviceEntry, sign: 1 | -1): void {
-    if (device.vaId !== null) this.#countIn(device.vaId, device.usage, sign);
-  }
-
   #countIn(vaId: string, usage: Readonly<Record<string, number>>, sign: 1 | -1): void {
     for (const entitlement in usage) {
       const count = usage[entitlement]!;
@@ -143,10 +126,8 @@ export class PoolIndex {
   }
 
   /**
-   * Counts one device's usage in a VA's pools (`sign` 1) or stops counting it (-1). For a
-   * caller that keeps each device's usage and VA itself (the satellite's state does) and
-   * reports every change of them here; such devices must not also be given to
-   * `setDeviceUsage`/`moveDevice`, which track devices inside the index.
+   * Counts one device's usage in a VA's pools (`sign` 1) or stops counting it (-1): when it
+   * registers, moves or leaves, or when the counts are rebuilt from the devices' records.
    */
   countUsage(vaId: string, usage: Readonly<Record<string, number>>, sign: 1 | -1): void {
     checkUsage(usage);
@@ -163,43 +144,21 @@ export class PoolIndex {
     for (const e in before) if (!Object.hasOwn(after, e) && before[e]! !== 0) this.#addInUse(vaId, e, -before[e]!);
   }
 
-  /**
-   * Replaces a device's whole usage (its latest report: an entitlement left out counts 0) and
-   * where it counts; `vaId` null keeps the usage but counts it nowhere (e.g. deregistered). The
-   * index keeps `usage` itself, not a copy: replace it, never mutate it.
-   */
-  setDeviceUsage(deviceId: string, vaId: string | null, usage: Readonly<Record<string, number>>): void {
-    checkUsage(usage);
-    const old = this.#devices.get(deviceId);
-    if (old !== undefined && old.vaId === vaId) {
-      if (vaId !== null) this.replaceUsage(vaId, old.usage, usage);
-      old.usage = usage;
-      return;
-    }
-    if (old !== undefined) this.#count(old, -1);
-    const entry: DeviceEntry = { vaId, usage };
-    this.#devices.set(deviceId, entry);
-    this.#count(entry, 1);
+  /** Every pool's usage, for saving: [vaId, entitlement, inUse] where inUse is not 0. */
+  usageCounts(): Array<[string, string, number]> {
+    const out: Array<[string, string, number]> = [];
+    for (const [vaId, byEnt] of this.#cells) for (const [entitlement, cell] of byEnt) if (cell.inUse !== 0) out.push([vaId, entitlement, cell.inUse]);
+    return out;
   }
 
-  /** Moves a device's usage to another VA (null: stop counting it); an unknown device starts with none. */
-  moveDevice(deviceId: string, vaId: string | null): void {
-    const old = this.#devices.get(deviceId);
-    if (old === undefined) {
-      this.#devices.set(deviceId, { vaId, usage: NO_USAGE });
-      return;
+  /** Forgets all usage (holdings and reservations stay): before the counts are rebuilt or restored. */
+  clearUsage(): void {
+    for (const [vaId, byEnt] of [...this.#cells]) {
+      for (const [entitlement, cell] of [...byEnt]) {
+        cell.inUse = 0;
+        this.#tidy(vaId, entitlement);
+      }
     }
-    this.#count(old, -1);
-    old.vaId = vaId;
-    this.#count(old, 1);
-  }
-
-  /** Forgets a device altogether. */
-  removeDevice(deviceId: string): void {
-    const old = this.#devices.get(deviceId);
-    if (old === undefined) return;
-    this.#count(old, -1);
-    this.#devices.delete(deviceId);
   }
 
   #removeHolding(key: string): void {

@@ -25,17 +25,20 @@ import {
   type PoolView,
   type Reservation,
 } from '../core/index.ts';
-import { keys, prefixRange, seqKey, type Tx } from '../../../store/index.ts';
+import { keys, seqKey, type Tx } from '../../../store/index.ts';
 import type { EntitlementSink, ExportSource, ExportSources, Pending } from '../../exchange/ports.ts';
 import type { Alert } from '../../alerts/alerts.ts';
 import type { Actor, DomainContext } from '../../satellite/context.ts';
 import { recordEvent } from '../../satellite/events.ts';
 import { newId } from '../../satellite/ids.ts';
-import type { DeviceRecord, LatestUsage } from '../../satellite/records.ts';
+import type { DeviceRecord } from '../../satellite/records.ts';
 import { parseBody, text } from '../../satellite/validate.ts';
 import { LicenseBook } from './book.ts';
 import { createOutbox, type TransferExport } from './outbox.ts';
+import { PoolCounts, countedIn } from './pool-counts.ts';
 import { loadLicenseRecords } from './records.ts';
+
+export { countedIn };
 
 export interface ChangeOptions {
   /** Who changes it: a username, `cloud`, `system` or `local`. */
@@ -108,24 +111,17 @@ function guarded<T>(fn: () => T): T {
   }
 }
 
-/** Where a device's usage counts: its VA while registered, nowhere otherwise. */
-export const countedIn = (d: DeviceRecord | undefined): string | null => (d !== undefined && d.state === 'registered' ? d.vaId : null);
-
-/** Loads the license records and builds the pool index from them and the devices in memory. */
+/**
+ * Loads the license records and builds the pool index from them, without reading a device: its
+ * usage sums come from the counts saved at the last shutdown (`counts.restore`) or a count in
+ * the background (`counts.count`), both started by the caller; every later change reaches the
+ * index through onUsage and onDeviceChange (State.watch). Pool reads wait for `counted`.
+ */
 export async function openLicensing(ctx: DomainContext) {
   const { state } = ctx;
   const loaded = await loadLicenseRecords(ctx.store);
   const book = new LicenseBook(loaded, ctx.seq);
-  // Device usage is counted from the state's own records (no copy per device in the index):
-  // every later change reaches the index through onUsage and onDeviceChange (State.watch).
-  // (Until the pool counters are persisted: a walk of the device records in chunks.)
-  for await (const chunk of ctx.store.chunks<DeviceRecord>(prefixRange(keys.devicePrefix), 1000)) {
-    for (const [, d] of chunk) {
-      const va = countedIn(d);
-      const usage = va === null ? undefined : ctx.store.getSync<LatestUsage>(keys.latestUsage(d.id))?.usage;
-      if (va !== null && usage !== undefined) book.index.countUsage(va, usage, 1);
-    }
-  }
+  const counts = new PoolCounts(book.index, { store: ctx.store, writer: ctx.writer, satelliteId: ctx.identity.id });
   const outbox = createOutbox(ctx.store, ctx.seq, state);
   /** The last license alerts computed: they keep the `since` of alerts that stand. */
   let seen: LicenseAlert[] = (await ctx.store.get<LicenseAlert[]>(keys.licenseAlerts)) ?? [];
@@ -186,6 +182,7 @@ export async function openLicensing(ctx: DomainContext) {
   }
 
   function licenseAlerts(now: Date): LicenseAlert[] {
+    counts.assertCounted();
     const current = book.state;
     const landedAt = new Map(current.lines.map((l) => [l.lineId, l.landedAt]));
     seen = computeAlerts({ pools: book.index.pools(now), holdings: holdingViews(current), notes: landingNotes(current), now, previous: seen, landedAt });
@@ -217,6 +214,10 @@ export async function openLicensing(ctx: DomainContext) {
 
   return {
     book,
+    /** The pools' usage sums: restored or counted at start (see pool-counts.ts). */
+    counts,
+    /** Settles once pool answers are whole: await it before reading pools where a read may come early. */
+    whenCounted: (): Promise<void> => counts.counted,
     outbox,
     entitlementSink,
     exportSources,
@@ -242,6 +243,8 @@ export async function openLicensing(ctx: DomainContext) {
       canUse(from.id);
       canUse(to.id);
       if (from.id === to.id) throw new OutpostError('INVALID_REQUEST', 'Fields "from" and "to" must name different virtual accounts.');
+      await counts.counted; // the check below reads usage
+      counts.assertCounted();
       const now = ctx.clock();
       const transferId = newId('tr');
       return ctx.writer.run(async (tx) => {
@@ -269,6 +272,8 @@ export async function openLicensing(ctx: DomainContext) {
       const request = guarded(() => parseRequestCode(input.requestCode));
       const va = state.resolveVa(input.virtualAccount);
       canUse(va.id);
+      await counts.counted; // the check below reads usage
+      counts.assertCounted();
       const now = ctx.clock();
       const reservationId = newId('rsv');
       const reservation = await ctx.writer.run(async (tx) => {
@@ -324,24 +329,30 @@ export async function openLicensing(ctx: DomainContext) {
 
     /** The pools of the VAs given (null: every VA), by VA then entitlement. */
     pools(now: Date, vaIds: Iterable<string> | null): PoolView[] {
+      counts.assertCounted();
       return book.index.pools(now, vaIds === null ? undefined : [...vaIds].sort());
     },
 
     /** One pool per entitlement summing the VAs given (null: the whole account); `vaId` null. */
     sum(now: Date, vaIds: Iterable<string> | null): PoolView[] {
+      counts.assertCounted();
       return vaIds === null ? book.index.accountPools(now) : sumPools(book.index.pools(now, [...vaIds]));
     },
 
     /** GET /v1/status: the status of a VA's pool of one entitlement. */
     poolStatus(vaId: string, entitlement: string): 'ok' | 'insufficient' {
+      counts.assertCounted();
       return book.index.pool(vaId, entitlement, ctx.clock()).status;
     },
 
     /** The license alerts standing at `now` (expiring, expired, insufficient, unknown-virtual-account). */
     licenseAlerts,
 
-    /** The alert source for `collectAlerts`. */
-    alertSource: (now: Date): Alert[] => licenseAlerts(now),
+    /**
+     * The alert source for `collectAlerts`. Until the pools are counted: the license alerts as the
+     * last check left them (they stand until the next check, which waits for the count).
+     */
+    alertSource: (now: Date): Alert[] => (counts.ready ? licenseAlerts(now) : seen),
 
     /**
      * A device's latest usage changed from `before` to `after` (the state's usage watcher, called
@@ -349,14 +360,17 @@ export async function openLicensing(ctx: DomainContext) {
      */
     onUsage(device: DeviceRecord, before: Record<string, number> | undefined, after: Record<string, number>): void {
       const va = countedIn(state.device(device.id) ?? device);
-      if (va !== null) book.index.replaceUsage(va, before ?? NO_USAGE, after);
+      if (va !== null && counts.follows(device.id)) book.index.replaceUsage(va, before ?? NO_USAGE, after);
     },
 
-    /** A device changed (the state's device watcher): its latest usage follows where it counts. */
+    /**
+     * A device changed (the state's device watcher): its latest usage (read from the state: the
+     * index keeps nothing per device) follows where it counts.
+     */
     onDeviceChange(before: DeviceRecord | undefined, after: DeviceRecord): void {
       const was = countedIn(before);
       const now = countedIn(after);
-      if (was === now) return;
+      if (was === now || !counts.follows(after.id)) return;
       const usage = state.latestOf(after.id)?.usage;
       if (usage === undefined) return;
       if (was !== null) book.index.countUsage(was, usage, -1);

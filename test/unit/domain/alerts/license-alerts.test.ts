@@ -10,6 +10,7 @@ import {
   type Line,
 } from '../../../../daemon/domain/licenses/core/index.ts';
 import { DAY, DEFAULT, NOW, iso, line, perpetual, resolveVa } from '../licenses/core/fixtures/licenses.ts';
+import { fleetOf } from '../licenses/core/fixtures/fleet.ts';
 
 const NA = 'network-advantage';
 
@@ -17,7 +18,7 @@ const NA = 'network-advantage';
 function alertsFor(lines: Line[], usage: Record<string, Record<string, number>> = {}, at = NOW, previous?: LicenseAlert[]): LicenseAlert[] {
   const state = applySnapshot(emptyState(), lines, resolveVa, DEFAULT, NOW).state;
   const index = PoolIndex.fromState(state);
-  for (const [vaId, u] of Object.entries(usage)) index.setDeviceUsage(`dev-${vaId}`, vaId, u);
+  for (const [vaId, u] of Object.entries(usage)) fleetOf(index).setDeviceUsage(`dev-${vaId}`, vaId, u);
   return computeAlerts({ pools: index.pools(at), holdings: holdingViews(state), notes: landingNotes(state), now: at, ...(previous ? { previous } : {}) });
 }
 
@@ -103,7 +104,7 @@ t.test('a derived since never predates the moment the satellite received the lin
   // Ended before it landed: expired since it landed.
   const old = applySnapshot(emptyState(), [line({ startsAt: iso(NOW - 400 * DAY), endsAt: iso(NOW - 10 * DAY) })], resolveVa, DEFAULT, NOW).state;
   const oldIndex = PoolIndex.fromState(old);
-  oldIndex.setDeviceUsage('dev-1', 'va_eng', { [NA]: 1 });
+  fleetOf(oldIndex).setDeviceUsage('dev-1', 'va_eng', { [NA]: 1 });
   const expired = computeAlerts({ pools: oldIndex.pools(later), holdings: holdingViews(old), notes: [], now: later, landedAt: new Map(old.lines.map((l) => [l.lineId, l.landedAt])) });
   t.match(expired, [{ type: 'expired', since: iso(NOW) }]);
 });

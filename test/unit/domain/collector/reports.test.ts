@@ -34,6 +34,16 @@ t.test('the payload string is kept exactly as received, escapes and spacing incl
   t.ok(r!.payload.includes('\\u00e9'), 'an escape inside the payload is not decoded');
 });
 
+t.test('numbers in the outer objects keep their digits in the stored report object (the lossless path)', async (t) => {
+  const big = '123456789012345678901234567890';
+  const text = `{"usage":[{"payload":${JSON.stringify(payloadA('7'))},"header":{"type":"rum","n":${big},"f":1.10},"signature":{"sudi":${JSON.stringify(sudi)}}}]}`;
+  const [r] = parseAllReports(text).reports;
+  t.match(r!.report, `"n":${big}`, 'an integer past 2^53');
+  t.match(r!.report, '"f":1.10', 'a decimal as written');
+  const plain = parseAllReports(`{"usage":[${report(payloadA('7'))}]}`).reports[0]!;
+  t.equal(plain.report, report(payloadA('7')), 'without numbers, the same text as the lossless serializer writes');
+});
+
 t.test('usage as a single object is one report; absent or null is none', async (t) => {
   t.equal(parseAllReports(`{"usage":${report(payloadA('1'))}}`).reports.length, 1);
   t.same(parseAllReports('{}'), { reports: [], skipped: [] });

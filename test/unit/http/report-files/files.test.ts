@@ -68,3 +68,55 @@ t.test('safeCell looks past leading whitespace; safeCsvCell also defuses a formu
   t.same([' =1', '\u00a0+1', '  @x', '\rx', 'a b'].map((c) => safeCell(c)), ["' =1", "'\u00a0+1", "'  @x", "'\rx", 'a b']);
   t.same(['a;=1', 'a,-1', 'a|@x', 'a; "=1', "a;'=1", 'a-b', 'a;b'].map((c) => safeCsvCell(c)), ["a;'=1", "a,'-1", "a|'@x", 'a; "\'=1', "a;'=1", 'a-b', 'a;b']);
 });
+
+/** Rows from an async source, as the devices report reads the store: counts what was produced and whether it was closed. */
+const asyncTable = (n: number, seen = { rows: 0, closed: false }): ReportTable => ({
+  name: 'devices',
+  columns: ['id', 'hostname'],
+  rows: (async function* () {
+    try {
+      for (let i = 0; i < n; i++) {
+        if (i % 1000 === 0) await new Promise((r) => setImmediate(r)); // a store round trip
+        seen.rows++;
+        yield [`dev_${i}`, i % 2 ? `@cmd ${i}` : `sw-${i}`] as Cell[];
+      }
+    } finally {
+      seen.closed = true;
+    }
+  })(),
+});
+
+t.test('async rows: CSV and XLSX pull them only as fast as a slow reader reads, and stay formula-safe', async (t) => {
+  for (const format of ['csv', 'xlsx'] as const) {
+    const seen = { rows: 0, closed: false };
+    const stream = format === 'csv' ? csvStream(asyncTable(200_000, seen)) : xlsxStream(asyncTable(200_000, seen));
+    // Read a little, then stop reading for a while: production must stop too.
+    let bytes = 0;
+    await new Promise<void>((resolve) => {
+      const onData = (c: Buffer) => {
+        bytes += c.length;
+        if (bytes > 64 * 1024) {
+          stream.off('data', onData);
+          stream.pause();
+          resolve();
+        }
+      };
+      stream.on('data', onData);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const held = seen.rows;
+    await new Promise((r) => setTimeout(r, 300));
+    t.equal(seen.rows, held, `${format}: no rows produced while the reader waits`);
+    t.ok(held < 50_000, `${format}: ${held} of 200,000 rows produced ahead of a reader that took ${bytes} bytes`);
+    stream.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    t.ok(seen.closed, `${format}: the row source is closed when the reader goes away`);
+  }
+  const text = (await collect(csvStream(asyncTable(3)))).toString('utf8');
+  t.equal(text, "id,hostname\r\ndev_0,sw-0\r\ndev_1,'@cmd 1\r\ndev_2,sw-2\r\n");
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load((await collect(xlsxStream(asyncTable(2500)), 1)) as never);
+  const sheet = book.worksheets[0]!;
+  t.equal(sheet.rowCount, 2501);
+  t.same((sheet.getRow(2501).values as unknown[]).slice(1), ['dev_2499', "'@cmd 2499"]);
+});

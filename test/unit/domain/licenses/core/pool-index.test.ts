@@ -12,6 +12,7 @@ import {
   type Line,
 } from '../../../../../daemon/domain/licenses/core/index.ts';
 import { DAY, DEFAULT, NOW, iso, line, perpetual, poolsOf, resolveVa } from './fixtures/licenses.ts';
+import { fleetOf } from './fixtures/fleet.ts';
 
 const NA = 'network-advantage';
 const stateOf = (lines: Line[]): LicenseState => applySnapshot(emptyState(), lines, resolveVa, DEFAULT, NOW).state;
@@ -53,16 +54,16 @@ t.test('before its start it does not count yet', async (t) => {
 
 t.test('in use is the sum of the devices counted in the VA', async (t) => {
   const index = PoolIndex.fromState(stateOf([line()]));
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 3, 'dna-advantage': 1 });
-  index.setDeviceUsage('d2', 'va_eng', { [NA]: 4 });
-  index.setDeviceUsage('d3', 'va_ops', { [NA]: 100 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 3, 'dna-advantage': 1 });
+  fleetOf(index).setDeviceUsage('d2', 'va_eng', { [NA]: 4 });
+  fleetOf(index).setDeviceUsage('d3', 'va_ops', { [NA]: 100 });
   t.match(eng(index), { purchased: 10, inUse: 7, available: 3, status: 'ok' });
 });
 
 t.test("a device's new report replaces its usage whole: an entitlement left out counts 0", async (t) => {
   const index = new PoolIndex();
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 3, 'dna-advantage': 2 });
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 1 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 3, 'dna-advantage': 2 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 1 });
   t.equal(eng(index).inUse, 1);
   t.equal(eng(index, NOW, 'dna-advantage').inUse, 0);
   t.same(index.pools(NOW).map((p) => p.entitlement), [NA], 'a pool with nothing in it is not listed');
@@ -70,52 +71,52 @@ t.test("a device's new report replaces its usage whole: an entitlement left out 
 
 t.test('a moved device counts in its new VA; a deregistered one (null) counts nowhere', async (t) => {
   const index = new PoolIndex();
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 3 });
-  index.moveDevice('d1', 'va_ops');
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 3 });
+  fleetOf(index).moveDevice('d1', 'va_ops');
   t.equal(eng(index).inUse, 0);
   t.equal(index.pool('va_ops', NA, NOW).inUse, 3);
-  index.moveDevice('d1', null);
+  fleetOf(index).moveDevice('d1', null);
   t.equal(index.pool('va_ops', NA, NOW).inUse, 0);
   t.same(index.accountPools(NOW), []);
-  index.moveDevice('d1', 'va_eng');
+  fleetOf(index).moveDevice('d1', 'va_eng');
   t.equal(eng(index).inUse, 3, 'registered again, its latest report counts again');
-  index.removeDevice('d1');
+  fleetOf(index).removeDevice('d1');
   t.equal(eng(index).inUse, 0);
-  t.equal(index.deviceCount, 0);
-  index.moveDevice('d9', 'va_eng');
+  t.equal(fleetOf(index).size, 0);
+  fleetOf(index).moveDevice('d9', 'va_eng');
   t.equal(eng(index).inUse, 0, 'a device without a report counts nothing');
 });
 
 t.test('usage counts must be non-negative integers', async (t) => {
   const index = new PoolIndex();
-  t.throws(() => index.setDeviceUsage('d1', 'va_eng', { [NA]: -1 }), TypeError);
-  t.throws(() => index.setDeviceUsage('d1', 'va_eng', { [NA]: 1.5 }), TypeError);
+  t.throws(() => fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: -1 }), TypeError);
+  t.throws(() => fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 1.5 }), TypeError);
 });
 
 t.test('using more than purchased is insufficient, and allowed', async (t) => {
   const index = PoolIndex.fromState(stateOf([line({ quantity: 2 })]));
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 3 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 3 });
   t.match(eng(index), { available: -1, status: 'insufficient', flags: [] });
 });
 
 t.test('in use with no active holding is expired', async (t) => {
   const index = PoolIndex.fromState(stateOf([line({ startsAt: iso(NOW - 100 * DAY), endsAt: iso(NOW - DAY) })]));
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 1 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 1 });
   t.match(eng(index), { purchased: 0, inUse: 1, status: 'insufficient', flags: ['expired'] });
-  index.setDeviceUsage('d2', 'va_ops', { [NA]: 1 });
+  fleetOf(index).setDeviceUsage('d2', 'va_ops', { [NA]: 1 });
   t.same(index.pool('va_ops', NA, NOW).flags, ['expired'], 'never purchased there counts too');
 });
 
 t.test('a pool both expiring and expired carries both flags', async (t) => {
   const index = PoolIndex.fromState(stateOf([line({ startsAt: iso(NOW + DAY), endsAt: iso(NOW + 20 * DAY) })]));
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 1 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 1 });
   t.same(eng(index).flags, ['expiring', 'expired']);
 });
 
 t.test('reserved quantities leave the pool', async (t) => {
   const index = PoolIndex.fromState(stateOf([line()]));
   index.setReserved([{ vaId: 'va_eng', entitlement: NA, quantity: 4 }]);
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 1 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 1 });
   t.match(eng(index), { reserved: 4, inUse: 1, available: 5 });
   index.setReserved([]);
   t.match(eng(index), { reserved: 0, available: 9 });
@@ -133,8 +134,8 @@ t.test('a VA with nothing of an entitlement answers a zero pool', async (t) => {
 
 t.test('the account view sums every VA', async (t) => {
   const index = PoolIndex.fromState(stateOf([line({ quantity: 5 }), line({ lineId: 'L-2', quantity: 3, virtualAccount: 'Ops', endsAt: iso(NOW + 30 * DAY) })]));
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 2 });
-  index.setDeviceUsage('d2', 'va_lab', { [NA]: 4 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 2 });
+  fleetOf(index).setDeviceUsage('d2', 'va_lab', { [NA]: 4 });
   index.setReserved([{ vaId: 'va_ops', entitlement: NA, quantity: 1 }]);
   t.same(index.accountPools(NOW), [{ vaId: null, entitlement: NA, purchased: 8, reserved: 1, inUse: 6, available: 1, status: 'ok', flags: ['expiring'] }]);
   t.same(index.pool('va_lab', NA, NOW).flags, ['expired'], 'Lab alone is expired');
@@ -142,8 +143,8 @@ t.test('the account view sums every VA', async (t) => {
 
 t.test('sumPools sums chosen VA pools as accountPools sums all', async (t) => {
   const index = PoolIndex.fromState(stateOf([line({ quantity: 5 }), line({ lineId: 'L-2', quantity: 3, virtualAccount: 'Ops', endsAt: iso(NOW + 30 * DAY) })]));
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 2 });
-  index.setDeviceUsage('d2', 'va_lab', { [NA]: 4 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 2 });
+  fleetOf(index).setDeviceUsage('d2', 'va_lab', { [NA]: 4 });
   t.same(sumPools(index.pools(NOW)), index.accountPools(NOW), 'over every VA: the account view');
   t.same(sumPools(index.pools(NOW, ['va_eng', 'va_lab'])), [{ vaId: null, entitlement: NA, purchased: 5, reserved: 0, inUse: 6, available: -1, status: 'insufficient', flags: [] }]);
   t.same(sumPools(index.pools(NOW, ['va_lab']))[0]!.flags, ['expired'], 'in use with nothing active in the sum');
@@ -155,17 +156,17 @@ t.test('poolFromState answers the pool a state would give, with the usage passed
   const jwk = { kty: 'OKP' as const, crv: 'Ed25519' as const, x: 'A'.repeat(43) };
   const s1 = reserve(s0, { reservationId: 'r1', udi: { pid: 'P', sn: 'S' }, nonce: 'n', jwk, vaId: 'va_eng', licenses: [{ entitlement: NA, count: 3 }], at: NOW }, poolsOf(s0)).state;
   const index = PoolIndex.fromState(s1);
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 5 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 5 });
   t.same(poolFromState(s1, 'va_eng', NA, 5, NOW), index.pool('va_eng', NA, NOW));
   t.same(poolFromState(s1, 'va_eng', NA, 5, NOW), { vaId: 'va_eng', entitlement: NA, purchased: 14, reserved: 3, inUse: 5, available: 6, status: 'ok', flags: ['expiring'] });
   t.same(poolFromState(s1, 'va_ops', NA, 0, NOW).purchased, 0);
 });
 
-t.test('the index keeps a device\'s usage object as given (no copy), and replaces it whole', async (t) => {
+t.test("a device's new usage replaces its old one whole, frozen objects included", async (t) => {
   const index = PoolIndex.fromState(stateOf([line()]));
   const usage = Object.freeze({ [NA]: 3 });
-  index.setDeviceUsage('d1', 'va_eng', usage);
-  index.setDeviceUsage('d1', 'va_eng', Object.freeze({ [NA]: 1 }));
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', usage);
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', Object.freeze({ [NA]: 1 }));
   t.equal(eng(index).inUse, 1);
   t.equal(index.inUse('va_eng', NA), 1);
   t.equal(index.inUse('va_ops', NA), 0);
@@ -188,18 +189,18 @@ t.test('any sequence of reports and moves leaves the pools one built from the fi
     const current = final.get(id);
     if (rnd(4) === 0 && current) {
       const vaId = vas[rnd(3)]!;
-      index.moveDevice(id, vaId);
+      fleetOf(index).moveDevice(id, vaId);
       final.set(id, { ...current, vaId });
     } else {
       const usage: Record<string, number> = {};
       for (const e of ents) if (rnd(2)) usage[e] = rnd(4);
       const vaId = rnd(5) === 0 ? vas[rnd(3)]! : (current?.vaId ?? 'va_eng');
-      index.setDeviceUsage(id, vaId, usage);
+      fleetOf(index).setDeviceUsage(id, vaId, usage);
       final.set(id, { vaId, usage });
     }
   }
   const fresh = new PoolIndex();
-  for (const [id, d] of final) fresh.setDeviceUsage(id, d.vaId, d.usage);
+  for (const [id, d] of final) fleetOf(fresh).setDeviceUsage(id, d.vaId, d.usage);
   t.same(index.pools(NOW), fresh.pools(NOW));
   t.ok(index.pools(NOW).length > 0);
 });
@@ -244,7 +245,7 @@ t.test('at scale: 100,000 devices in 50 VAs and 20 entitlements sum right', asyn
   for (let d = 0; d < 100_000; d++) {
     const vaId = VAS[d % 50]!;
     const usage = usageOf(d, 0);
-    index.setDeviceUsage(`dev_${d}`, vaId, usage);
+    fleetOf(index).setDeviceUsage(`dev_${d}`, vaId, usage);
     where.set(d, vaId);
     count(vaId, usage, 1);
   }
@@ -252,20 +253,20 @@ t.test('at scale: 100,000 devices in 50 VAs and 20 entitlements sum right', asyn
   for (let d = 0; d < 100_000; d += 10) {
     const vaId = where.get(d)!;
     count(vaId, usageOf(d, 0), -1);
-    index.setDeviceUsage(`dev_${d}`, vaId, usageOf(d, 1));
+    fleetOf(index).setDeviceUsage(`dev_${d}`, vaId, usageOf(d, 1));
     count(vaId, usageOf(d, 1), 1);
   }
   for (let d = 3; d < 100_000; d += 10) {
     const from = where.get(d)!;
     const to = VAS[(d * 13) % 50]!;
     count(from, usageOf(d, 0), -1);
-    index.moveDevice(`dev_${d}`, to);
+    fleetOf(index).moveDevice(`dev_${d}`, to);
     where.set(d, to);
     count(to, usageOf(d, 0), 1);
   }
   for (let d = 5; d < 100_000; d += 100) {
     count(where.get(d)!, usageOf(d, 0), -1);
-    index.moveDevice(`dev_${d}`, null);
+    fleetOf(index).moveDevice(`dev_${d}`, null);
   }
 
   const pools = index.pools(NOW);
@@ -287,4 +288,21 @@ t.test('at scale: 100,000 devices in 50 VAs and 20 entitlements sum right', asyn
     const inUse = VAS.reduce((s, va) => s + (expected.get(`${va} ${p.entitlement}`) ?? 0), 0);
     t.equal(p.inUse, inUse, `${p.entitlement} in use sums every VA`);
   }
+});
+
+t.test('usageCounts taken back into a cleared index give the same pools; holdings and reservations stay', async (t) => {
+  const s0 = stateOf([line(), perpetual({ lineId: 'L-2', quantity: 5, virtualAccount: 'Ops' })]);
+  const r = reserve(s0, { reservationId: 'rsv_1', udi: { pid: 'P', sn: 'S' }, nonce: 'n', jwk: { kty: 'OKP' as const, crv: 'Ed25519' as const, x: 'A'.repeat(43) }, vaId: 'va_eng', licenses: [{ entitlement: NA, count: 2 }], at: NOW }, poolsOf(s0));
+  const index = PoolIndex.fromState(r.state);
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 3, 'dna-advantage': 1 });
+  fleetOf(index).setDeviceUsage('d2', 'va_lab', { [NA]: 4 });
+  fleetOf(index).setDeviceUsage('d3', 'va_ops', { [NA]: 0 });
+  const before = index.pools(NOW);
+  const counts = index.usageCounts();
+  t.same(counts.sort(), [['va_eng', 'dna-advantage', 1], ['va_eng', NA, 3], ['va_lab', NA, 4]], 'only pools with usage');
+  index.clearUsage();
+  t.same(index.usageCounts(), []);
+  t.same(index.pools(NOW).map((p) => [p.vaId, p.entitlement, p.inUse, p.reserved, p.purchased]), [['va_eng', NA, 0, 2, 10], ['va_ops', NA, 0, 0, 5]], 'holdings and reservations stay, usage-only pools go');
+  for (const [vaId, e, n] of counts) index.countUsage(vaId, { [e]: n }, 1);
+  t.same(index.pools(NOW), before);
 });

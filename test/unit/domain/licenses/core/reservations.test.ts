@@ -16,6 +16,7 @@ import {
   type ReserveRequest,
 } from '../../../../../daemon/domain/licenses/core/index.ts';
 import { DAY, DEFAULT, NOW, iso, line, resolveVa } from './fixtures/licenses.ts';
+import { fleetOf } from './fixtures/fleet.ts';
 
 const NA = 'network-advantage';
 const device = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
@@ -26,7 +27,7 @@ const udi = { pid: 'C9300-24P', sn: 'FOC1234X0AB' };
 function setup(): { state: LicenseState; index: PoolIndex } {
   const state = applySnapshot(emptyState(), [line()], resolveVa, DEFAULT, NOW).state;
   const index = PoolIndex.fromState(state);
-  index.setDeviceUsage('d1', 'va_eng', { [NA]: 3 });
+  fleetOf(index).setDeviceUsage('d1', 'va_eng', { [NA]: 3 });
   return { state, index };
 }
 
