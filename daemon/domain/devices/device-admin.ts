@@ -210,7 +210,9 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
         text.search(query.q, (id) => (ids.push(id), ids.length <= CANDIDATES));
         if (ids.length <= CANDIDATES) return pageOf(candidatePage(ids, query, sort, after, want), query.limit);
       }
-      const scopes = query.vaIds === null ? [ALL] : [...query.vaIds];
+      // Every VA in scope (`?va=Default&nested=true`): the index over every VA, one range a part.
+      const everyVa = query.vaIds === null || (query.vaIds.size >= state.vas.size && [...state.vas.keys()].every((id) => query.vaIds!.has(id)));
+      const scopes = everyVa ? [ALL] : [...query.vaIds!].filter((id) => PARTS.some((p) => state.deviceCount(id, p) > 0));
       const sources: Source[] = [];
       for (const scope of scopes) {
         for (const part of PARTS) {

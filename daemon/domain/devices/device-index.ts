@@ -244,12 +244,14 @@ export async function rebuildDeviceIndex(ctx: { store: Store; writer: Writer; st
           n++;
         }
         await stageCounts(tx, delta);
-        if (last !== null) {
-          through = last.slice(keys.devicePrefix.length);
-          // Set now, not after the batch: a transaction that runs while this batch is being
-          // synced reads it as staged, so it must count the devices this chunk counted.
-          state.deviceIndex.reached(through);
-        }
+        if (last !== null) through = last.slice(keys.devicePrefix.length);
+        // Set now, not after the batch: a transaction that runs while this batch is being synced
+        // reads it as staged, so it must count the devices this chunk counted. The last chunk
+        // has read every device there is: from it on, every change counts (a device added after
+        // it with a greater id than any it read would otherwise be counted by no one).
+        const lastChunk = n < REBUILD_CHUNK;
+        state.deviceIndex.reached(lastChunk ? '\uffff' : through);
+        if (lastChunk) tx.put(keys.deviceIndexFormat, { format: DEVICE_INDEX_FORMAT } satisfies IndexFormatRecord);
         tx.after(() => state.addDeviceCounts(delta));
         return n;
       },
@@ -258,7 +260,6 @@ export async function rebuildDeviceIndex(ctx: { store: Store; writer: Writer; st
     total += n;
     if (n < REBUILD_CHUNK) break;
   }
-  await writer.run((tx) => tx.put(keys.deviceIndexFormat, { format: DEVICE_INDEX_FORMAT } satisfies IndexFormatRecord), { exclusive: true });
   state.deviceIndex.end();
   return total;
 }
