@@ -20,6 +20,8 @@ import { issueCredential } from '../../../daemon/domain/devices/credentials.ts';
 import { newId } from '../../../daemon/domain/satellite/ids.ts';
 import type { DeviceRecord, LatestUsage, VirtualAccount } from '../../../daemon/domain/satellite/records.ts';
 import type { Line } from '../../../daemon/domain/licenses/core/index.ts';
+import { stageDevice, stageLatest } from '../../../daemon/domain/devices/device-index.ts';
+import type { State } from '../../../daemon/domain/satellite/state.ts';
 import { keys, type Tx } from '../../../daemon/store/index.ts';
 import { open } from './fill.ts';
 
@@ -29,19 +31,16 @@ const REGIONS = 5;
 const SITES = 9;
 
 /** Writes one device and its latest usage with all they need in the store. */
-type Stage = (tx: Tx, device: DeviceRecord, latest: LatestUsage | undefined) => void;
+type Stage = (tx: Tx, state: State, device: DeviceRecord, latest: LatestUsage | undefined) => Promise<void>;
 
-/** The records alone, as today's registration and ingest write them; the daemon builds its indexes at start. */
-const raw: Stage = (tx, device, latest) => {
-  tx.put(keys.device(device.id), device);
-  tx.put(keys.udi(device.udi.pid, device.udi.sn), device.id);
-  if (latest) tx.put(keys.latestUsage(device.id), latest);
+/**
+ * As every writer of devices does: the record, its UDI, its index entries and counters in the
+ * same batch (stageDevice / stageLatest), so the daemon finds its indexes whole at start.
+ */
+const STAGE: Stage = async (tx, state, device, latest) => {
+  await stageDevice(tx, state, undefined, device);
+  if (latest) await stageLatest(tx, state, device, undefined, latest, { newer: true, before: undefined });
 };
-
-// Once the devices core (issue 19, h19a) exports its stage functions, this is the one line to
-// change, so the fill writes the index entries in the same batch as every writer does:
-//   const STAGE: Stage = (tx, d, l) => { stageDevice(tx, undefined, d); if (l) stageLatestUsage(tx, d, undefined, l); };
-const STAGE: Stage = raw;
 
 export interface ScaleSample {
   /** Devices (id, credential) drawn at random from the fleet, for ingest. */
@@ -104,7 +103,7 @@ export async function scaleFill(dataDir: string, n: number, sampleFile: string, 
   const CHUNK = 10_000;
   const nowMs = now.getTime();
   for (let start = 0; start < n; start += CHUNK) {
-    await writer.run((tx) => {
+    await writer.run(async (tx) => {
       for (let i = start; i < Math.min(start + CHUNK, n); i++) {
         const m = i % 100;
         const device: DeviceRecord = {
@@ -126,7 +125,7 @@ export async function scaleFill(dataDir: string, n: number, sampleFile: string, 
           const at = new Date(nowMs - 3_600_000 - ((i * 104729) % 86_400) * 1000).toISOString();
           latest = { reportId: randomUUID(), windowEnd: at, usage, lastReportAt: at };
         }
-        STAGE(tx, device, latest);
+        await STAGE(tx, state, device, latest);
         if (want.has(i) && device.state === 'registered') sample.push({ id: device.id, credentialId: device.credentialId! });
       }
     });
