@@ -1,7 +1,8 @@
 // <dataDir>/pool-counts.json (mode 0600): the pools' usage sums saved at a graceful shutdown,
 // taken back by the next start and deleted either way (domain/licenses/workspace/pool-counts.ts
 // says why): after a crash there is no file, and the sums are counted again in the background.
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { writeFileSynced } from './synced-file.ts';
 import type { PoolCounts } from '../domain/licenses/workspace/pool-counts.ts';
 
 export const POOL_COUNTS_FILE = 'pool-counts.json';
@@ -22,14 +23,6 @@ export async function restorePoolCounts(counts: PoolCounts, file: string): Promi
 export async function savePoolCounts(counts: PoolCounts, file: string): Promise<boolean> {
   const bytes = counts.serialize(await counts.cover());
   if (!bytes) return false;
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
+  await writeFileSynced(file, bytes);
   return true;
 }

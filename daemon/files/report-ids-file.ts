@@ -1,6 +1,7 @@
 // <dataDir>/report-ids.bloom (mode 0600): the report id filter saved at a graceful shutdown,
 // taken back by the next start and deleted either way (domain/reports/report-ids.ts says why).
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { writeFileSynced } from './synced-file.ts';
 import type { ReportIdFilter } from '../domain/reports/report-ids.ts';
 
 export const REPORT_IDS_FILE = 'report-ids.bloom';
@@ -23,14 +24,6 @@ export async function restoreReportIds(filter: ReportIdFilter, file: string, cov
 export async function saveReportIds(filter: ReportIdFilter, file: string, cover: Cover): Promise<boolean> {
   const bytes = filter.serialize(cover);
   if (!bytes) return false;
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
+  await writeFileSynced(file, bytes);
   return true;
 }
