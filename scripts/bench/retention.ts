@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
+import { stageDevice } from '../../daemon/domain/devices/device-index.ts';
 import { loadConfig } from '../../daemon/config/index.ts';
 import type { AckRange } from '../../daemon/domain/reports/acks.ts';
 import type { ExportRecord } from '../../daemon/domain/exchange/book.ts';
@@ -145,7 +146,7 @@ async function prepare(dataDir: string, clock: () => Date, reports: number, devi
   }
   const ids: string[] = [];
   for (let start = 0; start < devices; start += 2000) {
-    await sat.ctx.writer.run((tx) => {
+    await sat.ctx.writer.run(async (tx) => {
       for (let i = start; i < Math.min(start + 2000, devices); i++) {
         const device: DeviceRecord = {
           id: newId('dev'),
@@ -159,9 +160,7 @@ async function prepare(dataDir: string, clock: () => Date, reports: number, devi
           revoked: false,
         };
         ids.push(device.id);
-        tx.put(keys.device(device.id), device);
-        tx.put(keys.udi(device.udi.pid, device.udi.sn), device.id);
-        tx.after(() => sat.ctx.state.putDevice(device));
+        await stageDevice(tx, sat.ctx.state, undefined, device);
       }
     });
   }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../../../daemon/config/index.ts';
+import { stageDevice, stageLatest } from '../../../daemon/domain/devices/device-index.ts';
 import { newId } from '../../../daemon/domain/satellite/ids.ts';
 import type { DeviceRecord, LatestUsage, VirtualAccount } from '../../../daemon/domain/satellite/records.ts';
 import type { Line } from '../../../daemon/domain/licenses/core/index.ts';
@@ -82,7 +83,7 @@ export async function fill(dataDir: string, shape: FillShape): Promise<{ seconds
 
   const CHUNK = 2000;
   for (let start = 0; start < shape.devices; start += CHUNK) {
-    await writer.run((tx) => {
+    await writer.run(async (tx) => {
       for (let i = start; i < Math.min(start + CHUNK, shape.devices); i++) {
         const device: DeviceRecord = {
           id: newId('dev'),
@@ -99,15 +100,10 @@ export async function fill(dataDir: string, shape: FillShape): Promise<{ seconds
         for (let e = 0; e < ents.length; e++) usage[ents[e]!] = (i + e) % 4;
         const at = new Date(now.getTime() - (i % 1440) * 60_000).toISOString();
         const latest: LatestUsage = { reportId: randomUUID(), windowEnd: at, usage, lastReportAt: at };
-        tx.put(keys.device(device.id), device);
-        tx.put(keys.udi(device.udi.pid, device.udi.sn), device.id);
-        tx.put(keys.latestUsage(device.id), latest);
-        // As registration then a first report would leave them (the pools count the device
-        // when it appears with its latest usage).
-        tx.after(() => {
-          state.putDevice(device);
-          state.putLatest(device, latest, { newer: true, before: undefined });
-        });
+        // As registration then a first report stage them: records, index entries and counters
+        // in the same batch, the views told once it is durable.
+        await stageDevice(tx, state, undefined, device);
+        await stageLatest(tx, state, device, undefined, latest, { newer: true, before: undefined });
       }
     });
   }
