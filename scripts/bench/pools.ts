@@ -49,7 +49,7 @@ export default async function pools(args: string[]): Promise<void> {
       child.stdin!.end();
       await new Promise((r) => child.once('exit', r));
     }
-    console.log(`start-up with ${shape.devices} devices: median ${median(opens).toFixed(0)} ms (no scan of reports; pools built from the latest usage in memory)`);
+    console.log(`start-up with ${shape.devices} devices: median ${median(opens).toFixed(0)} ms (no scan of reports or devices: pool sums and device counters taken back from the store and the shutdown file)`);
 
     const sat = await open(dataDir);
     const client = socketClient(sat.socketPath);
