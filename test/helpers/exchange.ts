@@ -148,15 +148,26 @@ export async function exportBundle(socketPath: string, out: string): Promise<Raw
 }
 
 /**
- * What a job writes on the clock alone, whatever requests come (the hourly usage sample for the
- * charts): left out of store dumps, so a dump that spans the hour still compares equal.
+ * What jobs write on the clock alone, whatever requests come: the hourly usage sample for the
+ * charts, the once-a-minute high-water mark of time and alert comparison (the standing set, its
+ * `alert.*` events by `system`, and the event sequence they advance). Left out of store dumps, so
+ * a dump that spans a minute or an hour still compares equal; any other event still shows.
  */
-export const clockDriven = (key: string): boolean => key.startsWith(keys.usageSamplePrefix);
+export const clockDriven = (key: string, value?: unknown): boolean =>
+  key.startsWith(keys.usageSamplePrefix) ||
+  key === keys.clockMark ||
+  key === keys.standingAlerts ||
+  key === keys.seq('event') ||
+  (key.startsWith('evt!') &&
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { actor?: unknown }).actor === 'system' &&
+    String((value as { type?: unknown }).type).startsWith('alert.'));
 
 /** Every key and value of the store, as one comparable array. */
 export async function storeDump(store: Store): Promise<Array<[string, string]>> {
   const out: Array<[string, string]> = [];
-  for await (const [k, v] of store.iterate({})) if (!clockDriven(k)) out.push([k, JSON.stringify(v)]);
+  for await (const [k, v] of store.iterate({})) if (!clockDriven(k, v)) out.push([k, JSON.stringify(v)]);
   return out;
 }
 

@@ -58,7 +58,7 @@ export function applyLines(sat: TestSatellite, lines: unknown) {
 /** Every record in the store, as JSON text by key (but what jobs write on the clock alone). */
 export async function dumpStore(sat: TestSatellite): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for await (const [k, v] of sat.ctx.store.iterate({})) if (!clockDriven(k)) out[k] = JSON.stringify(v);
+  for await (const [k, v] of sat.ctx.store.iterate({})) if (!clockDriven(k, v)) out[k] = JSON.stringify(v);
   return out;
 }
 
