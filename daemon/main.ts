@@ -18,6 +18,9 @@ import type { ReportIdFilter } from './domain/reports/report-ids.ts';
 import { loadIdentity } from './files/identity-file.ts';
 import { REPORT_IDS_FILE, restoreReportIds, saveReportIds } from './files/report-ids-file.ts';
 import { POOL_COUNTS_FILE, restorePoolCounts, savePoolCounts } from './files/pool-counts-file.ts';
+import { DEVICE_SEARCH_FILE, saveDeviceSearch, takeDeviceSearch } from './files/device-search-file.ts';
+import type { Cover } from './domain/licenses/workspace/pool-counts.ts';
+import type { DeviceAdmin } from './domain/devices/device-admin.ts';
 import type { Licensing } from './domain/licenses/workspace/index.ts';
 import { createApps } from './http/apps.ts';
 import type { Health } from './http/health.ts';
@@ -87,7 +90,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     servers.push(() => closeServer(device.server, 8000));
     const admin = await bindTcp('admin', config.admin.listen, config.admin.tls);
     servers.push(() => closeServer(admin.server, 8000));
-    const { store, metrics, reportIdsRestored, poolCounts, s, storage } = await openServices(config, opts, { device: device.url, admin: admin.url }, opened);
+    const { store, metrics, reportIdsRestored, poolCounts, search, s, storage } = await openServices(config, opts, { device: device.url, admin: admin.url }, opened);
     health.storage = () => storage.available;
     countPools(s.licensing, poolCounts, log);
     const { jobs, beforeServing, afterStart } = jobTable(s, log);
@@ -127,6 +130,7 @@ export async function openSatellite(config: FrozenConfig, opts: OpenOptions): Pr
     // device traffic chunk by chunk, and shutdown stops it between two writes.
     for (const job of afterStart) void schedule.runJob(job);
     fillReportIds(s.reportIds, reportIdsRestored, store, log);
+    openSearch(s.deviceAdmin, search.file, search.cover, log);
     return {
       listeners: { device: device.url, admin: admin.url },
       socketPath,
@@ -224,17 +228,21 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
   // The pools' usage sums likewise: taken back, or counted in the background (countPools).
   const poolsFile = path.join(config.dataDir, POOL_COUNTS_FILE);
   const poolCounts = await restorePoolCounts(s.licensing.counts, poolsFile);
+  // `?q=`'s text column likewise (openSearch): the store as it is before serving decides.
+  const searchFile = path.join(config.dataDir, DEVICE_SEARCH_FILE);
+  const searchCover = await s.licensing.counts.cover();
   opened.push(async () => {
     await s.reportIds.stop();
     await s.licensing.counts.stop();
     await writer.close(); // the last batch first: the files cover exactly what is durable
     await saveReportIds(s.reportIds, file, cover());
     await savePoolCounts(s.licensing.counts, poolsFile);
+    await saveDeviceSearch(searchFile, await s.licensing.counts.cover(), s.deviceAdmin.searchBytes());
   });
   // The senders stop before the writer closes (reverse order), so what they sent is recorded.
   await s.notifications.open();
   opened.push(() => s.notifications.close());
-  return { store, metrics, reportIdsRestored, poolCounts, s, storage };
+  return { store, metrics, reportIdsRestored, poolCounts, search: { file: searchFile, cover: searchCover }, s, storage };
 }
 
 /** Pools answer at once with saved sums; otherwise they are counted in the background and their reads wait. */
@@ -248,6 +256,23 @@ function countPools(licensing: Licensing, saved: 'restored' | 'missing' | 'stale
     (r) => r !== null && log.info({ devices: r.devices, chunks: r.chunks, ms: Math.round(r.ms) }, 'pools counted'),
     (err: unknown) => log.error({ err }, 'pools not counted; pool reads answer 503 until a restart'),
   );
+}
+
+/** `?q=`'s text column, in the background: the one saved at the last shutdown, or made from the device records. */
+function openSearch(admin: DeviceAdmin, file: string, cover: Cover, log: Logger): void {
+  const started = performance.now();
+  void takeDeviceSearch(file, cover)
+    .then((saved) => admin.openSearch(typeof saved === 'string' ? null : saved).then((r) => ({ ...r, saved })))
+    .then(
+      ({ devices, from, error, saved }) =>
+        log.info(
+          { devices, ms: Math.round(performance.now() - started), from, ...(error === undefined ? {} : { error }) },
+          from === 'saved'
+            ? `device search ready: ${devices} devices (saved at the last shutdown)`
+            : `device search ready: ${devices} devices (read from the store: ${error !== undefined ? 'the saved column did not load' : saved === 'stale' ? 'the saved column does not match the store' : 'none saved: first start or unclean shutdown'})`,
+        ),
+      (err: unknown) => log.warn({ err }, 'filling the device search failed; ?q= walks the indexes'),
+    );
 }
 
 function fillReportIds(reportIds: ReportIdFilter, restored: boolean, store: LevelStore, log: Logger): void {

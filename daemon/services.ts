@@ -134,11 +134,7 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   const deviceAdmin = createDeviceAdmin(ctx);
   await checkDeviceIndex(ctx, log);
   state.watch({ device: deviceAdmin.onDeviceChange });
-  const searchStarted = performance.now();
-  deviceAdmin.fillSearch().then(
-    (devices) => log.info({ devices, ms: Math.round(performance.now() - searchStarted) }, `device search ready: ${devices} devices`),
-    (err: unknown) => log.warn({ err }, 'filling the device search failed; ?q= walks the indexes'),
-  );
+  // `?q=`'s text column is taken back or filled in the background by main.ts, once serving.
   state.watch({ device: licensing.onDeviceChange, usage: licensing.onUsage });
 
   const collector = createCollector({

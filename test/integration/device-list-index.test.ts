@@ -2,6 +2,7 @@
 // characters literal, unicode, a 1,000-character query refused), `?via=`, and indexes found
 // missing or wrong at start rebuilt in the background with a log line while lists stay right.
 import t from 'tap';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { keys, prefixRange } from '../../daemon/store/index.ts';
 import { LevelStore } from '../../daemon/store/level.ts';
@@ -120,6 +121,69 @@ t.test('indexes missing or wrong at start are rebuilt in the background, with a 
 
   d = await startDaemon(t, daemonEnv(dataDir, { OUTPOST_LOG_LEVEL: 'info' }));
   t.notOk(d.output.some((l) => l.includes('rebuilding them in the background')), 'the next start finds them sound');
+  d.child.kill('SIGTERM');
+  await d.exited;
+});
+
+t.test("?q='s text column is saved at shutdown and taken back at start; a crash, a changed store or a damaged file make it from the store", async (t) => {
+  const dataDir = path.join(tempDir(t), 'data');
+  const socket = path.join(dataDir, 'outpost.sock');
+  const file = path.join(dataDir, 'device-search.bin');
+  const env = daemonEnv(dataDir, { OUTPOST_LOG_LEVEL: 'info' });
+  const ready = async (d: { output: string[] }) => {
+    for (let i = 0; i < 100 && !d.output.some((l) => l.includes('device search ready')); i++) await new Promise((r) => setTimeout(r, 50));
+    return JSON.parse(d.output.find((l) => l.includes('device search ready')) ?? '{}') as { msg?: string; devices?: number; from?: string };
+  };
+  const hosts = async (q: string) => (await all(socket, `/api/devices?q=${encodeURIComponent(q)}&limit=4`)).map((x) => x.hostname).sort();
+
+  let d = await startDaemon(t, env);
+  const { token } = await createToken(socket, { maxUses: 1000 });
+  for (let i = 0; i < 30; i++) t.equal((await registerDevice(d.device, token, `SV${i}`, { hostname: `sv-${i}` })).status, 201);
+  t.match(await ready(d), { devices: 0, from: 'store' }, 'a first start makes the column from the (empty) store');
+  const sv1 = await hosts('sv-1');
+  t.same(sv1, ['sv-1', ...Array.from({ length: 10 }, (_, i) => `sv-1${i}`)].sort(), 'devices registered since start are found');
+  d.child.kill('SIGTERM');
+  await d.exited;
+  t.ok(existsSync(file), 'a graceful shutdown saves the column');
+
+  d = await startDaemon(t, env);
+  t.match(await ready(d), { devices: 30, from: 'saved', msg: /saved at the last shutdown/ }, 'the next start takes it back');
+  t.notOk(existsSync(file), 'and deletes the file');
+  t.same(await hosts('sv-1'), sv1, 'answers as before');
+  t.equal((await registerDevice(d.device, token, 'SV100', { hostname: 'sv-100' })).status, 201);
+  t.same(await hosts('sv-10'), ['sv-10', 'sv-100'], 'and follows new devices');
+  d.child.kill('SIGTERM');
+  await d.exited;
+  const saved = readFileSync(file);
+
+  // A kill -9 leaves no file: the next start reads the store.
+  d = await startDaemon(t, env);
+  t.match(await ready(d), { from: 'saved' });
+  t.equal((await registerDevice(d.device, token, 'SV101', { hostname: 'sv-101' })).status, 201);
+  d.child.kill('SIGKILL');
+  await d.exited;
+  t.notOk(existsSync(file), 'a killed daemon saved nothing');
+  d = await startDaemon(t, env);
+  t.match(await ready(d), { devices: 32, from: 'store', msg: /none saved/ }, 'after a crash the column is read from the store');
+  t.same(await hosts('sv-10'), ['sv-10', 'sv-100', 'sv-101'], 'with the device registered before the crash');
+  d.child.kill('SIGTERM');
+  await d.exited;
+
+  // The column of an older store (a device registered since): not taken back.
+  writeFileSync(file, saved);
+  d = await startDaemon(t, env);
+  t.match(await ready(d), { devices: 32, from: 'store', msg: /does not match the store/ }, 'a column saved for another state of the store is not used');
+  t.same(await hosts('sv-10'), ['sv-10', 'sv-100', 'sv-101']);
+  d.child.kill('SIGTERM');
+  await d.exited;
+
+  // A damaged column under a matching tag: refused by its checksum.
+  const damaged = readFileSync(file);
+  damaged[damaged.length - 3]! ^= 0x20;
+  writeFileSync(file, damaged);
+  d = await startDaemon(t, env);
+  t.match(await ready(d), { devices: 32, from: 'store', error: /checksum/, msg: /did not load/ }, 'a damaged file is not used, and the log says why');
+  t.same(await hosts('sv-10'), ['sv-10', 'sv-100', 'sv-101']);
   d.child.kill('SIGTERM');
   await d.exited;
 });

@@ -6,11 +6,13 @@
 // (scope, state, via) partition that the filters allow and the counters say is not empty, merged
 // in key order, so a page reads about a page of keys from each range whatever the fleet.
 //
-// `?q=` asks the compact text column (device-search.ts, filled in the background at start) for
-// its matches: up to CANDIDATES of them are read, filtered and sorted (a rare match costs its own
-// reads); more than that, or before the column is filled, the sorted ranges above are walked in
-// chunks keeping the entries whose text (held in the index value) matches until the page is full
-// (a common match fills a page soon).
+// `?q=` asks the compact text column (device-search.ts: saved at shutdown and taken back at
+// start, or filled from the store in the background) for its matches. Up to CANDIDATES of them:
+// sorted by id with no filter, only the page's devices are read (the column holds the ids);
+// otherwise each match is read, filtered and sorted (a rare match costs its own reads). More than
+// that, or before the column is ready, the sorted ranges above are walked in chunks keeping the
+// entries whose text (held in the index value) matches until the page is full (a common match
+// fills a page soon).
 import { OutpostError } from '../../errors.ts';
 import { keys, type Range } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
@@ -106,11 +108,19 @@ interface Source {
 export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 'seq' | 'clock' | 'store'>, opts: { match?: DeviceTextMatch } = {}) {
   const { state } = ctx;
   const match = opts.match ?? substringMatch;
-  /** `?q=`'s text column: null until the background fill at start is done. */
-  const text = new DeviceSearch();
+  /** `?q=`'s text column: not used until taken back or filled in the background at start. */
+  let text = new DeviceSearch();
   let textReady = false;
-  /** Devices changed while the column was being filled: the fill's older copy is skipped. */
+  /** Devices changed while the column was being filled or loaded: the older copy is skipped. */
   const changedDuringFill = new Set<string>();
+
+  /** A page of `?q=` matches sorted by id alone, no filter: only the page's devices are read. */
+  function idPage(ids: string[], desc: boolean, after: [string, string] | null, want: number) {
+    const sign = desc ? -1 : 1;
+    const page = after === null ? ids : ids.filter((id) => sign * compareUtf8(id, after[1]) > 0);
+    page.sort((a, b) => sign * compareUtf8(a, b));
+    return page.slice(0, want).map((id) => ({ sortKey: '', id }));
+  }
 
   /** A page from the matches of `?q=` (at most CANDIDATES ids), read, filtered and sorted here. */
   function candidatePage(ids: string[], query: DeviceQuery, sort: IndexSort, after: [string, string] | null, want: number) {
@@ -205,13 +215,17 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       const after = query.cursor === null ? null : decodeCursor(query.cursor);
       const test = query.q === undefined ? null : match(query.q);
       const want = query.limit + 1;
+      // Every VA in scope (`?va=Default&nested=true`): the index over every VA, one range a part.
+      const everyVa = query.vaIds === null || (query.vaIds.size >= state.vas.size && [...state.vas.keys()].every((id) => query.vaIds!.has(id)));
       if (query.q !== undefined && textReady) {
         const ids: string[] = [];
         text.search(query.q, (id) => (ids.push(id), ids.length <= CANDIDATES));
-        if (ids.length <= CANDIDATES) return pageOf(candidatePage(ids, query, sort, after, want), query.limit);
+        if (ids.length <= CANDIDATES) {
+          // The column holds ids: sorted by id with no filter, a page reads only its own devices.
+          if (sort === 'i' && everyVa && query.state === undefined && query.via === undefined) return pageOf(idPage(ids, query.desc, after, want), query.limit);
+          return pageOf(candidatePage(ids, query, sort, after, want), query.limit);
+        }
       }
-      // Every VA in scope (`?va=Default&nested=true`): the index over every VA, one range a part.
-      const everyVa = query.vaIds === null || (query.vaIds.size >= state.vas.size && [...state.vas.keys()].every((id) => query.vaIds!.has(id)));
       const scopes = everyVa ? [ALL] : [...query.vaIds!].filter((id) => PARTS.some((p) => state.deviceCount(id, p) > 0));
       const sources: Source[] = [];
       for (const scope of scopes) {
@@ -261,17 +275,42 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
     },
 
     /**
-     * Fills `?q=`'s text column from the device records, in chunks (in the background at start:
-     * until it is done, `?q=` walks the indexes). Answers how many devices it holds.
+     * Makes `?q=`'s text column, in the background at start (until it is ready, `?q=` walks the
+     * indexes): from `saved`, the column saved at the last shutdown when it still covers the store
+     * (the caller checks that), else from the device records, in chunks. Devices changed since
+     * start are then taken from their current records. Answers how many devices it holds and
+     * where the column came from; a saved column that does not load is left for the walk.
      */
-    async fillSearch(): Promise<number> {
+    async openSearch(saved: Uint8Array | null): Promise<{ devices: number; from: 'saved' | 'store'; error?: string }> {
+      let error: string | undefined;
+      if (saved !== null) {
+        try {
+          text = DeviceSearch.fromBuffer(saved);
+          for (const id of changedDuringFill) {
+            const d = state.device(id);
+            if (d) text.set(d.id, d.hostname, d.udi.pid, d.udi.sn);
+          }
+          textReady = true;
+          changedDuringFill.clear();
+          return { devices: text.count, from: 'saved' };
+        } catch (err) {
+          error = (err as Error).message;
+          text = new DeviceSearch();
+        }
+      }
       for await (const chunk of ctx.store.chunks<DeviceRecord>({ gt: keys.devicePrefix, lt: prefixEnd(keys.devicePrefix) }, 1000)) {
         for (const [, d] of chunk) if (!changedDuringFill.has(d.id)) text.set(d.id, d.hostname, d.udi.pid, d.udi.sn);
         await new Promise((r) => setImmediate(r));
       }
+      // A device changed during the walk was set by the watcher, with the change.
       textReady = true;
       changedDuringFill.clear();
-      return text.count;
+      return { devices: text.count, from: 'store', ...(error === undefined ? {} : { error }) };
+    },
+
+    /** The text column as bytes to save at shutdown (after the writer's last batch); null while it is not ready. */
+    searchBytes(): Buffer | null {
+      return textReady ? text.toBuffer() : null;
     },
 
     /** The state's device watcher: the text column follows hostnames (and new devices). */

@@ -264,18 +264,27 @@ export class DeviceSearch {
     if (body.length !== 8 * (n + 1) + textLen + idsLen) bad('sizes do not add up');
     if (!createHash('sha256').update(body).digest().equals(b.subarray(24, HEADER))) bad('checksum');
     const s = new DeviceSearch();
-    s.#starts = words(n + 2);
-    s.#idStarts = words(n + 2);
-    let o = 0;
-    for (const arr of [s.#starts, s.#idStarts]) {
-      if (LITTLE_ENDIAN) new Uint8Array(arr.buffer).set(body.subarray(o, o + 4 * (n + 1)));
-      else for (let i = 0; i <= n; i++) arr[i] = body.readUInt32LE(o + 4 * i);
-      o += 4 * (n + 1);
+    // On a little-endian host with the body 4-byte aligned (a file read whole is), the arrays are
+    // views of `buf`, not copies: a column of a million devices is not held twice while it loads.
+    // The first append that outgrows a view moves that array into its own memory (`grow`).
+    const words4 = 4 * (n + 1);
+    if (LITTLE_ENDIAN && body.byteOffset % 4 === 0) {
+      s.#starts = new Uint32Array(body.buffer, body.byteOffset, n + 1);
+      s.#idStarts = new Uint32Array(body.buffer, body.byteOffset + words4, n + 1);
+      s.#text = body.subarray(2 * words4, 2 * words4 + textLen);
+      s.#ids = body.subarray(2 * words4 + textLen, 2 * words4 + textLen + idsLen);
+    } else {
+      s.#starts = words(n + 2);
+      s.#idStarts = words(n + 2);
+      for (let i = 0; i <= n; i++) {
+        s.#starts[i] = body.readUInt32LE(4 * i);
+        s.#idStarts[i] = body.readUInt32LE(words4 + 4 * i);
+      }
+      s.#text = bytes(Math.max(textLen, 1024));
+      body.copy(s.#text, 0, 2 * words4, 2 * words4 + textLen);
+      s.#ids = bytes(Math.max(idsLen, 1024));
+      body.copy(s.#ids, 0, 2 * words4 + textLen, 2 * words4 + textLen + idsLen);
     }
-    s.#text = bytes(Math.max(textLen, 1024));
-    o += body.copy(s.#text, 0, o, o + textLen);
-    s.#ids = bytes(Math.max(idsLen, 1024));
-    body.copy(s.#ids, 0, o, o + idsLen);
     s.#textLen = textLen;
     s.#idsLen = idsLen;
     s.#entries = n;
