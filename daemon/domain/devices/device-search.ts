@@ -6,15 +6,16 @@
 //   id column    the device id's UTF-8 bytes, no separator;
 //   two Uint32Arrays with where each entry starts in each column (entry i spans
 //   [starts[i], starts[i + 1]));
-//   a 128-bit signature per entry (4 words): one bit per hashed trigram of its fields;
+//   a 128-bit signature per entry (4 words, kept as 4 planes): one bit per hashed trigram of its fields;
 //   an open-addressing hash table (Uint32Array) from the id's bytes to the entry, for set/delete.
 // That is the text and the id plus ~4 + 4 + 16 + 8–16 bytes per device (and growth slack),
 // with no JS object per device.
 //
-// A search with a needle of 3 bytes or more walks the signatures (a tight loop over a typed
-// array) and checks the bytes of the entries whose signature holds every trigram bit of the
-// needle (on the bench's fleet, 0.6% of the entries for "sw-4242"); a shorter needle, which
-// matches a large part of any fleet, is a `Buffer.indexOf` over the column, a hit mapped back to
+// A search with a needle of 4 bytes or more walks the signatures (a tight loop over typed
+// arrays, one plane at a time) and checks the bytes of the entries whose signature holds every
+// trigram bit of the needle (on the bench's fleet of a million, ~5% of the entries for "sw-4242",
+// most of them holding "-42", "424" and "242" somewhere); a shorter needle, whose one trigram a
+// large part of any fleet holds, is a `Buffer.indexOf` over the column, a hit mapped back to
 // its entry by binary search on `starts`. Either way a device is reported once. A folded needle
 // never contains the bytes 0x00–0x03 (`fold` replaces them), so a hit can never span two fields
 // or two entries and never lands in a deleted entry (its text bytes are overwritten with 0x03, a
@@ -38,8 +39,8 @@ const DEAD = 0x03;
 const EMPTY = 0;
 const TOMB = 0xffffffff;
 const MAGIC = Buffer.from('ODSEARCH', 'latin1');
-const VERSION = 1;
-const HEADER = 8 + 4 + 4 + 4 + 4 + 32;
+const VERSION = 2;
+const HEADER = 8 + 4 + 4 + 4 + 4 + 4 + 32;
 /** The saved file's numbers are little-endian; on such a host the offset arrays are copied whole. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -70,15 +71,15 @@ function hash(buf: Uint8Array, from: number, to: number): number {
   return h >>> 0;
 }
 
+/** Words (32 bits each) of an entry's signature: 128 bits. */
+const SIG = 4;
+
 /**
- * 128 bits: bit h(t) set for each trigram t of bytes [from, to) that lies inside one field (no
- * byte below 0x04); null when there is none.
+ * SIG × 32 bits at out[at…]: bit h(t) set for each trigram t of bytes [from, to) that lies inside
+ * one field (no byte below 0x04). Answers whether any was.
  */
-function signature(buf: Uint8Array, from: number, to: number, out?: Uint32Array, at = 0): [number, number, number, number] | null {
-  let w0 = 0;
-  let w1 = 0;
-  let w2 = 0;
-  let w3 = 0;
+function signature(buf: Uint8Array, from: number, to: number, out: Uint32Array, at: number): boolean {
+  out.fill(0, at, at + SIG);
   let any = false;
   for (let k = from; k + 2 < to; k++) {
     const a = buf[k]!;
@@ -86,21 +87,16 @@ function signature(buf: Uint8Array, from: number, to: number, out?: Uint32Array,
     const c = buf[k + 2]!;
     if (a < 4 || b < 4 || c < 4) continue;
     const h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) >>> 25;
-    const bit = 1 << (h & 31);
-    const w = h >>> 5;
-    if (w === 0) w0 |= bit;
-    else if (w === 1) w1 |= bit;
-    else if (w === 2) w2 |= bit;
-    else w3 |= bit;
+    out[at + (h >>> 5)]! |= 1 << (h & 31);
     any = true;
   }
-  if (out) {
-    out[at] = w0;
-    out[at + 1] = w1;
-    out[at + 2] = w2;
-    out[at + 3] = w3;
-  }
-  return any ? [w0, w1, w2, w3] : null;
+  return any;
+}
+
+function popcount(x: number): number {
+  let c = 0;
+  for (let v = x >>> 0; v !== 0; v >>>= 1) c += v & 1;
+  return c;
 }
 
 export class DeviceSearch {
@@ -112,7 +108,13 @@ export class DeviceSearch {
   #idStarts: Uint32Array = words(1024);
   #entries = 0; // including deleted ones
   #dead = 0;
-  #sigs: Uint32Array = words(4096); // 4 words (128 bits) per entry: which trigram hashes it holds
+  /**
+   * The signatures (128 bits an entry: which trigram hashes it holds) as SIG planes, plane w
+   * holding word w of every entry: a search reads one plane straight through (4 bytes an entry)
+   * and the others only for the entries that passed it.
+   */
+  #planes: Uint32Array[] = Array.from({ length: SIG }, () => words(1024));
+  #sig = new Uint32Array(SIG);
   #table: Uint32Array = words(1024); // entry + 1, EMPTY or TOMB
   #tableUsed = 0; // slots not EMPTY
   #scratch: Buffer = bytes(256);
@@ -124,7 +126,7 @@ export class DeviceSearch {
 
   /** Bytes held by the index's arrays (its capacity, not only what is used). */
   get byteSize(): number {
-    return this.#text.length + this.#ids.length + 4 * (this.#starts.length + this.#idStarts.length + this.#sigs.length + this.#table.length) + this.#scratch.length;
+    return this.#text.length + this.#ids.length + 4 * (this.#starts.length + this.#idStarts.length + SIG * this.#planes[0]!.length + this.#table.length) + this.#scratch.length;
   }
 
   /** Adds a device or replaces what is indexed for it. */
@@ -177,17 +179,22 @@ export class DeviceSearch {
       }
       return reported;
     }
-    const mask = signature(needle, 0, needle.length);
-    if (mask === null) return this.#scan(needle, onMatch);
+    // A needle of one trigram sets one bit, which a large part of any fleet holds: the bytes are
+    // searched directly (memchr-fast for a rare first byte, and a common needle fills the page soon).
+    const mask = new Uint32Array(SIG);
+    if (needle.length <= 3 || !signature(needle, 0, needle.length, mask, 0)) return this.#scan(needle, onMatch);
     // Entries whose signature holds every trigram hash of the needle, then a check of their bytes.
-    const [q0, q1, q2, q3] = mask;
-    const sigs = this.#sigs;
+    // The planes are tested most needle bits first (most selective), so most entries cost one
+    // sequential read; a plane without needle bits is tested last and always passes.
+    const order = [0, 1, 2, 3].sort((x, y) => popcount(mask[y]!) - popcount(mask[x]!));
+    const [p0, p1, p2, p3] = order.map((w) => this.#planes[w]!) as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+    const [b0, b1, b2, b3] = order.map((w) => mask[w]! | 0) as [number, number, number, number]; // int32, as `&` answers
     const text = this.#text;
     const first = needle[0]!;
     const nl = needle.length;
     const n = this.#entries;
-    for (let i = 0, b = 0; i < n; i++, b += 4) {
-      if ((sigs[b]! & q0) !== q0 || (sigs[b + 1]! & q1) !== q1 || (sigs[b + 2]! & q2) !== q2 || (sigs[b + 3]! & q3) !== q3) continue;
+    for (let i = 0; i < n; i++) {
+      if ((p0[i]! & b0) !== b0 || (p1[i]! & b1) !== b1 || (p2[i]! & b2) !== b2 || (p3[i]! & b3) !== b3) continue;
       const last = starts[i + 1]! - nl;
       let found = false;
       for (let p = starts[i]!; p < last && !found; p++) {
@@ -227,15 +234,21 @@ export class DeviceSearch {
     return reported;
   }
 
-  /** The index as bytes (deleted entries dropped, a SHA-256 of the body in the header). */
+  /**
+   * The index as bytes (deleted entries dropped): a header (sizes, a SHA-256 of the body), then
+   * the body: u32 arrays, little-endian (starts, idStarts, the SIG signature planes, the id
+   * table), then the text and id bytes. Loading it computes nothing per entry.
+   */
   toBuffer(): Buffer {
     this.#compact();
     const n = this.#entries;
-    const body = Buffer.allocUnsafeSlow(8 * (n + 1) + this.#textLen + this.#idsLen);
+    const arrays: Array<[Uint32Array, number]> = [[this.#starts, n + 1], [this.#idStarts, n + 1], ...this.#planes.map((p): [Uint32Array, number] => [p, n]), [this.#table, this.#table.length]];
+    const wordBytes = arrays.reduce((sum, [, len]) => sum + 4 * len, 0);
+    const body = Buffer.allocUnsafeSlow(wordBytes + this.#textLen + this.#idsLen);
     let o = 0;
-    for (const arr of [this.#starts, this.#idStarts]) {
-      if (LITTLE_ENDIAN) o += Buffer.from(arr.buffer, arr.byteOffset, 4 * (n + 1)).copy(body, o);
-      else for (let i = 0; i <= n; i++) o = body.writeUInt32LE(arr[i]!, o);
+    for (const [arr, len] of arrays) {
+      if (LITTLE_ENDIAN) o += Buffer.from(arr.buffer, arr.byteOffset, 4 * len).copy(body, o);
+      else for (let i = 0; i < len; i++) o = body.writeUInt32LE(arr[i]!, o);
     }
     o += this.#text.copy(body, o, 0, this.#textLen);
     this.#ids.copy(body, o, 0, this.#idsLen);
@@ -245,11 +258,16 @@ export class DeviceSearch {
     head.writeUInt32LE(n, 12);
     head.writeUInt32LE(this.#textLen, 16);
     head.writeUInt32LE(this.#idsLen, 20);
-    createHash('sha256').update(body).digest().copy(head, 24);
+    head.writeUInt32LE(this.#table.length, 24);
+    createHash('sha256').update(body).digest().copy(head, 28);
     return Buffer.concat([head, body]);
   }
 
-  /** Reads what `toBuffer` wrote; throws an Error on anything else (wrong format, version, damage). */
+  /**
+   * Reads what `toBuffer` wrote; throws an Error on anything else (wrong format, version, damage).
+   * Takes `buf` over: the index may keep views of it and write into them, so the caller must not
+   * use it again.
+   */
   static fromBuffer(buf: Uint8Array): DeviceSearch {
     const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     const bad = (why: string): never => {
@@ -260,31 +278,39 @@ export class DeviceSearch {
     const n = b.readUInt32LE(12);
     const textLen = b.readUInt32LE(16);
     const idsLen = b.readUInt32LE(20);
+    const tableSize = b.readUInt32LE(24);
     const body = b.subarray(HEADER);
-    if (body.length !== 8 * (n + 1) + textLen + idsLen) bad('sizes do not add up');
-    if (!createHash('sha256').update(body).digest().equals(b.subarray(24, HEADER))) bad('checksum');
-    const s = new DeviceSearch();
+    const wordBytes = 4 * (2 * (n + 1) + SIG * n + tableSize);
+    if (body.length !== wordBytes + textLen + idsLen) bad('sizes do not add up');
+    if (tableSize < 1024 || (tableSize & (tableSize - 1)) !== 0 || tableSize < 2 * n) bad('table size');
+    if (!createHash('sha256').update(body).digest().equals(b.subarray(28, HEADER))) bad('checksum');
     // On a little-endian host with the body 4-byte aligned (a file read whole is), the arrays are
     // views of `buf`, not copies: a column of a million devices is not held twice while it loads.
     // The first append that outgrows a view moves that array into its own memory (`grow`).
-    const words4 = 4 * (n + 1);
-    if (LITTLE_ENDIAN && body.byteOffset % 4 === 0) {
-      s.#starts = new Uint32Array(body.buffer, body.byteOffset, n + 1);
-      s.#idStarts = new Uint32Array(body.buffer, body.byteOffset + words4, n + 1);
-      s.#text = body.subarray(2 * words4, 2 * words4 + textLen);
-      s.#ids = body.subarray(2 * words4 + textLen, 2 * words4 + textLen + idsLen);
-    } else {
-      s.#starts = words(n + 2);
-      s.#idStarts = words(n + 2);
-      for (let i = 0; i <= n; i++) {
-        s.#starts[i] = body.readUInt32LE(4 * i);
-        s.#idStarts[i] = body.readUInt32LE(words4 + 4 * i);
+    const view = LITTLE_ENDIAN && body.byteOffset % 4 === 0;
+    let o = 0;
+    const u32 = (len: number): Uint32Array => {
+      let arr: Uint32Array;
+      if (view) arr = new Uint32Array(body.buffer, body.byteOffset + o, len);
+      else {
+        arr = words(len);
+        for (let i = 0; i < len; i++) arr[i] = body.readUInt32LE(o + 4 * i);
       }
-      s.#text = bytes(Math.max(textLen, 1024));
-      body.copy(s.#text, 0, 2 * words4, 2 * words4 + textLen);
-      s.#ids = bytes(Math.max(idsLen, 1024));
-      body.copy(s.#ids, 0, 2 * words4 + textLen, 2 * words4 + textLen + idsLen);
-    }
+      o += 4 * len;
+      return arr;
+    };
+    const u8 = (len: number): Buffer => {
+      const part = view ? body.subarray(o, o + len) : Buffer.from(body.subarray(o, o + len));
+      o += len;
+      return part;
+    };
+    const s = new DeviceSearch();
+    s.#starts = u32(n + 1);
+    s.#idStarts = u32(n + 1);
+    s.#planes = Array.from({ length: SIG }, () => u32(n));
+    s.#table = u32(tableSize);
+    s.#text = u8(textLen);
+    s.#ids = u8(idsLen);
     s.#textLen = textLen;
     s.#idsLen = idsLen;
     s.#entries = n;
@@ -294,9 +320,17 @@ export class DeviceSearch {
       const z = s.#starts[i + 1]!;
       if (z <= a || s.#text[z - 1] !== END || s.#text[a] === DEAD || s.#idStarts[i + 1]! < s.#idStarts[i]!) bad(`entry ${i}`);
     }
-    s.#sigs = words(4 * (n + 1));
-    for (let i = 0; i < n; i++) s.#sign(i);
-    if (!s.#rebuildTable()) bad('duplicate id');
+    // The table: each entry once, nothing else (EMPTY slots only: toBuffer compacts first).
+    let used = 0;
+    const seen = new Uint8Array(n);
+    for (const v of s.#table) {
+      if (v === EMPTY) continue;
+      if (v === TOMB || v > n || seen[v - 1] === 1) bad('table');
+      seen[v - 1] = 1;
+      used++;
+    }
+    if (used !== n) bad('table');
+    s.#tableUsed = used;
     return s;
   }
 
@@ -334,7 +368,8 @@ export class DeviceSearch {
   }
 
   #sign(entry: number): void {
-    signature(this.#text, this.#starts[entry]!, this.#starts[entry + 1]!, this.#sigs, entry * 4);
+    signature(this.#text, this.#starts[entry]!, this.#starts[entry + 1]!, this.#sig, 0);
+    for (let w = 0; w < SIG; w++) this.#planes[w]![entry] = this.#sig[w]!;
   }
 
   #isDead(entry: number): boolean {
@@ -348,7 +383,7 @@ export class DeviceSearch {
   #kill(entry: number, idLen: number): void {
     this.#table[this.#slotOf(entry, idLen)] = TOMB;
     this.#text.fill(DEAD, this.#starts[entry]!, this.#starts[entry + 1]! - 1);
-    this.#sigs.fill(0, entry * 4, entry * 4 + 4); // matches no needle
+    for (const plane of this.#planes) plane[entry] = 0; // matches no needle
     this.#dead++;
   }
 
@@ -363,7 +398,7 @@ export class DeviceSearch {
     this.#starts[n + 1] = this.#textLen;
     this.#idStarts[n + 1] = this.#idsLen;
     this.#entries = n + 1;
-    this.#sigs = grow(this.#sigs, 4 * (n + 1), words);
+    for (let w = 0; w < SIG; w++) this.#planes[w] = grow(this.#planes[w]!, n + 1, words);
     this.#sign(n);
     if ((this.#tableUsed + 1) * 2 > this.#table.length) {
       this.#rebuildTable(); // includes the new entry
@@ -420,7 +455,7 @@ export class DeviceSearch {
     const ids = bytes(Math.max(1024, Math.ceil(idsLen * 1.25)));
     const starts = words(Math.max(1024, Math.ceil((live + 1) * 1.25)));
     const idStarts = words(starts.length);
-    const sigs = words(4 * starts.length);
+    const planes = Array.from({ length: SIG }, () => words(starts.length));
     let n = 0;
     let to = 0;
     let io = 0;
@@ -428,7 +463,7 @@ export class DeviceSearch {
       if (this.#isDead(e)) continue;
       to += this.#text.copy(text, to, this.#starts[e]!, this.#starts[e + 1]!);
       io += this.#ids.copy(ids, io, this.#idStarts[e]!, this.#idStarts[e + 1]!);
-      sigs.set(this.#sigs.subarray(4 * e, 4 * e + 4), 4 * n);
+      for (let w = 0; w < SIG; w++) planes[w]![n] = this.#planes[w]![e]!;
       n++;
       starts[n] = to;
       idStarts[n] = io;
@@ -437,7 +472,7 @@ export class DeviceSearch {
     this.#ids = ids;
     this.#starts = starts;
     this.#idStarts = idStarts;
-    this.#sigs = sigs;
+    this.#planes = planes;
     this.#textLen = to;
     this.#idsLen = io;
     this.#entries = n;
