@@ -19,6 +19,8 @@ export interface Started {
   admin: string;
   /** Milliseconds from spawn to both listener lines. */
   startMs: number;
+  /** The first log line (stdout) holding `text`, waiting up to `ms` for it; null if none came. */
+  waitFor(text: string, ms: number): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -31,10 +33,10 @@ export async function startOutpost(dataDir: string, env: Record<string, string> 
     env: { PATH: process.env.PATH, OUTPOST_DATA_DIR: dataDir, OUTPOST_DEVICE_LISTEN: '127.0.0.1:0', OUTPOST_ADMIN_LISTEN: '127.0.0.1:0', OUTPOST_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let buf = ''; // everything it wrote to stdout (its log lines)
   const urls = await new Promise<{ device: string; admin: string }>((resolve, reject) => {
     let device = '';
     let admin = '';
-    let buf = '';
     child.stdout!.on('data', (c: Buffer) => {
       buf += c;
       for (const m of buf.matchAll(/"msg":"(device|admin) listener on (\S+?)"/g)) {
@@ -50,6 +52,18 @@ export async function startOutpost(dataDir: string, env: Record<string, string> 
     child,
     ...urls,
     startMs,
+    waitFor: async (text, ms) => {
+      const until = performance.now() + ms;
+      for (;;) {
+        const at = buf.indexOf(text);
+        if (at >= 0) {
+          const end = buf.indexOf('\n', at);
+          return buf.slice(buf.lastIndexOf('\n', at) + 1, end < 0 ? undefined : end);
+        }
+        if (performance.now() > until || child.exitCode !== null) return null;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     stop: async () => {
       child.kill('SIGTERM');
       await once(child, 'exit');
