@@ -11,6 +11,11 @@ export interface Tx {
   del(key: string): void;
   /** Runs after the batch holding this transaction is durable: update in-memory views here. */
   after(fn: () => void): void;
+  /**
+   * Runs instead, when what this transaction staged is not written: it threw, or its batch (or
+   * one it read from) failed. Undo here what staging did to in-memory views (a held value).
+   */
+  undo(fn: () => void): void;
 }
 
 export interface WriterStats {
@@ -63,10 +68,23 @@ interface Job {
 /** Transactions that ran and what they staged: the next batch, or the one being synced. */
 interface Group {
   staged: Map<string, unknown>;
-  done: Array<{ job: Job; value: unknown; after: Array<() => void> }>;
+  done: Array<{ job: Job; value: unknown; after: Array<() => void>; undo: Array<() => void> }>;
 }
 
 const DELETED = Symbol('deleted');
+
+/** Runs `undo` callbacks, last staged first; one that throws does not stop the others. */
+function undoAll(lists: Array<Array<() => void>>): void {
+  for (const list of lists.reverse()) {
+    for (const fn of list.reverse()) {
+      try {
+        fn();
+      } catch {
+        // an undo only moves in-memory views back; nothing to report to the transaction
+      }
+    }
+  }
+}
 const newGroup = (): Group => ({ staged: new Map(), done: [] });
 
 export class Writer {
@@ -202,6 +220,7 @@ export class Writer {
     const failures = this.#failures;
     const local = new Map<string, unknown>();
     const after: Array<() => void> = [];
+    const undo: Array<() => void> = [];
     const tx: Tx = {
       get: async <T>(key: string) => {
         let v: unknown;
@@ -214,6 +233,7 @@ export class Writer {
       put: (key, value) => void local.set(key, value),
       del: (key) => void local.set(key, DELETED),
       after: (fn) => void after.push(fn),
+      undo: (fn) => void undo.push(fn),
     };
     try {
       const value = await job.fn(tx);
@@ -223,8 +243,9 @@ export class Writer {
       // reads then came from that group as the batch in flight, which is written first).
       const group = this.#open;
       for (const [k, v] of local) group.staged.set(k, v);
-      group.done.push({ job, value, after });
+      group.done.push({ job, value, after, undo });
     } catch (err) {
+      undoAll([undo]);
       job.reject(err);
     }
   }
@@ -269,6 +290,7 @@ export class Writer {
           this.#storageDown = true;
           this.#onStorageError?.(err);
         }
+        undoAll([...group.done, ...dependent.done].map((d) => d.undo));
         for (const d of [...group.done, ...dependent.done]) d.job.reject(refusal);
         for (const job of waiting) job.reject(refusal);
         if (storage) this.#refused += group.done.length + dependent.done.length + waiting.length;

@@ -97,6 +97,7 @@ async function stageCounts(tx: Tx, delta: CountDelta): Promise<void> {
  */
 export async function stageDevice(tx: Tx, state: State, before: DeviceRecord | undefined, after: DeviceRecord): Promise<void> {
   state.holdDevice(after.id, before);
+  tx.undo(() => state.unholdDevice(after.id));
   tx.put(keys.device(after.id), after);
   if (before === undefined) tx.put(keys.udi(after.udi.pid, after.udi.sn), after.id);
   const latest = await tx.get<LatestUsage>(keys.latestUsage(after.id));
@@ -129,6 +130,7 @@ export async function stageLatest(
   change: { newer: boolean; before: Record<string, number> | undefined },
 ): Promise<void> {
   state.holdLatest(device.id, before);
+  tx.undo(() => state.unholdLatest(device.id));
   tx.put(keys.latestUsage(device.id), latest);
   if (before?.lastReportAt !== latest.lastReportAt) {
     // The record as this batch leaves it: the caller's copy may predate a move staged meanwhile.

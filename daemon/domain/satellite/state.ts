@@ -311,6 +311,24 @@ export class State {
     hold(this.#heldLatest, id, () => this.latestOf(id) ?? before);
   }
 
+  /** A held device change was not written (its transaction threw, its batch failed): the hold ends, the value stays. */
+  unholdDevice(id: string): void {
+    unhold(this.#heldDevices, id);
+  }
+
+  /** As `unholdDevice`, for a device's latest usage. */
+  unholdLatest(id: string): void {
+    unhold(this.#heldLatest, id);
+  }
+
+  /** Changes staged and not yet applied or undone (0 when the writer is idle). */
+  get heldCount(): number {
+    let n = 0;
+    for (const h of this.#heldDevices.values()) n += h.n;
+    for (const h of this.#heldLatest.values()) n += h.n;
+    return n;
+  }
+
   /** The counters moved by a durable batch (`stageDevice`, the index rebuild). */
   addDeviceCounts(delta: ReadonlyArray<readonly [vaId: string, part: string, n: number]>): void {
     for (const [vaId, part, n] of delta) this.#addCount(vaId, part, n);
@@ -355,6 +373,12 @@ function release<V>(held: Map<string, { value: V | null; n: number }>, id: strin
   if (!h) return;
   h.value = value;
   if (--h.n === 0) held.delete(id);
+}
+
+/** A held change will not be applied: the hold ends with the last one staged, the value unchanged. */
+function unhold<V>(held: Map<string, { value: V | null; n: number }>, id: string): void {
+  const h = held.get(id);
+  if (h && --h.n === 0) held.delete(id);
 }
 
 export const udiKey = (pid: string, sn: string): string => `${pid}\u0000${sn}`;

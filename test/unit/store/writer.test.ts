@@ -265,3 +265,43 @@ t.test('a batch the disk refuses stops the writer: 503 STORAGE_UNAVAILABLE until
   t.equal(await store.get('d'), 4, 'writes again after resume');
   t.equal(await store.get('a'), undefined, 'nothing of the refused batch was written');
 });
+
+t.test('undo callbacks run instead of after when a transaction throws or its batch fails, last staged first', async (t) => {
+  const { store, writer } = await setup();
+  const log: string[] = [];
+  await t.rejects(
+    writer.run((tx) => {
+      tx.put('a', 1);
+      tx.after(() => log.push('after a'));
+      tx.undo(() => log.push('undo a1'));
+      tx.undo(() => log.push('undo a2'));
+      throw new Error('changed its mind');
+    }),
+    /changed its mind/,
+  );
+  t.same(log, ['undo a2', 'undo a1'], 'a transaction that throws: its undos, last first, no after');
+  log.length = 0;
+  await writer.run((tx) => {
+    tx.put('b', 2);
+    tx.after(() => log.push('after b'));
+    tx.undo(() => log.push('undo b'));
+  });
+  t.same(log, ['after b'], 'a written one: after, no undo');
+  log.length = 0;
+  store.failNext = true;
+  const failed = await Promise.allSettled(
+    ['c', 'd'].map((k) =>
+      writer.run((tx) => {
+        tx.put(k, 1);
+        tx.after(() => log.push(`after ${k}`));
+        tx.undo(() => {
+          log.push(`undo ${k}`);
+          throw new Error('an undo that throws does not stop the others');
+        });
+      }),
+    ),
+  );
+  t.same(failed.map((r) => r.status), ['rejected', 'rejected']);
+  t.same(log.sort(), ['undo c', 'undo d'], 'a batch that fails: every transaction in it is undone');
+  t.equal(store.getSync('c'), undefined);
+});

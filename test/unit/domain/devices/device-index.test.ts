@@ -1,23 +1,15 @@
 // The device indexes follow every device change in its batch, and a rebuild while devices keep
 // changing ends with exactly the entries and counters the records call for.
-import path from 'node:path';
 import t, { type Test } from 'tap';
 import { rebuildDeviceIndex, stageDevice, stageLatest } from '../../../../daemon/domain/devices/device-index.ts';
 import type { DeviceRecord, LatestUsage } from '../../../../daemon/domain/satellite/records.ts';
 import { State } from '../../../../daemon/domain/satellite/state.ts';
-import { keys, prefixRange, Writer } from '../../../../daemon/store/index.ts';
-import { LevelStore } from '../../../../daemon/store/level.ts';
+import { keys, prefixRange } from '../../../../daemon/store/index.ts';
 import { deviceIndexDrift } from '../../../helpers/device-index.ts';
-import { tempDir } from '../../../helpers/tmp.ts';
+import { openStore } from '../../../helpers/store.ts';
 
 async function open(t: Test) {
-  const store = new LevelStore(path.join(tempDir(t), 'db'));
-  await store.open();
-  const writer = new Writer(store, { queueLimit: 100_000 });
-  t.teardown(async () => {
-    await writer.close();
-    await store.close();
-  });
+  const { store, writer } = await openStore(t);
   const state = await State.load(store, { cacheEntries: 100 });
   return { store, writer, state };
 }
@@ -77,4 +69,34 @@ t.test('a rebuild while devices keep changing ends exact', async (t) => {
   const stored = await State.load(ctx.store);
   t.same(counted(ctx.state), counted(stored), 'the counters in memory are the stored ones');
   t.equal(counted(stored).registered + counted(stored).deregistered, drift.devices);
+});
+
+t.test('a change staged by a transaction that throws, or in a batch the disk refuses, leaves no hold behind', async (t) => {
+  const ctx = await open(t);
+  await change(ctx, 1, 0);
+  const before = ctx.state.device(device(1).id)!;
+  t.equal(ctx.state.heldCount, 0);
+  await t.rejects(
+    ctx.writer.run(async (tx) => {
+      await stageDevice(tx, ctx.state, before, { ...before, hostname: 'never' });
+      await stageLatest(tx, ctx.state, before, undefined, { reportId: 'x', windowEnd: 'w', usage: {}, lastReportAt: '2026-03-01T00:00:00.000Z' }, { newer: true, before: undefined });
+      throw new Error('refused after staging');
+    }),
+    /refused after staging/,
+  );
+  t.equal(ctx.state.heldCount, 0, 'the holds ended with the transaction');
+  t.equal(ctx.state.device(before.id)?.hostname, before.hostname, 'the device reads as it was');
+  t.equal(ctx.state.latestOf(before.id), undefined);
+
+  const batch = ctx.store.batch.bind(ctx.store);
+  ctx.store.batch = async () => {
+    ctx.store.batch = batch;
+    throw new Error('a batch that fails');
+  };
+  await t.rejects(ctx.writer.run((tx) => stageDevice(tx, ctx.state, before, { ...before, hostname: 'lost' })));
+  t.equal(ctx.state.heldCount, 0, 'a failed batch ends its holds too');
+  t.equal(ctx.state.device(before.id)?.hostname, before.hostname);
+
+  await ctx.writer.run((tx) => stageDevice(tx, ctx.state, before, { ...before, hostname: 'later' }));
+  t.equal(ctx.state.device(before.id)?.hostname, 'later', 'and a later change shows at once');
 });
