@@ -1,15 +1,14 @@
 // The pools' usage sums without reading the fleet at start: saved and taken back, or counted in
 // the background while devices keep reporting and moving, on a real LevelDB through the writer.
 import t, { type Test } from 'tap';
-import path from 'node:path';
 import { PoolIndex } from '../../../../../daemon/domain/licenses/core/index.ts';
 import { PoolCounts, countedIn } from '../../../../../daemon/domain/licenses/workspace/pool-counts.ts';
 import type { DeviceRecord, LatestUsage } from '../../../../../daemon/domain/satellite/records.ts';
 import { OutpostError } from '../../../../../daemon/errors.ts';
-import { keys, prefixRange, Writer, type BatchOp } from '../../../../../daemon/store/index.ts';
+import { keys, prefixRange, type BatchOp } from '../../../../../daemon/store/index.ts';
 import { LevelStore } from '../../../../../daemon/store/level.ts';
 import { prng } from '../../../../helpers/fuzz.ts';
-import { tempDir } from '../../../../helpers/tmp.ts';
+import { openStore } from '../../../../helpers/store.ts';
 
 const VAS = ['va_a', 'va_b', 'va_c', 'va_d'];
 const ENTS = ['e0', 'e1', 'e2', 'constructor'];
@@ -22,13 +21,7 @@ const latest = (usage: Usage): LatestUsage => ({ reportId: 'r', windowEnd: '2026
 /** A real store with `n` devices (ids in random order against their creation), most of them reporting. */
 async function setup(t: Test, n: number, seed = 7) {
   const rnd = prng(seed);
-  const store = new LevelStore(path.join(tempDir(t), 'db'));
-  await store.open();
-  const writer = new Writer(store, { queueLimit: 100_000 });
-  t.teardown(async () => {
-    await writer.close();
-    await store.close();
-  });
+  const { store, writer } = await openStore(t);
   const usageOf = (): Usage => {
     const u: Usage = {};
     for (const e of ENTS) if (rnd() < 0.6) u[e] = Math.floor(rnd() * 5);
