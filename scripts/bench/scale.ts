@@ -1,4 +1,4 @@
-// `npm run bench -- scale [--sizes 1000,100000,1000000] [--requests 60] [--seconds 5] [--rounds 2] [--startups 3]`:
+// `npm run bench -- scale [--sizes 1000,100000,1000000] [--requests 60] [--seconds 5] [--rounds 2] [--startups 3] [--keep DIR]`:
 // issue 19's figures at each fleet size, side by side, with its goals and whether each is met.
 // Per size: a fleet filled through the writer in a child process (support/scale-fill.ts), then
 // `outpost serve` as its own process:
@@ -15,7 +15,7 @@
 //   (scripts/bench/bare-koa.ts) in the same rounds.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,7 @@ export default async function scale(args: string[]): Promise<void> {
   const seconds = Number(opt('seconds', '5'));
   const rounds = Number(opt('rounds', '2'));
   const starts = Number(opt('startups', '3'));
+  const keep = args.includes('--keep') ? path.resolve(opt('keep', '')) : null;
 
   // The bare koa endpoints: GET answering n bytes on a unix socket here; POST /v1/reports in its own process.
   const bare = new Koa();
@@ -93,7 +94,6 @@ export default async function scale(args: string[]): Promise<void> {
     ctx.body = 'x'.repeat(n);
   });
   const { dataDir: bareDir, remove: removeBare } = tempDataDir();
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(bareDir, { recursive: true });
   const bareSocket = path.join(bareDir, 'bare.sock');
   const bareServer = http.createServer(bare.callback());
@@ -129,15 +129,30 @@ export default async function scale(args: string[]): Promise<void> {
   print(results, emptyStart);
 
   async function measure(n: number): Promise<SizeResult> {
-    const { dataDir, remove } = tempDataDir();
+    // --keep DIR: each size's filled store is kept in DIR/<n>/ and used again by the next run
+    // (what one run changes — reports, restarts — the next one starts from).
+    const kept = keep === null ? null : path.join(keep, String(n));
+    const { dataDir, remove } = kept === null ? tempDataDir() : { dataDir: path.join(kept, 'data'), remove: () => {} };
     const sampleFile = `${path.dirname(dataDir)}/sample.json`;
+    const filledFile = `${path.dirname(dataDir)}/filled.json`;
     let server: Started | null = null;
     try {
-      console.log(`\n== ${fmt(n)} devices: filling (through the writer, in a child process)…`);
-      const { child, firstLine } = runChild(['scale-fill', dataDir, String(n), sampleFile, String(SAMPLE)]);
-      const filled = (await firstLine) as { seconds: number; settleSeconds: number };
-      await new Promise((r) => child.once('exit', r));
-      console.log(`filled in ${filled.seconds.toFixed(1)} s (of which ${filled.settleSeconds.toFixed(1)} s reopening until the satellite was idle)`);
+      let filled: { seconds: number; settleSeconds: number };
+      if (kept !== null && existsSync(filledFile)) {
+        filled = JSON.parse(readFileSync(filledFile, 'utf8')) as typeof filled;
+        console.log(`\n== ${fmt(n)} devices: the store kept in ${kept} (filled in ${filled.seconds.toFixed(1)} s by an earlier run)`);
+      } else {
+        console.log(`\n== ${fmt(n)} devices: filling (through the writer, in a child process)…`);
+        if (kept !== null) {
+          rmSync(kept, { recursive: true, force: true });
+          mkdirSync(kept, { recursive: true });
+        }
+        const { child, firstLine } = runChild(['scale-fill', dataDir, String(n), sampleFile, String(SAMPLE)]);
+        filled = (await firstLine) as { seconds: number; settleSeconds: number };
+        await new Promise((r) => child.once('exit', r));
+        if (kept !== null) writeFileSync(filledFile, JSON.stringify(filled));
+        console.log(`filled in ${filled.seconds.toFixed(1)} s (of which ${filled.settleSeconds.toFixed(1)} s reopening until the satellite was idle)`);
+      }
       const sample = JSON.parse(readFileSync(sampleFile, 'utf8')) as ScaleSample;
 
       // The fill does not save what a graceful shutdown saves (the `?q=` column, the pool sums):
