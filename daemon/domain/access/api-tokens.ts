@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { OutpostError } from '../../errors.ts';
 import { keys } from '../../store/keys.ts';
 import type { Access } from './roles.ts';
-import { ROLE_ACTIONS, ROLES, ACCOUNT_ROLES, VA_ROLES } from './roles.ts';
+import { ROLE_ACTIONS } from './roles.ts';
+import { grantBody, resolveGrants } from './grants.ts';
 import { DAY_MS } from '../satellite/clock.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
 import { recordEvent } from '../satellite/events.ts';
@@ -23,15 +24,7 @@ const SECRET_RE = /^oat_[A-Za-z0-9_-]{43}$/;
 
 export const createApiTokenBody = z.strictObject({
   name: text(1, 128),
-  roles: z
-    .array(
-      z.strictObject({
-        role: z.enum(ROLES as [Role, ...Role[]]),
-        virtualAccountId: z.string().min(1).max(1024).nullable().optional(),
-      }),
-    )
-    .min(1)
-    .max(32),
+  roles: z.array(grantBody).min(1).max(32),
   expiresInDays: z.int().min(1).max(365),
 });
 
@@ -79,22 +72,6 @@ export function createApiTokens(ctx: DomainContext, deps: ApiTokenDeps) {
     createdAt: t.createdAt,
     lastUsedAt: lastUsed(t),
   });
-
-  const resolveGrants = (input: z.infer<typeof createApiTokenBody>['roles']): RoleGrant[] => {
-    const out: RoleGrant[] = [];
-    input.forEach((g, i) => {
-      const ref = g.virtualAccountId ?? null;
-      if (ACCOUNT_ROLES.has(g.role) && ref !== null) {
-        throw new OutpostError('INVALID_REQUEST', `Field "roles.${i}.virtualAccountId": ${g.role} is an account role and takes no virtual account.`);
-      }
-      if (VA_ROLES.has(g.role) && ref === null) {
-        throw new OutpostError('INVALID_REQUEST', `Field "roles.${i}.virtualAccountId" is required: ${g.role} is a virtual-account role.`);
-      }
-      const vaId = ref === null ? null : state.resolveVa(ref).id;
-      if (!out.some((o) => o.role === g.role && o.vaId === vaId)) out.push({ role: g.role, vaId });
-    });
-    return out;
-  };
 
   /** Refuses roles whose actions `creator` does not hold where they apply: 404 for a VA it cannot see, else 403. */
   const requireWithinCreator = (creator: UserRecord, roles: RoleGrant[]) => {
@@ -153,7 +130,7 @@ export function createApiTokens(ctx: DomainContext, deps: ApiTokenDeps) {
       if ((creator.source ?? 'local') !== 'local') {
         throw new OutpostError('FORBIDDEN', 'Directory and SSO users cannot make API tokens: their rights are known only at login.');
       }
-      const roles = resolveGrants(input.roles);
+      const roles = resolveGrants(state, input.roles);
       requireWithinCreator(creator, roles);
       const now = ctx.clock();
       const secret = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { OutpostError } from '../../errors.ts';
 import { keys } from '../../store/index.ts';
-import { ROLES, VA_ROLES, ACCOUNT_ROLES } from './roles.ts';
+import { grantBody, resolveGrants } from './grants.ts';
 import { LIMITED_USE } from '../accounts/account.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
 import { recordEvent } from '../satellite/events.ts';
@@ -35,10 +35,7 @@ export function refuseUsernameAsPassword(pw: string, name: string, field: string
   if (pw.toLowerCase() === name.toLowerCase()) throw new OutpostError('INVALID_REQUEST', `Field ${JSON.stringify(field)}: must not be the username.`);
 }
 
-export const grantBody = z.strictObject({
-  role: z.enum(ROLES as [Role, ...Role[]]),
-  virtualAccountId: z.string().min(1).max(1024).nullable().optional(),
-});
+export { grantBody };
 
 export const createUserBody = z.strictObject({
   username,
@@ -127,23 +124,6 @@ export function createUsers(
     ...prefsOf(u),
   });
 
-  /** Resolves and checks grants: VA roles name a VA, account roles do not; duplicates fold. */
-  const resolveGrants = (input: Array<z.infer<typeof grantBody>>): RoleGrant[] => {
-    const out: RoleGrant[] = [];
-    input.forEach((g, i) => {
-      const ref = g.virtualAccountId ?? null;
-      if (ACCOUNT_ROLES.has(g.role) && ref !== null) {
-        throw new OutpostError('INVALID_REQUEST', `Field "roles.${i}.virtualAccountId": ${g.role} is an account role and takes no virtual account.`);
-      }
-      if (VA_ROLES.has(g.role) && ref === null) {
-        throw new OutpostError('INVALID_REQUEST', `Field "roles.${i}.virtualAccountId" is required: ${g.role} is a virtual-account role.`);
-      }
-      const vaId = ref === null ? null : state.resolveVa(ref).id;
-      if (!out.some((o) => o.role === g.role && o.vaId === vaId)) out.push({ role: g.role, vaId });
-    });
-    return out;
-  };
-
   /** The VA an event about a user with `roles` belongs to: their VAs' common ancestor, or null when any role is account-wide. */
   const eventVa = (roles: RoleGrant[]): string | null => {
     if (roles.length === 0 || roles.some((g) => g.vaId === null)) return null;
@@ -196,7 +176,7 @@ export function createUsers(
     async create(body: unknown, actor: Actor, authorize: AuthorizeUser): Promise<UserView> {
       const input = parseBody(createUserBody, body);
       refuseUsernameAsPassword(input.password, input.username, 'password');
-      const roles = resolveGrants(input.roles);
+      const roles = resolveGrants(state, input.roles);
       authorize(roles);
       const now = ctx.clock();
       const user: UserRecord = {
@@ -251,7 +231,7 @@ export function createUsers(
     /** PATCH: rename and/or replace the roles. `authorize` is asked for the new roles too. */
     async update(id: string, body: unknown, actor: Actor, authorize: AuthorizeUser): Promise<UserView> {
       const input = parseBody(patchUserBody, body);
-      const roles = input.roles === undefined ? undefined : resolveGrants(input.roles);
+      const roles = input.roles === undefined ? undefined : resolveGrants(state, input.roles);
       if (roles) authorize(roles);
       const now = ctx.clock();
       const next = await ctx.writer.run(
