@@ -118,6 +118,8 @@ export interface Services {
 export async function openContext(core: Core): Promise<{ ctx: DomainContext; initialPasswordFile: string | null }> {
   const { config, store, writer, clock, identity } = core;
   const ctx: DomainContext = { config, store, writer, clock, identity, seq: await Sequences.load(store), state: await State.load(store) };
+  // Transactions read devices and latest usages the state has cached without a LevelDB read.
+  writer.readThrough((key) => ctx.state.cached(key));
   const { initialPasswordFile } = await bootstrap(ctx, (password) => writeInitialPassword(config.dataDir, password));
   return { ctx, initialPasswordFile };
 }

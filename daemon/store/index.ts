@@ -3,5 +3,5 @@
 // opened — the composition root and tests — so loading a domain module never loads `level`.
 export type { Store, BatchOp, Range } from './port.ts';
 export { prefixRange } from './port.ts';
-export { Writer, type Tx } from './writer.ts';
+export { Writer, NOT_CACHED, type Tx, type CachedRead } from './writer.ts';
 export { keys, seqKey } from './keys.ts';

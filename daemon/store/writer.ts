@@ -87,6 +87,15 @@ function undoAll(lists: Array<Array<() => void>>): void {
 }
 const newGroup = (): Group => ({ staged: new Map(), done: [] });
 
+/** What a `cached` hook answers for a key it does not hold. */
+export const NOT_CACHED: unique symbol = Symbol('not cached');
+
+/**
+ * Answers a key's durable value from memory (undefined: known to be absent), or NOT_CACHED. It
+ * must hold only what the store holds once every batch's `after` callbacks ran.
+ */
+export type CachedRead = (key: string) => unknown;
+
 export class Writer {
   readonly #store: Store;
   readonly #limit: number;
@@ -109,6 +118,7 @@ export class Writer {
   readonly #onStorageError: ((err: unknown) => void) | undefined;
   #idle: Promise<void> = Promise.resolve();
   #markIdle: () => void = () => {};
+  #cached: CachedRead | null = null;
 
   constructor(store: Store, opts: { queueLimit: number; maxGroup?: number; stats?: WriterStats; onStorageError?: (err: unknown) => void }) {
     this.#store = store;
@@ -116,6 +126,16 @@ export class Writer {
     this.#limit = opts.queueLimit;
     this.#maxGroup = opts.maxGroup ?? 1024;
     this.#stats = opts.stats ?? {};
+  }
+
+  /**
+   * Lets transactions read what the in-memory views already hold (the state's device and
+   * latest-usage caches) instead of the store: in a large fleet a point read of LevelDB may open
+   * a table. Safe because a key staged by a batch not yet applied is read from what was staged,
+   * and a batch's `after` callbacks run before the next transaction does.
+   */
+  readThrough(cached: CachedRead): void {
+    this.#cached = cached;
   }
 
   /** Transactions waiting for a batch: not yet run, or run and not yet sent to the disk. */
@@ -227,7 +247,10 @@ export class Writer {
         if (local.has(key)) v = local.get(key);
         else if (this.#open.staged.has(key)) v = this.#open.staged.get(key);
         else if (this.#inflight?.group.staged.has(key)) v = this.#inflight.group.staged.get(key);
-        else v = this.#store.getSync<T>(key);
+        else {
+          v = this.#cached === null ? NOT_CACHED : this.#cached(key);
+          if (v === NOT_CACHED) v = this.#store.getSync<T>(key);
+        }
         return (v === DELETED ? undefined : v) as T | undefined;
       },
       put: (key, value) => void local.set(key, value),

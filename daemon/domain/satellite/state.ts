@@ -8,7 +8,7 @@
 // Views that follow devices and usage (the pools, the device list's index) register once with
 // `watch()`: every device change and every new latest report reaches them the same way.
 import type { Store } from '../../store/index.ts';
-import { keys, prefixRange } from '../../store/index.ts';
+import { keys, NOT_CACHED, prefixRange } from '../../store/index.ts';
 import { OutpostError } from '../../errors.ts';
 import { VaTree } from '../accounts/va-tree.ts';
 import { BoundedCache } from './bounded-cache.ts';
@@ -154,6 +154,27 @@ export class State {
   }
   get reportCounts(): ReportCounts {
     return this.#reportCounts;
+  }
+
+  /**
+   * For the writer's reads (`Writer.readThrough`): a device record or latest usage this state has
+   * cached, as durable once every applied batch's `after` ran; NOT_CACHED otherwise (and for a
+   * held one: its batch is staged, and the writer reads what it staged first).
+   */
+  cached(key: string): unknown {
+    if (key.startsWith(keys.devicePrefix)) {
+      const id = key.slice(keys.devicePrefix.length);
+      if (this.#heldDevices.has(id)) return NOT_CACHED;
+      const d = this.#devices.get(id);
+      return d === undefined ? NOT_CACHED : (d ?? undefined);
+    }
+    if (key.startsWith(LATEST_PREFIX)) {
+      const id = key.slice(LATEST_PREFIX.length);
+      if (this.#heldLatest.has(id)) return NOT_CACHED;
+      const l = this.#latest.get(id);
+      return l === undefined ? NOT_CACHED : (l ?? undefined);
+    }
+    return NOT_CACHED;
   }
 
   /** One device by id, as durable (read on demand: do not hold on to the whole fleet). */
@@ -380,5 +401,7 @@ function unhold<V>(held: Map<string, { value: V | null; n: number }>, id: string
   const h = held.get(id);
   if (h && --h.n === 0) held.delete(id);
 }
+
+const LATEST_PREFIX = keys.latestUsage('');
 
 export const udiKey = (pid: string, sn: string): string => `${pid}\u0000${sn}`;

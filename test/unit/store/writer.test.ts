@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Writer, type BatchOp } from '../../../daemon/store/index.ts';
+import { NOT_CACHED, Writer, type BatchOp } from '../../../daemon/store/index.ts';
 import { MemoryStore } from '../../../daemon/store/memory.ts';
 import { OutpostError } from '../../../daemon/errors.ts';
 
@@ -304,4 +304,26 @@ t.test('undo callbacks run instead of after when a transaction throws or its bat
   t.same(failed.map((r) => r.status), ['rejected', 'rejected']);
   t.same(log.sort(), ['undo c', 'undo d'], 'a batch that fails: every transaction in it is undone');
   t.equal(store.getSync('c'), undefined);
+});
+
+t.test('readThrough: a transaction reads a key the hook holds without the store, and what is staged before either', async (t) => {
+  const { store, writer } = await setup();
+  await store.batch([{ type: 'put', key: 'k', value: 'in the store' }, { type: 'put', key: 'gone', value: 'in the store' }]);
+  const asked: string[] = [];
+  writer.readThrough((key) => {
+    asked.push(key);
+    if (key === 'k') return 'cached';
+    if (key === 'gone') return undefined; // known to be absent
+    return NOT_CACHED;
+  });
+  const read = await writer.run(async (tx) => [await tx.get('k'), await tx.get('gone'), await tx.get('other')]);
+  t.same(read, ['cached', undefined, undefined], 'the hook answers; NOT_CACHED falls through to the store');
+  t.same(asked, ['k', 'gone', 'other']);
+  asked.length = 0;
+  const staged = await writer.run(async (tx) => {
+    tx.put('k', 'staged');
+    return tx.get('k');
+  });
+  t.equal(staged, 'staged', 'what the transaction staged comes first');
+  t.same(asked, [], 'without asking the hook');
 });

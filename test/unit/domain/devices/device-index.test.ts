@@ -11,6 +11,8 @@ import { openStore } from '../../../helpers/store.ts';
 async function open(t: Test) {
   const { store, writer } = await openStore(t);
   const state = await State.load(store, { cacheEntries: 100 });
+  // As the daemon runs: transactions read what the state has cached (small caches: misses too).
+  writer.readThrough((key) => state.cached(key));
   return { store, writer, state };
 }
 
