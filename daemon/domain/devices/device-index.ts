@@ -269,15 +269,23 @@ export async function rebuildDeviceIndex(ctx: { store: Store; writer: Writer; st
 /** For a new store: the format record (there is nothing to index yet). */
 export const deviceIndexFormatOp = () => ({ type: 'put' as const, key: keys.deviceIndexFormat, value: { format: DEVICE_INDEX_FORMAT } satisfies IndexFormatRecord });
 
-/** The ids of every registered device, from the id index (in chunks: never the fleet at once). */
-export async function* registeredDeviceIds(store: Store): AsyncIterable<string> {
+/** Every registered device (its id and index part), from the id index, after `after` if given (in chunks: never the fleet at once). */
+export async function* registeredDeviceIds(store: Store, after: RegisteredCursor | null = null): AsyncIterable<RegisteredCursor> {
   for (const part of PARTS) {
     if (!part.startsWith(STATE_CODE.registered)) continue;
+    if (after !== null && PARTS.indexOf(part) < PARTS.indexOf(after.part)) continue;
     const prefix = keys.deviceIndexPrefix('i', ALL, part);
-    for await (const chunk of store.chunks({ gte: prefix, lt: prefixEnd(prefix), values: false }, 1000)) {
-      for (const [key] of chunk) yield parseIndexKey(key, prefix.length).id;
+    const from = after !== null && part === after.part ? { gt: indexKey('i', ALL, part, '', after.id) } : { gte: prefix };
+    for await (const chunk of store.chunks({ ...from, lt: prefixEnd(prefix), values: false }, 1000)) {
+      for (const [key] of chunk) yield { part, id: parseIndexKey(key, prefix.length).id };
     }
   }
+}
+
+/** Where a walk of the registered devices is: resumed after it (`registeredDeviceIds`). */
+export interface RegisteredCursor {
+  part: string;
+  id: string;
 }
 
 /**

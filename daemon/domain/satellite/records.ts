@@ -12,6 +12,8 @@ export interface SatelliteRecord {
   lastCloudContact: string | null;
   cloudAccountId: string | null;
   policy: { reportIntervalHours: number };
+  /** A lapse under way (domain/satellite/lapse.ts): its devices are deregistered in chunks, this many so far. */
+  lapsing?: { since: string; deregistered: number };
 }
 
 export interface AccountRecord {

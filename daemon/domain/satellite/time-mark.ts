@@ -185,8 +185,10 @@ export function createTimeMark(ctx: DomainContext, deps: { monotonic: () => numb
               if (e.type === 'satellite.lapsed') lapsed = true;
             }
             const sat = await tx.get<SatelliteRecord>(keys.satellite);
-            if (lapsed && sat && sat.registration === 'lapsed') {
-              satellite = { ...sat, registration: 'registered' };
+            // A lapse in the window, or one still under way (its event comes when its devices are done).
+            if ((lapsed || sat?.lapsing) && sat && sat.registration === 'lapsed') {
+              const { lapsing: _, ...rest } = sat;
+              satellite = { ...rest, registration: 'registered' };
               tx.put(keys.satellite, satellite);
               recordEvent(tx, ctx, now, { actor: opts.actor, type: 'satellite.reinstated', vaId: null, details: { reason: 'the lapse came while the clock was suspect', lastCloudContact: sat.lastCloudContact } });
               result.registrationRestored = true;

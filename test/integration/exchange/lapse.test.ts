@@ -6,6 +6,8 @@ import type { Test } from 'tap';
 import { pino } from 'pino';
 import { lapseJob } from '../../../daemon/jobs/lapse.ts';
 import { keys } from '../../../daemon/store/index.ts';
+import { stageDevice } from '../../../daemon/domain/devices/device-index.ts';
+import type { DeviceRecord } from '../../../daemon/domain/satellite/records.ts';
 import { startSatellite, testClock, http, type TestSatellite } from '../../helpers/satellite.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { createToken, postReport, registerDevice, report } from '../../helpers/devices.ts';
@@ -121,3 +123,48 @@ async function collect(sat: TestSatellite) {
   for await (const entry of sat.ctx.store.iterate({ gte: keys.eventPrefix, lt: keys.eventPrefix + '\uffff' })) out.push(entry);
   return out;
 }
+
+t.test('a lapse of more devices than one transaction takes goes in chunks, and one a crash interrupted is finished by the next check', async (t) => {
+  const { sat, clock } = await setup(t);
+  const N = 2_345; // + the 2 registered by setup: three chunks of 1,000
+  const va = [...sat.ctx.state.vas.keys()][0]!;
+  for (let i = 0; i < N; i += 500) {
+    await sat.ctx.writer.run(async (tx) => {
+      for (let k = i; k < Math.min(N, i + 500); k++) {
+        const d: DeviceRecord = { id: `dev_lapse${String(k).padStart(5, '0')}`, udi: { pid: 'C9300-24P', sn: `LAPSE${k}` }, hostname: null, vaId: va, state: 'registered', via: 'token', registeredAt: clock().toISOString(), credentialId: null, revoked: false };
+        await stageDevice(tx, sat.ctx.state, undefined, d);
+      }
+    });
+  }
+  t.same(sat.ctx.state.countDevices(), { registered: N + 2, deregistered: 0 });
+  const batches: number[] = [];
+  const batch = sat.ctx.store.batch.bind(sat.ctx.store);
+  sat.ctx.store.batch = async (ops, opts) => (batches.push(ops.length), batch(ops, opts));
+
+  clock.advanceDays(365);
+  t.same(await sat.lapse.check(clock()), { lapsed: true, deregistered: N + 2 });
+  sat.ctx.store.batch = batch;
+  t.same(sat.ctx.state.countDevices(), { registered: 0, deregistered: N + 2 });
+  t.ok(batches.length >= 4, `${batches.length} batches: the registration first, then the devices in chunks`);
+  t.ok(Math.max(...batches) < 40_000, `the largest batch held ${Math.max(...batches)} writes`);
+  const events = (await collect(sat)).map(([, e]) => e as any);
+  t.equal(events.filter((e) => e.type === 'device.deregistered' && e.details.reason === 'lapse').length, N + 2, 'an event per device');
+  t.match(events.at(-1), { type: 'satellite.lapsed', details: { devicesDeregistered: N + 2 } }, 'the lapse event last, with the count');
+  t.equal(events.filter((e) => e.type === 'satellite.lapsed').length, 1);
+  t.equal(sat.ctx.state.satellite.lapsing, undefined, 'no lapse under way any more');
+
+  // A crash part-way: the registration lapsed, 2 devices deregistered, the rest not yet.
+  const sat2 = await setup(t);
+  const { sat: s2, clock: c2 } = sat2;
+  await s2.ctx.writer.run(async (tx) => {
+    const current = await tx.get<any>(keys.satellite);
+    const next = { ...current, registration: 'lapsed', lapsing: { since: c2().toISOString(), deregistered: 0 } };
+    tx.put(keys.satellite, next);
+    tx.after(() => s2.ctx.state.setSatellite(next));
+  });
+  await s2.close();
+  const again = await startSatellite(t, { clock: c2, dataDir: sat2.dataDir, config: sat2.config });
+  t.same(again.ctx.state.countDevices(), { registered: 0, deregistered: 2 }, 'the start-up check finished the lapse');
+  t.equal(again.ctx.state.satellite.lapsing, undefined);
+  t.match((await collect(again)).at(-1)?.[1], { type: 'satellite.lapsed', details: { devicesDeregistered: 2 } });
+});
