@@ -1,5 +1,5 @@
 // Shared pieces of the benchmark cases: processes, load runs, medians.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -24,12 +24,30 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-/** Starts `outpost serve` on free loopback ports and waits until it listens. */
-export async function startOutpost(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
+/** The daemon as an installed package runs it: compiled by `npm run build` (see `buildDist`). */
+export const DIST_MAIN = fileURLToPath(new URL('../../dist/daemon/cli/main.js', import.meta.url));
+
+/**
+ * Compiles the checkout to dist/ (`npm run build`) for benchmarks that measure the daemon as
+ * installed: run from the checkout, `bin/outpost.js` compiles the TypeScript through tsx's loader,
+ * whose hooks thread alone adds ~40 MB of RSS and time to every start. Answers the seconds taken.
+ */
+export function buildDist(): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../build.ts', import.meta.url))], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`npm run build failed (${r.status ?? r.signal})`);
+  return (performance.now() - t0) / 1000;
+}
+
+/**
+ * Starts `outpost serve` on free loopback ports and waits until it listens: the checkout's
+ * (through tsx), or with `compiled` the build in dist/ (`buildDist` first).
+ */
+export async function startOutpost(dataDir: string, env: Record<string, string> = {}, opts: { compiled?: boolean } = {}): Promise<Started> {
   const t0 = performance.now();
   // BENCH_NODE_ARGS passes flags to the daemon's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, opts.compiled ? DIST_MAIN : BIN, 'serve'], {
     env: { PATH: process.env.PATH, OUTPOST_DATA_DIR: dataDir, OUTPOST_DEVICE_LISTEN: '127.0.0.1:0', OUTPOST_ADMIN_LISTEN: '127.0.0.1:0', OUTPOST_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,7 +1,7 @@
 // `npm run bench -- scale [--sizes 1000,100000,1000000] [--requests 60] [--seconds 5] [--rounds 2] [--startups 3] [--keep DIR]`:
 // issue 19's figures at each fleet size, side by side, with its goals and whether each is met.
 // Per size: a fleet filled through the writer in a child process (support/scale-fill.ts), then
-// `outpost serve` as its own process:
+// `outpost serve` as its own process, compiled to dist/ first as an installed package runs it:
 //   start-up to listening (median of --startups) against the empty store's, measured in the same run;
 //   RSS at listening and 5 s later;
 //   each device-list request (first page, a page 5 cursors in, each sort, each filter, `?q=`
@@ -21,11 +21,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import { Agent, Pool, request } from 'undici';
-import { fmt, load, median, rssMb, startOutpost, type LoadResult, type Started } from './lib.ts';
+import { buildDist, fmt, load, median, rssMb, startOutpost as startCheckout, type LoadResult, type Started } from './lib.ts';
 import { percentile, runChild, socketClient, tempDataDir } from './support/fill.ts';
 import { ENTITLEMENTS, type ScaleSample } from './support/scale-fill.ts';
 
 const SAMPLE = 10_000;
+/** The daemon as installed (compiled by `buildDist`), not the checkout through tsx's loader. */
+const startOutpost = (dataDir: string) => startCheckout(dataDir, {}, { compiled: true });
 
 interface Timed {
   med: number;
@@ -107,6 +109,8 @@ export default async function scale(args: string[]): Promise<void> {
     }),
   );
 
+  // The daemon as installed (compiled JS), not the checkout through tsx's loader.
+  console.log(`measuring the compiled daemon (dist/, as an installed package runs it): built in ${fmt(buildDist(), 1)} s`);
   const results: SizeResult[] = [];
   let emptyStart = 0;
   try {
