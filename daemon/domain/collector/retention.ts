@@ -75,11 +75,11 @@ export function createRumRetention(ctx: Pick<DomainContext, 'store' | 'writer' |
   const cutoffOf = (now: Date) => new Date(now.getTime() - ctx.config.retention.acknowledgedDays * DAY_MS).toISOString();
 
   /**
-   * Walks `prefix` a chunk at a time and deletes, through the writer, the entries `doomed` picks;
+   * Walks the keys under `under` a chunk at a time and deletes, through the writer, the entries `doomed` picks;
    * `still` checks each again inside the transaction (it may have changed since it was read).
    */
-  async function sweep<T>(range: string, doomed: (k: string, v: T) => boolean, still: (v: T | undefined) => boolean, signal?: AbortSignal): Promise<number> {
-    const { gte, lt } = prefixRange(range) as { gte: string; lt: string };
+  async function sweep<T>(under: string, doomed: (k: string, v: T) => boolean, still: (v: T | undefined) => boolean, signal?: AbortSignal): Promise<number> {
+    const { gte, lt } = prefixRange(under) as { gte: string; lt: string };
     let after: string | null = null;
     let deleted = 0;
     for (;;) {
@@ -124,7 +124,7 @@ export function createRumRetention(ctx: Pick<DomainContext, 'store' | 'writer' |
       return { acks, exports };
     },
     async prune(now, signal) {
-      const cutoff = new Date(now.getTime() - ctx.config.retention.acknowledgedDays * DAY_MS).toISOString();
+      const cutoff = cutoffOf(now);
       // Every entry acknowledged at or before the cutoff: `<prefix><at>!…` with at ≤ cutoff.
       const end = `${prefix}${cutoff}\uffff`;
       let after: string = prefix;
