@@ -163,10 +163,11 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
     deliveries: createDeliveryPruner(ctx),
     clock,
     log,
-    onPruned: ({ reports, events, rumReports, deliveries }) => {
+    onPruned: ({ reports, events, rumReports, rumRecords, deliveries }) => {
       metrics.pruned.inc({ kind: 'reports' }, reports);
       metrics.pruned.inc({ kind: 'events' }, events);
       metrics.pruned.inc({ kind: 'rum_reports' }, rumReports ?? 0);
+      metrics.pruned.inc({ kind: 'rum_records' }, rumRecords ?? 0);
       metrics.pruned.inc({ kind: 'deliveries' }, deliveries);
     },
   });

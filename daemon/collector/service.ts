@@ -15,6 +15,7 @@ import type { Alert } from '../domain/alerts/alerts.ts';
 import { checkConnectAddress, parseCidr, parseTargetAddress, type Cidr, type Listener } from '../domain/collector/addresses.ts';
 import { stageCollected, type CollectEnv, type CollectOutcome } from '../domain/collector/collect.ts';
 import type { EntitlementMap } from '../domain/collector/entitlement-map.ts';
+import { partsWithin, splitReports, weigh, type LaneWeight } from '../domain/collector/lane.ts';
 import { markRumAcknowledged } from '../domain/collector/retention.ts';
 import type { AckEntry, PollResult, RumExportRecord, RumStored, TargetRecord } from '../domain/collector/records.ts';
 import { BadAnswer, parseAllReports, type CollectedReport, type SkippedReport } from '../domain/collector/reports.ts';
@@ -26,8 +27,8 @@ import { ackDocuments, AckArchiveError } from './ack-archive.ts';
 import type { RumRecord } from '../../exchange/bundle/records.ts';
 import type { RumSource } from '../domain/exchange/ports.ts';
 
-/** Reports stored per write transaction (one answer's, or several answers' together). */
-export const REPORTS_PER_TRANSACTION = 250;
+// The lane's budget per write transaction: domain/collector/lane.ts says why it is small.
+export { REPORTS_PER_TRANSACTION } from '../domain/collector/lane.ts';
 /** Failures in a row before `collector-failing` stands (SPEC §9). */
 export const FAILING_AFTER = 3;
 const PEM = /^-----BEGIN CERTIFICATE-----[\s\S]{16,65536}-----END CERTIFICATE-----\s*$/;
@@ -205,14 +206,16 @@ export function createCollector(deps: CollectorDeps): Collector {
 
   // ---- storing answers: the storage lane ----
   //
-  // Polls hand their parsed answers to one lane that stores whatever is waiting — several
-  // targets' answers, up to REPORTS_PER_TRANSACTION reports — in one write transaction, then
-  // leaves the writer free for as long as that write took. Device reports queued meanwhile get
-  // batches of their own, and 32 polls finishing together do not fill the writer's batches.
+  // Polls hand their parsed answers, cut into parts within the lane's budget (lane.ts: a few
+  // dozen reports, 64 k characters), to one lane that stores whatever is waiting — several
+  // targets' parts, within the same budget — in one write transaction, then leaves the writer
+  // free for as long as that write took. A device report never waits behind more than one small
+  // transaction of collected reports, and 32 polls finishing together do not fill the batches.
 
   interface StoreJob {
     id: string;
     reports: CollectedReport[];
+    weight: LaneWeight;
     skipped: SkippedReport[];
     now: Date;
     /** For the answer's last part: what its earlier parts stored (the poll's result and event go with it); else null. */
@@ -223,9 +226,9 @@ export function createCollector(deps: CollectorDeps): Collector {
   const storeQueue: StoreJob[] = [];
   let laneRunning = false;
 
-  function storeAnswer(job: Omit<StoreJob, 'resolve' | 'reject'>): Promise<CollectOutcome | null> {
+  function storeAnswer(job: Omit<StoreJob, 'resolve' | 'reject' | 'weight'>): Promise<CollectOutcome | null> {
     return new Promise((resolve, reject) => {
-      storeQueue.push({ ...job, resolve, reject });
+      storeQueue.push({ ...job, weight: weigh(job.reports), resolve, reject });
       if (!laneRunning) void runLane();
     });
   }
@@ -234,13 +237,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     laneRunning = true;
     try {
       while (storeQueue.length > 0) {
-        const batch: StoreJob[] = [];
-        let size = 0;
-        while (storeQueue.length > 0 && (batch.length === 0 || size + storeQueue[0]!.reports.length <= REPORTS_PER_TRANSACTION)) {
-          const job = storeQueue.shift()!;
-          batch.push(job);
-          size += job.reports.length;
-        }
+        const batch = storeQueue.splice(0, partsWithin(storeQueue.map((j) => j.weight)));
         const started = performance.now();
         try {
           const results = await ctx.writer.run(async (tx) => {
@@ -322,11 +319,10 @@ export function createCollector(deps: CollectorDeps): Collector {
         return;
       }
       body = null;
-      // A large answer is stored a few hundred reports at a time, each report whole in one
-      // transaction, each adding what it stored to the target's count; the poll's result and
-      // event go with the last, so a poll cut short is taken again, its stored reports as duplicates.
-      const chunks: CollectedReport[][] = [];
-      for (let i = 0; i < parsed.reports.length; i += REPORTS_PER_TRANSACTION) chunks.push(parsed.reports.slice(i, i + REPORTS_PER_TRANSACTION));
+      // An answer is stored a part (lane.ts) at a time, each report whole in one transaction, each
+      // part adding what it stored to the target's count; the poll's result and event go with the
+      // last, so a poll cut short is taken again, its stored reports as duplicates.
+      const chunks: CollectedReport[][] = splitReports(parsed.reports);
       if (chunks.length === 0) chunks.push([]);
       const total: CollectOutcome = { stored: 0, duplicates: 0, conflicts: 0, taken: [] };
       let outcome: CollectOutcome | null = null;

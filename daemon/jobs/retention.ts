@@ -38,7 +38,7 @@ export function createRetentionJob(deps: {
     deps.log.info(
       { ...result, ms },
       // The RUM count goes last, so the line reads as it did before the collector.
-      `retention: pruned ${result.reports} acknowledged reports and ${result.events} events in ${ms} ms (and ${deliveries} notification deliveries); ${result.rumReports ?? 0} collected RUM reports left their (UDI, id)`,
+      `retention: pruned ${result.reports} acknowledged reports and ${result.events} events in ${ms} ms (and ${deliveries} notification deliveries); ${result.rumReports ?? 0} collected RUM reports left their (UDI, id); ${result.rumRecords ?? 0} delivered acknowledgements and RUM export records deleted`,
     );
     return { ...result, ms };
   }

@@ -169,6 +169,8 @@ export const keys = {
   /** Acknowledgement documents queued for a target's product, in the order queued. */
   rumAck: (targetId: string, seq: number) => `cack${SEP}${targetId}${SEP}${seqKey(seq)}`,
   rumAckPrefix: (targetId: string) => `cack${SEP}${targetId}${SEP}`,
+  /** Every target's queued acknowledgements (retention walks them). */
+  rumAcksPrefix: `cack${SEP}`,
   /** The RUM file exports (`outpost rum export`), by their own sequence: which reports each carried. */
   rumExport: (n: number) => `crex${SEP}${seqKey(n)}`,
   rumExportPrefix: `crex${SEP}`,

@@ -9,11 +9,16 @@
 // a run reads those oldest first up to the cutoff, so it never walks the tombstones, and prunes
 // them a chunk at a time through the one writer, waiting after each write as long as it took so
 // device reports and polls get batches of their own meanwhile.
+//
+// The same run prunes what the collector keeps about acknowledgements once it has done its work:
+// a queue entry (`cack!`) delivered to its product at least `retention.acknowledgedDays` ago, and
+// a RUM file export record (`crex!`) made that long ago — except the newest export, which
+// `rum import-ack` without a number answers. Undelivered entries stay, however old.
 import type { Tx } from '../../store/index.ts';
-import { keys } from '../../store/index.ts';
+import { keys, prefixRange } from '../../store/index.ts';
 import { DAY_MS } from '../satellite/clock.ts';
 import type { DomainContext } from '../satellite/context.ts';
-import type { RumStored } from './records.ts';
+import type { AckEntry, RumExportRecord, RumStored } from './records.ts';
 
 /** RUM reports pruned per write transaction (a report object is a few kB; its tombstone ~300 bytes). */
 export const RUM_PRUNE_CHUNK = 500;
@@ -60,14 +65,66 @@ const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 export interface RumRetention {
   /** Prunes every RUM report acknowledged `retention.acknowledgedDays` before `now`; answers how many. `signal` stops it between writes. */
   prune(now: Date, signal?: AbortSignal): Promise<number>;
+  /** Deletes acknowledgement entries delivered, and export records made, `retention.acknowledgedDays` before `now` (the newest export kept); answers how many of each. */
+  pruneRecords(now: Date, signal?: AbortSignal): Promise<{ acks: number; exports: number }>;
 }
 
 export function createRumRetention(ctx: Pick<DomainContext, 'store' | 'writer' | 'config'>, opts: { chunk?: number } = {}): RumRetention {
   const chunk = opts.chunk ?? RUM_PRUNE_CHUNK;
   const prefix = keys.rumAckedPrefix;
+  const cutoffOf = (now: Date) => new Date(now.getTime() - ctx.config.retention.acknowledgedDays * DAY_MS).toISOString();
+
+  /**
+   * Walks the keys under `under` a chunk at a time and deletes, through the writer, the entries `doomed` picks;
+   * `still` checks each again inside the transaction (it may have changed since it was read).
+   */
+  async function sweep<T>(under: string, doomed: (k: string, v: T) => boolean, still: (v: T | undefined) => boolean, signal?: AbortSignal): Promise<number> {
+    const { gte, lt } = prefixRange(under) as { gte: string; lt: string };
+    let after: string | null = null;
+    let deleted = 0;
+    for (;;) {
+      const found: string[] = [];
+      let read = 0;
+      let last = '';
+      for await (const [k, v] of ctx.store.iterate<T>(after === null ? { gte, lt, limit: chunk } : { gt: after, lt, limit: chunk })) {
+        read++;
+        last = k;
+        if (doomed(k, v)) found.push(k);
+      }
+      if (read === 0) return deleted;
+      after = last;
+      if (found.length > 0) {
+        const started = performance.now();
+        deleted += await ctx.writer.run(async (tx) => {
+          let n = 0;
+          for (const k of found) {
+            if (!still(await tx.get<T>(k))) continue;
+            tx.del(k);
+            n++;
+          }
+          return n;
+        });
+        if (read === chunk && !signal?.aborted) await wait(performance.now() - started);
+      }
+      if (read < chunk || signal?.aborted) return deleted;
+    }
+  }
+
   return {
+    async pruneRecords(now, signal) {
+      const cutoff = cutoffOf(now);
+      const delivered = (e: AckEntry | undefined) => !!e?.deliveredAt && e.deliveredAt <= cutoff;
+      const acks = await sweep<AckEntry>(keys.rumAcksPrefix, (_k, e) => delivered(e), delivered, signal);
+      if (signal?.aborted) return { acks, exports: 0 };
+      // The newest export's key: the last under the prefix.
+      let newest: string | null = null;
+      for await (const [k] of ctx.store.iterate(prefixRange(keys.rumExportPrefix, { reverse: true, limit: 1, values: false }))) newest = k;
+      const old = (k: string, r: RumExportRecord | undefined) => !!r && k !== newest && r.at <= cutoff;
+      const exports = await sweep<RumExportRecord>(keys.rumExportPrefix, old, () => true, signal);
+      return { acks, exports };
+    },
     async prune(now, signal) {
-      const cutoff = new Date(now.getTime() - ctx.config.retention.acknowledgedDays * DAY_MS).toISOString();
+      const cutoff = cutoffOf(now);
       // Every entry acknowledged at or before the cutoff: `<prefix><at>!…` with at ≤ cutoff.
       const end = `${prefix}${cutoff}\uffff`;
       let after: string = prefix;

@@ -44,6 +44,8 @@ export interface PruneResult {
   events: number;
   /** Collected RUM reports pruned to their tombstones (domain/collector/retention.ts), when a collector is given. */
   rumReports?: number;
+  /** Delivered acknowledgement entries and RUM export records deleted (domain/collector/retention.ts), when a collector is given. */
+  rumRecords?: number;
 }
 
 export interface RetentionRules {
@@ -85,7 +87,7 @@ export async function prunableThrough(
  */
 const yieldToDevices = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 1000)));
 
-export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; chunkKeys?: number; rum?: { prune(now: Date, signal?: AbortSignal): Promise<number> } }) {
+export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; chunkKeys?: number; rum?: { prune(now: Date, signal?: AbortSignal): Promise<number>; pruneRecords(now: Date, signal?: AbortSignal): Promise<{ acks: number; exports: number }> } }) {
   const { state } = ctx;
   const chunkKeys = deps.chunkKeys ?? PRUNE_CHUNK_KEYS;
   const rules: RetentionRules = { acknowledgedDays: ctx.config.retention.acknowledgedDays, maxReportAgeDays: ctx.config.device.maxReportAgeDays };
@@ -236,7 +238,9 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
       const reports = await pruneReports(now, signal);
       const events = signal?.aborted ? 0 : await pruneEvents(now, signal);
       const rumReports = signal?.aborted || !deps.rum ? 0 : await deps.rum.prune(now, signal);
-      if (reports.pruned > 0 || events > 0 || rumReports > 0) {
+      const records = signal?.aborted || !deps.rum ? { acks: 0, exports: 0 } : await deps.rum.pruneRecords(now, signal);
+      const rumRecords = records.acks + records.exports;
+      if (reports.pruned > 0 || events > 0 || rumReports > 0 || rumRecords > 0) {
         await ctx.writer.run((tx) =>
           recordEvent(tx, ctx, now, {
             actor: 'system',
@@ -249,12 +253,12 @@ export function createRetention(ctx: DomainContext, deps: { ledger: AckLedger; c
               acknowledgedDays: rules.acknowledgedDays,
               maxReportAgeDays: rules.maxReportAgeDays,
               eventDays: ctx.config.retention.eventDays,
-              ...(deps.rum ? { rumReports } : {}),
+              ...(deps.rum ? { rumReports, rumAcks: records.acks, rumExports: records.exports } : {}),
             },
           }),
         );
       }
-      return { reports: reports.pruned, events, ...(deps.rum ? { rumReports } : {}) };
+      return { reports: reports.pruned, events, ...(deps.rum ? { rumReports, rumRecords } : {}) };
     },
   };
 }

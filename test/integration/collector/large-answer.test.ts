@@ -1,12 +1,13 @@
 // A product with many reports (SPEC §9 "Polls never block device ingest"): its answer is stored a
-// few hundred reports per write transaction, each report whole in one of them; the poll's result,
+// few dozen reports per write transaction (domain/collector/lane.ts), each report whole in one of
+// them, no transaction over the lane's budget in characters of report text; the poll's result,
 // its event and the target's count say the whole answer, and polling again stores nothing.
 import t from 'tap';
 import { startSatellite } from '../../helpers/satellite.ts';
 import { control } from '../../helpers/control.ts';
 import { startFleet } from '../../../scripts/product-emulator.ts';
 import { keys, prefixRange } from '../../../daemon/store/index.ts';
-import { REPORTS_PER_TRANSACTION } from '../../../daemon/collector/service.ts';
+import { REPORT_CHARS_PER_TRANSACTION, REPORTS_PER_TRANSACTION } from '../../../daemon/domain/collector/lane.ts';
 
 t.test('an answer of 2.5 transactions of reports is stored whole, counted once', async (t) => {
   const n = REPORTS_PER_TRANSACTION * 2 + REPORTS_PER_TRANSACTION / 2;
@@ -18,14 +19,23 @@ t.test('an answer of 2.5 transactions of reports is stored whole, counted once',
   const target = (await control(sat.socketPath, 'POST', '/api/collector/targets', { address: p.url, username: 'collector', password: p.options.password, tls: { ca: fleet.pem.cert } })).body;
   // Count the write transactions the poll makes: each reads the target first.
   let transactions = 0;
+  // And what each stages of collected reports: how many, how many characters of report text.
+  const staged: Array<{ reports: number; chars: number }> = [];
   const run = sat.ctx.writer.run.bind(sat.ctx.writer);
   sat.ctx.writer.run = ((fn, opts) => run((tx) => {
     const get = tx.get.bind(tx);
+    const put = tx.put.bind(tx);
     let counted = false;
+    const mine = { reports: 0, chars: 0 };
     tx.get = ((key: string) => {
-      if (!counted && key === keys.target(target.id)) (counted = true), transactions++;
+      if (!counted && key === keys.target(target.id)) (counted = true), transactions++, staged.push(mine);
       return get(key);
     }) as typeof tx.get;
+    tx.put = ((key: string, value: unknown) => {
+      const report = (value as { report?: unknown }).report;
+      if (key.startsWith(keys.rumPrefix) && typeof report === 'string') (mine.reports++, (mine.chars += report.length));
+      put(key, value);
+    }) as typeof tx.put;
     return fn(tx);
   }, opts)) as typeof sat.ctx.writer.run;
   const poll = async () => {
@@ -37,6 +47,8 @@ t.test('an answer of 2.5 transactions of reports is stored whole, counted once',
   t.match(first.lastPoll, { ok: true, reports: n, error: null });
   t.equal(first.reportsCollected, n);
   t.equal(transactions, 3, 'three write transactions');
+  t.same(staged.map((x) => x.reports), [REPORTS_PER_TRANSACTION, REPORTS_PER_TRANSACTION, REPORTS_PER_TRANSACTION / 2], 'the reports split in order, none twice');
+  t.ok(staged.every((x) => x.chars > 0 && x.chars <= REPORT_CHARS_PER_TRANSACTION), `each within the lane's characters budget (${staged.map((x) => x.chars).join(', ')})`);
   let stored = 0;
   for await (const _ of sat.ctx.store.iterate(prefixRange(keys.rumPrefix))) stored++;
   t.equal(stored, n);

@@ -9,7 +9,7 @@ import { control } from '../../helpers/control.ts';
 import { socketCall } from '../../helpers/exchange.ts';
 import { startFleet } from '../../../scripts/product-emulator.ts';
 import { keys, prefixRange } from '../../../daemon/store/index.ts';
-import type { RumStored } from '../../../daemon/domain/collector/records.ts';
+import type { AckEntry, RumExportRecord, RumStored } from '../../../daemon/domain/collector/records.ts';
 import { createRumRetention } from '../../../daemon/domain/collector/retention.ts';
 
 const ACK = '<smartLicense><smartLicenseRumAck><data>b3BhcXVl</data></smartLicenseRumAck></smartLicense>';
@@ -125,4 +125,67 @@ t.test('a large prune goes a chunk at a time, and a stopped run is finished by t
   let whole = 0;
   for await (const [, v] of sat.ctx.store.iterate<RumStored>(prefixRange(keys.rumPrefix))) if (v.report !== null) whole++;
   t.equal(whole, 0);
+});
+
+t.test('delivered acknowledgements and old RUM exports go after acknowledgedDays; undelivered ones and the newest export stay', async (t) => {
+  const now = Math.floor(Date.now() / 1000);
+  const fleet = await startFleet({ products: 2, product: () => ({ closedReports: 2, now: () => now }) });
+  t.teardown(() => fleet.close());
+  const [a, b] = fleet.products as [typeof fleet.products[0], typeof fleet.products[0]];
+  const sat = await startSatellite(t);
+  const sock = (m: string, path: string, body?: unknown) => control(sat.socketPath, m, path, body);
+  const add = async (p: typeof a) => (await sock('POST', '/api/collector/targets', { address: p.url, username: p.options.username, password: p.options.password, tls: { ca: fleet.pem.cert } })).body.id as string;
+  const ids = [await add(a), await add(b)];
+  await sock('POST', '/api/collector/poll', { targets: ids });
+  await sat.services.collector.idle();
+  const entries = async () => {
+    const out: AckEntry[] = [];
+    for await (const [, v] of sat.ctx.store.iterate<AckEntry>(prefixRange(keys.rumAcksPrefix))) out.push(v);
+    return out;
+  };
+  const exportsKept = async () => {
+    const out: number[] = [];
+    for await (const [, v] of sat.ctx.store.iterate<RumExportRecord>(prefixRange(keys.rumExportPrefix))) out.push(v.n);
+    return out;
+  };
+  // Day 0: exports 1 and 2; the acknowledgement of export 2 reaches product A, product B refuses it.
+  t.equal((await socketCall(sat.socketPath, 'POST', '/api/collector/rum/export')).status, 200);
+  t.equal((await socketCall(sat.socketPath, 'POST', '/api/collector/rum/export')).status, 200);
+  b.faults.importStatus = 500;
+  t.match((await socketCall(sat.socketPath, 'POST', '/api/collector/rum/import-ack', { zip: Buffer.from(ACK), type: 'application/xml' })).json(), { export: 2, queued: 2 });
+  await sat.services.collector.idle();
+  const queued = await entries();
+  t.equal(queued.length, 2);
+  t.equal(queued.filter((e) => e.deliveredAt).length, 1, 'one delivered (A), one refused (B)');
+  // Day 50: export 3, the newest.
+  sat.clock.advanceDays(50);
+  t.equal((await socketCall(sat.socketPath, 'POST', '/api/collector/rum/export')).status, 200);
+
+  // Day 89: within acknowledgedDays of the delivery and of exports 1 and 2: nothing goes.
+  sat.clock.advanceDays(39);
+  t.same(await createRumRetention(sat.ctx).pruneRecords(sat.clock()), { acks: 0, exports: 0 });
+  // Day 90: the delivered entry and exports 1 and 2 go; the undelivered entry and export 3 stay.
+  sat.clock.advanceDays(1);
+  await sat.schedule.runJob(sat.schedule.jobs.find((j) => j.name === 'retention')!);
+  t.ok(sat.logs.some((l) => l.includes('; 3 delivered acknowledgements and RUM export records deleted')), 'the job\'s line counts them');
+  const left = await entries();
+  t.equal(left.length, 1);
+  t.match(left[0], { targetId: ids[1], deliveredAt: null, lastError: /500|BAD_ANSWER|refused/i }, 'the undelivered one stays, whatever its age');
+  t.same(await exportsKept(), [3]);
+  t.match((await sock('GET', '/api/events?type=retention.pruned')).body.items, [{ details: { rumAcks: 1, rumExports: 2 } }]);
+  t.match(String((await http('GET', `${sat.admin}/metrics`)).body), /outpost_retention_pruned_total\{kind="rum_records"\} 3\n/);
+  t.match((await sock('GET', `/api/collector/targets/${ids[0]}`)).body.acks, { pending: 0, delivered: 1 }, 'the target still counts its delivery');
+
+  // Day 141: export 3 is past acknowledgedDays too, but it is the newest: `import-ack` without a number still answers it.
+  sat.clock.advanceDays(51);
+  t.same(await createRumRetention(sat.ctx).pruneRecords(sat.clock()), { acks: 0, exports: 0 });
+  t.same(await exportsKept(), [3]);
+  // B takes acknowledgements again: the old entry is delivered at its next chance, then goes acknowledgedDays later.
+  b.faults.importStatus = undefined;
+  t.match((await socketCall(sat.socketPath, 'POST', '/api/collector/rum/import-ack', { zip: Buffer.from(ACK), type: 'application/xml' })).json(), { export: 3 });
+  await sat.services.collector.idle();
+  t.ok((await entries()).every((e) => e.deliveredAt), 'delivered now');
+  sat.clock.advanceDays(90);
+  t.same(await createRumRetention(sat.ctx, { chunk: 1 }).pruneRecords(sat.clock()), { acks: 1, exports: 0 }, 'a chunk at a time');
+  t.same(await entries(), []);
 });
