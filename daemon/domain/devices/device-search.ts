@@ -99,6 +99,34 @@ function popcount(x: number): number {
   return c;
 }
 
+/** Entries a candidate pass looks at before their bytes are checked (and `onMatch` may stop it). */
+const CHUNK_ENTRIES = 65536;
+
+/** The entries in [from, to) whose planes hold the bits b0…b3, into `out`; answers how many. */
+function candidates(p0: Uint32Array, b0: number, p1: Uint32Array, b1: number, p2: Uint32Array, b2: number, p3: Uint32Array, b3: number, from: number, to: number, out: Uint32Array): number {
+  let k = 0;
+  for (let i = from; i < to; i++) {
+    if ((p0[i]! & b0) !== b0) continue;
+    if ((p1[i]! & b1) !== b1 || (p2[i]! & b2) !== b2 || (p3[i]! & b3) !== b3) continue;
+    out[k++] = i;
+  }
+  return k;
+}
+
+/** Whether text[from, to) holds `needle`. */
+function contains(text: Uint8Array, from: number, to: number, needle: Uint8Array): boolean {
+  const nl = needle.length;
+  const first = needle[0]!;
+  const last = to - nl;
+  for (let p = from; p <= last; p++) {
+    if (text[p] !== first) continue;
+    let k = 1;
+    while (k < nl && text[p + k] === needle[k]) k++;
+    if (k === nl) return true;
+  }
+  return false;
+}
+
 export class DeviceSearch {
   #text: Buffer = bytes(1024);
   #textLen = 0;
@@ -115,6 +143,7 @@ export class DeviceSearch {
    */
   #planes: Uint32Array[] = Array.from({ length: SIG }, () => words(1024));
   #sig = new Uint32Array(SIG);
+  #cands = new Uint32Array(CHUNK_ENTRIES);
   #table: Uint32Array = words(1024); // entry + 1, EMPTY or TOMB
   #tableUsed = 0; // slots not EMPTY
   #scratch: Buffer = bytes(256);
@@ -190,22 +219,17 @@ export class DeviceSearch {
     const [p0, p1, p2, p3] = order.map((w) => this.#planes[w]!) as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
     const [b0, b1, b2, b3] = order.map((w) => mask[w]! | 0) as [number, number, number, number]; // int32, as `&` answers
     const text = this.#text;
-    const first = needle[0]!;
-    const nl = needle.length;
     const n = this.#entries;
-    for (let i = 0; i < n; i++) {
-      if ((p0[i]! & b0) !== b0 || (p1[i]! & b1) !== b1 || (p2[i]! & b2) !== b2 || (p3[i]! & b3) !== b3) continue;
-      const last = starts[i + 1]! - nl;
-      let found = false;
-      for (let p = starts[i]!; p < last && !found; p++) {
-        if (text[p] !== first) continue;
-        let k = 1;
-        while (k < nl && text[p + k] === needle[k]) k++;
-        found = k === nl;
+    // In chunks of entries: candidates first (one tight loop over the planes), then their bytes.
+    const cands = this.#cands;
+    for (let from = 0; from < n; from += CHUNK_ENTRIES) {
+      const found = candidates(p0, b0, p1, b1, p2, b2, p3, b3, from, Math.min(n, from + CHUNK_ENTRIES), cands);
+      for (let c = 0; c < found; c++) {
+        const i = cands[c]!;
+        if (!contains(text, starts[i]!, starts[i + 1]!, needle)) continue;
+        reported++;
+        if (onMatch(this.#idOf(i)) === false) return reported;
       }
-      if (!found) continue;
-      reported++;
-      if (onMatch(this.#idOf(i)) === false) break;
     }
     return reported;
   }
