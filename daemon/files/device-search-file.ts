@@ -49,14 +49,14 @@ export async function takeDeviceSearch(file: string, cover: Cover): Promise<Buff
   return bytes.subarray(12 + len);
 }
 
-/** Saves the column (null: not ready, nothing saved), synced, tagged with `cover` (read after the writer's last batch). */
-export async function saveDeviceSearch(file: string, cover: Cover, column: Buffer | null): Promise<boolean> {
+/** Saves the column (its parts, `toBuffers`; null: not ready, nothing saved), synced, tagged with `cover` (read after the writer's last batch). */
+export async function saveDeviceSearch(file: string, cover: Cover, column: Buffer[] | null): Promise<boolean> {
   if (column === null) return false;
   let json = JSON.stringify({ format: FORMAT, satelliteId: cover.satelliteId, sequences: cover.sequences });
   json += ' '.repeat((4 - (Buffer.byteLength(json) % 4)) % 4);
   const head = Buffer.alloc(12);
   MAGIC.copy(head, 0);
   head.writeUInt32LE(Buffer.byteLength(json), 8);
-  await writeFileSynced(file, Buffer.concat([head, Buffer.from(json, 'utf8'), column]));
+  await writeFileSynced(file, [head, Buffer.from(json, 'utf8'), ...column]);
   return true;
 }

@@ -3,12 +3,15 @@
 // readable by the daemon's user only.
 import { open, rename } from 'node:fs/promises';
 
-/** Writes `bytes` to `file` (mode 0600) through `<file>.tmp`, synced before the rename. */
-export async function writeFileSynced(file: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Writes `bytes` (or the parts, one after another: no copy of a large file's pieces into one
+ * buffer) to `file` (mode 0600) through `<file>.tmp`, synced before the rename.
+ */
+export async function writeFileSynced(file: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<void> {
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, 'w', 0o600);
   try {
-    await fh.writeFile(bytes);
+    for (const part of bytes instanceof Uint8Array ? [bytes] : bytes) await fh.writeFile(part);
     await fh.sync();
   } finally {
     await fh.close();

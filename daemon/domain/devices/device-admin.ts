@@ -308,9 +308,9 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       return { devices: text.count, from: 'store', ...(error === undefined ? {} : { error }) };
     },
 
-    /** The text column as bytes to save at shutdown (after the writer's last batch); null while it is not ready. */
-    searchBytes(): Buffer | null {
-      return textReady ? text.toBuffer() : null;
+    /** The text column as bytes to save at shutdown (after the writer's last batch: parts, `toBuffers`); null while it is not ready. */
+    searchBytes(): Buffer[] | null {
+      return textReady ? text.toBuffers() : null;
     },
 
     /** The state's device watcher: the text column follows hostnames (and new devices). */

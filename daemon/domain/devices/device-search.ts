@@ -264,18 +264,28 @@ export class DeviceSearch {
    * table), then the text and id bytes. Loading it computes nothing per entry.
    */
   toBuffer(): Buffer {
+    return Buffer.concat(this.toBuffers());
+  }
+
+  /**
+   * `toBuffer`'s bytes as parts to write one after another: views of the index's own arrays
+   * (on a little-endian host), not a copy of a column of a million devices. Valid until the
+   * index changes.
+   */
+  toBuffers(): Buffer[] {
     this.#compact();
     const n = this.#entries;
     const arrays: Array<[Uint32Array, number]> = [[this.#starts, n + 1], [this.#idStarts, n + 1], ...this.#planes.map((p): [Uint32Array, number] => [p, n]), [this.#table, this.#table.length]];
-    const wordBytes = arrays.reduce((sum, [, len]) => sum + 4 * len, 0);
-    const body = Buffer.allocUnsafeSlow(wordBytes + this.#textLen + this.#idsLen);
-    let o = 0;
+    const parts: Buffer[] = [];
     for (const [arr, len] of arrays) {
-      if (LITTLE_ENDIAN) o += Buffer.from(arr.buffer, arr.byteOffset, 4 * len).copy(body, o);
-      else for (let i = 0; i < len; i++) o = body.writeUInt32LE(arr[i]!, o);
+      if (LITTLE_ENDIAN) parts.push(Buffer.from(arr.buffer, arr.byteOffset, 4 * len));
+      else {
+        const b = Buffer.allocUnsafe(4 * len);
+        for (let i = 0; i < len; i++) b.writeUInt32LE(arr[i]!, 4 * i);
+        parts.push(b);
+      }
     }
-    o += this.#text.copy(body, o, 0, this.#textLen);
-    this.#ids.copy(body, o, 0, this.#idsLen);
+    parts.push(this.#text.subarray(0, this.#textLen), this.#ids.subarray(0, this.#idsLen));
     const head = Buffer.alloc(HEADER);
     MAGIC.copy(head, 0);
     head.writeUInt32LE(VERSION, 8);
@@ -283,8 +293,10 @@ export class DeviceSearch {
     head.writeUInt32LE(this.#textLen, 16);
     head.writeUInt32LE(this.#idsLen, 20);
     head.writeUInt32LE(this.#table.length, 24);
-    createHash('sha256').update(body).digest().copy(head, 28);
-    return Buffer.concat([head, body]);
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part);
+    hash.digest().copy(head, 28);
+    return [head, ...parts];
   }
 
   /**
