@@ -18,7 +18,7 @@ import type { ReportIdFilter } from './domain/reports/report-ids.ts';
 import { loadIdentity } from './files/identity-file.ts';
 import { REPORT_IDS_FILE, restoreReportIds, saveReportIds } from './files/report-ids-file.ts';
 import { POOL_COUNTS_FILE, restorePoolCounts, savePoolCounts } from './files/pool-counts-file.ts';
-import { DEVICE_SEARCH_FILE, saveDeviceSearch, takeDeviceSearch } from './files/device-search-file.ts';
+import { DEVICE_SEARCH_FILE, dropDeviceSearch, saveDeviceSearch, takeDeviceSearch } from './files/device-search-file.ts';
 import type { Cover } from './domain/licenses/workspace/pool-counts.ts';
 import type { DeviceAdmin } from './domain/devices/device-admin.ts';
 import type { Licensing } from './domain/licenses/workspace/index.ts';
@@ -262,7 +262,13 @@ function countPools(licensing: Licensing, saved: 'restored' | 'missing' | 'stale
 function openSearch(admin: DeviceAdmin, file: string, cover: Cover, log: Logger): void {
   const started = performance.now();
   void takeDeviceSearch(file, cover)
-    .then((saved) => admin.openSearch(typeof saved === 'string' ? null : saved).then((r) => ({ ...r, saved })))
+    .then(async (saved) => {
+      // Deleted once read, before the column is made from it (synchronously: no shutdown can
+      // come between): a stop while it is being read leaves it to the next start.
+      if (saved !== 'missing') await dropDeviceSearch(file);
+      const r = await admin.openSearch(typeof saved === 'string' ? null : saved);
+      return { ...r, saved };
+    })
     .then(
       ({ devices, from, error, saved }) =>
         log.info(

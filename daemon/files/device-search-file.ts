@@ -2,7 +2,7 @@
 // saved at a graceful shutdown, so the next start does not walk every device record to make it
 // again. Like the pool sums it is tagged with the satellite and every sequence of the store
 // (the pools' `cover`): it is taken back only when the store is exactly as it was saved, and the
-// file is deleted at start either way, so after a crash there is none.
+// file is deleted at start once read, so after a crash there is none.
 //
 // Layout: "ODSEARCF", a u32 (little-endian) length L, L bytes of JSON {format, satelliteId,
 // sequences} padded with spaces to a multiple of 4, then the column's own bytes (`toBuffer`: a
@@ -26,7 +26,9 @@ const sameCover = (a: Cover, b: Cover): boolean => {
 
 /**
  * The saved column's bytes when the file covers exactly this store (`cover`, read at start before
- * anything was written); 'missing' or 'stale' otherwise. Deletes the file either way.
+ * anything was written); 'missing' or 'stale' otherwise. The caller deletes the file
+ * (`dropDeviceSearch`) once it has read it, so a daemon stopped while it reads leaves the file
+ * for the next start (which takes it if nothing changed since).
  */
 export async function takeDeviceSearch(file: string, cover: Cover): Promise<Buffer | 'missing' | 'stale'> {
   let bytes: Buffer;
@@ -35,7 +37,6 @@ export async function takeDeviceSearch(file: string, cover: Cover): Promise<Buff
   } catch {
     return 'missing';
   }
-  await rm(file, { force: true });
   if (bytes.length < 12 || !bytes.subarray(0, 8).equals(MAGIC)) return 'stale';
   const len = bytes.readUInt32LE(8);
   if (len % 4 !== 0 || 12 + len > bytes.length) return 'stale';
@@ -47,6 +48,11 @@ export async function takeDeviceSearch(file: string, cover: Cover): Promise<Buff
   }
   if (!sameCover(saved, cover)) return 'stale';
   return bytes.subarray(12 + len);
+}
+
+/** Deletes the saved column: what it holds is in memory now, or was of no use. */
+export async function dropDeviceSearch(file: string): Promise<void> {
+  await rm(file, { force: true });
 }
 
 /** Saves the column (its parts, `toBuffers`; null: not ready, nothing saved), synced, tagged with `cover` (read after the writer's last batch). */

@@ -51,6 +51,13 @@ function peakMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+/** RSS split: the process's own memory and file-backed pages (the node binary, LevelDB's mapped tables). */
+function rssParts(pid: number): string {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return `anon ${fmt(mb('RssAnon'))} + file ${fmt(mb('RssFile'))} MB`;
+}
+
 function resetPeak(pid: number): void {
   try {
     writeFileSync(`/proc/${pid}/clear_refs`, '5');
@@ -175,7 +182,8 @@ export default async function scale(args: string[]): Promise<void> {
       const searchLine = await server.waitFor('device search ready', 5000);
       await new Promise((r) => setTimeout(r, Math.max(0, 5000 - (performance.now() - listening))));
       const rssSettled = rssMb(pid);
-      console.log(`start-up to listening: median ${fmt(s.ms)} ms (empty store ${fmt(emptyStart)} ms); rss ${fmt(rssStart)} MB at listening, ${fmt(rssSettled)} MB 5 s later`);
+      const settledParts = rssParts(pid);
+      console.log(`start-up to listening: median ${fmt(s.ms)} ms (empty store ${fmt(emptyStart)} ms); rss ${fmt(rssStart)} MB at listening, ${fmt(rssSettled)} MB 5 s later (${settledParts})`);
       console.log(`  ${searchLine ? `${JSON.parse(searchLine).msg}, ${fmt(JSON.parse(searchLine).ms)} ms after start-up` : 'device search not ready 5 s after listening'}`);
 
       const client = socketClient(path.join(dataDir, 'outpost.sock'));
