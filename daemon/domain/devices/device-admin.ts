@@ -74,6 +74,8 @@ export const substringMatch: DeviceTextMatch = (q) => {
 
 /** Matches of `?q=` read one by one at most; past this many, the sorted indexes are walked. */
 export const CANDIDATES = 5000;
+/** Queries whose matches are kept for their next pages. */
+const RECENT_QUERIES = 8;
 
 const SORT_CODE: Record<DeviceSortField, IndexSort> = { id: 'i', lastReportAt: 'l', hostname: 'h', registeredAt: 'r' };
 
@@ -113,6 +115,23 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
   let textReady = false;
   /** Devices changed while the column was being filled or loaded: the older copy is skipped. */
   const changedDuringFill = new Set<string>();
+
+  /**
+   * The matches of the last few `?q=` (≤ CANDIDATES each), for the next pages of the same query:
+   * a cursor page reuses them while the column is unchanged (same column, same `changes`) instead
+   * of scanning it again. A first page always scans.
+   */
+  const recent = new Map<string, { column: DeviceSearch; changes: number; ids: string[] }>();
+  function matches(q: string, next: boolean): string[] {
+    const kept = recent.get(q);
+    if (next && kept && kept.column === text && kept.changes === text.changes) return kept.ids;
+    const ids: string[] = [];
+    text.search(q, (id) => (ids.push(id), ids.length <= CANDIDATES));
+    recent.delete(q);
+    recent.set(q, { column: text, changes: text.changes, ids });
+    if (recent.size > RECENT_QUERIES) recent.delete(recent.keys().next().value!);
+    return ids;
+  }
 
   /** A page of `?q=` matches sorted by id alone, no filter: only the page's devices are read. */
   function idPage(ids: string[], desc: boolean, after: [string, string] | null, want: number) {
@@ -218,8 +237,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       // Every VA in scope (`?va=Default&nested=true`): the index over every VA, one range a part.
       const everyVa = query.vaIds === null || (query.vaIds.size >= state.vas.size && [...state.vas.keys()].every((id) => query.vaIds!.has(id)));
       if (query.q !== undefined && textReady) {
-        const ids: string[] = [];
-        text.search(query.q, (id) => (ids.push(id), ids.length <= CANDIDATES));
+        const ids = matches(query.q, after !== null);
         if (ids.length <= CANDIDATES) {
           // The column holds ids: sorted by id with no filter, a page reads only its own devices.
           if (sort === 'i' && everyVa && query.state === undefined && query.via === undefined) return pageOf(idPage(ids, query.desc, after, want), query.limit);

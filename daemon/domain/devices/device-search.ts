@@ -136,6 +136,7 @@ export class DeviceSearch {
   #idStarts: Uint32Array = words(1024);
   #entries = 0; // including deleted ones
   #dead = 0;
+  #changes = 0;
   /**
    * The signatures (128 bits an entry: which trigram hashes it holds) as SIG planes, plane w
    * holding word w of every entry: a search reads one plane straight through (4 bytes an entry)
@@ -149,6 +150,11 @@ export class DeviceSearch {
   #scratch: Buffer = bytes(256);
 
   /** Devices in the index. */
+  /** Grows with every `set` and `delete`: an answer kept for a query is current while it is unchanged. */
+  get changes(): number {
+    return this.#changes;
+  }
+
   get count(): number {
     return this.#entries - this.#dead;
   }
@@ -160,6 +166,7 @@ export class DeviceSearch {
 
   /** Adds a device or replaces what is indexed for it. */
   set(id: string, hostname: string | null, pid: string, sn: string): void {
+    this.#changes++;
     const text = `${fold(hostname ?? '')}\x01${fold(pid)}\x01${fold(sn)}\x00`;
     const len = Buffer.byteLength(text);
     const idLen = this.#encodeId(id);
@@ -179,6 +186,7 @@ export class DeviceSearch {
 
   /** Removes a device; false when it was not indexed. */
   delete(id: string): boolean {
+    this.#changes++;
     const idLen = this.#encodeId(id);
     const entry = this.#find(idLen);
     if (entry < 0) return false;

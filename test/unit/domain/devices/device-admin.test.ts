@@ -31,7 +31,7 @@ async function fixture() {
       if (reports) await stageLatest(tx, state, device, undefined, { reportId: 'r', windowEnd: at, usage: {}, lastReportAt: at }, { newer: true, before: undefined });
     });
   }
-  return { state, admin, devices: all };
+  return { state, admin, devices: all, writer };
 }
 
 async function pages(admin: ReturnType<typeof createDeviceAdmin>, order: string, vaIds: Set<string> | null, limit: number): Promise<string[]> {
@@ -66,4 +66,30 @@ t.test('both passes list every device once, in the same order, page after page',
   const asc = await pages(admin, 'lastReportAt', null, 50);
   t.notOk((state.latestOf(asc[0]!) !== undefined), 'never reported comes first, oldest to newest');
   t.ok((state.latestOf(asc[asc.length - 1]!) !== undefined));
+});
+
+t.test('?q= pages through its matches with cursors, and a next page sees a device the column took meanwhile', async (t) => {
+  const { state, admin, devices, writer } = await fixture();
+  state.watch({ device: admin.onDeviceChange });
+  await admin.openSearch(null);
+  const q = 'host-1'; // host-1 and host-10 … host-19
+  const want = [...devices.values()].filter((d) => d.hostname?.includes(q)).map((d) => d.id).sort();
+  t.ok(want.length > 20, `${want.length} matches`);
+  const paged: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const page = await admin.list({ vaIds: null, q, sort: 'id', desc: false, limit: 7, cursor });
+    paged.push(...page.items.map((d) => d.id));
+    cursor = page.next;
+    pages++;
+    if (pages === 2) {
+      // A new device that sorts last: the next pages show it (the matches kept for them are stale).
+      const d: DeviceRecord = { id: 'dev_zzzzzz_new', udi: { pid: 'P', sn: 'SNEW' }, hostname: 'host-1-new', vaId: 'va_a', state: 'registered', via: 'token', registeredAt: new Date().toISOString(), credentialId: null, revoked: false };
+      await writer.run((tx) => stageDevice(tx, state, undefined, d));
+      want.push(d.id);
+    }
+  } while (cursor !== null);
+  t.same(paged, want, 'every match once, in id order, the new one included');
+  t.ok(pages > 3);
 });
