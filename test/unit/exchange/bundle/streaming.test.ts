@@ -50,6 +50,8 @@ t.test('a million records are written, verified and streamed again in bounded me
   // Holding the records would take several times the NDJSON's 44 MiB; holding nothing, memory
   // does not follow the record count: twice the records, about the same peak.
   t.ok(growth(million) < 128 * MiB, `RSS grows by ${fmt(growth(million))}, less than 128 MiB`);
-  t.ok(growth(twice) < growth(million) + 32 * MiB, `twice the records: RSS grows by ${fmt(growth(twice))}, not twice`);
+  // RSS growth varies by ~20 MiB from run to run on a loaded machine (81–115 MiB seen for the same
+  // million in CI): the check is that twice the records do not take anywhere near twice the memory.
+  t.ok(growth(twice) < 1.6 * growth(million), `twice the records: RSS grows by ${fmt(growth(twice))} against ${fmt(growth(million))}, not twice`);
   t.ok(million.verify.peakHeap < 96 * MiB, `heap peaks at ${fmt(million.verify.peakHeap)} while verifying`);
 });
