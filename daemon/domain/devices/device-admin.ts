@@ -302,6 +302,8 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
     async openSearch(saved: Uint8Array | null): Promise<{ devices: number; from: 'saved' | 'store'; error?: string }> {
       let error: string | undefined;
       if (saved !== null) {
+        // What the watcher set meanwhile is in this one: kept if the saved column does not load.
+        const meanwhile = text;
         try {
           text = DeviceSearch.fromBuffer(saved);
           for (const id of changedDuringFill) {
@@ -313,7 +315,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
           return { devices: text.count, from: 'saved' };
         } catch (err) {
           error = (err as Error).message;
-          text = new DeviceSearch();
+          text = meanwhile;
         }
       }
       for await (const chunk of ctx.store.chunks<DeviceRecord>({ gt: keys.devicePrefix, lt: prefixEnd(keys.devicePrefix) }, 1000)) {

@@ -93,3 +93,14 @@ t.test('?q= pages through its matches with cursors, and a next page sees a devic
   t.same(paged, want, 'every match once, in id order, the new one included');
   t.ok(pages > 3);
 });
+
+t.test('a saved column that does not load: the walk keeps what devices changed while it was tried', async (t) => {
+  const { state, admin, writer } = await fixture();
+  state.watch({ device: admin.onDeviceChange });
+  const d: DeviceRecord = { id: 'dev_changed_meanwhile', udi: { pid: 'P', sn: 'SMEANWHILE' }, hostname: 'meanwhile-host', vaId: 'va_a', state: 'registered', via: 'token', registeredAt: new Date().toISOString(), credentialId: null, revoked: false };
+  await writer.run((tx) => stageDevice(tx, state, undefined, d));
+  const r = await admin.openSearch(Buffer.from('not a saved column'));
+  t.match(r, { from: 'store', error: /not a device search index/ });
+  const page = await admin.list({ vaIds: null, q: 'meanwhile', sort: 'id', desc: false, limit: 5, cursor: null });
+  t.same(page.items.map((x) => x.id), [d.id], 'the device changed before the walk is found');
+});
