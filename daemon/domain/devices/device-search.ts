@@ -7,14 +7,21 @@
 //   two Uint32Arrays with where each entry starts in each column (entry i spans
 //   [starts[i], starts[i + 1]));
 //   a 128-bit signature per entry (4 words, kept as 4 planes): one bit per hashed trigram of its fields;
+//   a 1,024-bit signature per block of 32 entries (32 words, one a device): the same trigrams
+//   under another hash, OR-ed over the block's entries;
 //   an open-addressing hash table (Uint32Array) from the id's bytes to the entry, for set/delete.
-// That is the text and the id plus ~4 + 4 + 16 + 8–16 bytes per device (and growth slack),
+// That is the text and the id plus ~4 + 4 + 16 + 4 + 8–16 bytes per device (and growth slack),
 // with no JS object per device.
 //
-// A search with a needle of 4 bytes or more walks the signatures (a tight loop over typed
-// arrays, one plane at a time) and checks the bytes of the entries whose signature holds every
-// trigram bit of the needle (on the bench's fleet of a million, ~5% of the entries for "sw-4242",
-// most of them holding "-42", "424" and "242" somewhere); a shorter needle, whose one trigram a
+// A search with a needle of 4 bytes or more walks the block signatures (a few words a block of
+// 32), then in the blocks that hold every trigram bit of the needle the entries' signatures (a
+// tight loop over typed arrays), and checks the bytes of the entries whose signature holds
+// every trigram bit too. On the bench's fleet of a million, "sw-4242" passes 0.03% of the blocks
+// and ~290 entries' signatures (the entry signatures alone pass ~5%, most of the fleet holding
+// "-42", "424" and "242" somewhere), so a rare match costs ~0.4 ms instead of a walk of every
+// entry's signature (~4 ms); a common one fills its page from the first blocks. A block's
+// signature only gains bits (a changed or deleted entry leaves its old ones until a
+// compaction rebuilds them): a stale bit costs a look, never a wrong answer. A shorter needle, whose one trigram a
 // large part of any fleet holds, is a `Buffer.indexOf` over the column, a hit mapped back to
 // its entry by binary search on `starts`. Either way a device is reported once. A folded needle
 // never contains the bytes 0x00–0x03 (`fold` replaces them), so a hit can never span two fields
@@ -39,7 +46,7 @@ const DEAD = 0x03;
 const EMPTY = 0;
 const TOMB = 0xffffffff;
 const MAGIC = Buffer.from('ODSEARCH', 'latin1');
-const VERSION = 2;
+const VERSION = 3;
 const HEADER = 8 + 4 + 4 + 4 + 4 + 4 + 32;
 /** The saved file's numbers are little-endian; on such a host the offset arrays are copied whole. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -71,14 +78,32 @@ function hash(buf: Uint8Array, from: number, to: number): number {
   return h >>> 0;
 }
 
-/** Words (32 bits each) of an entry's signature: 128 bits. */
+/**
+ * Words (32 bits each) of an entry's signature: 128 bits. (Behind the blocks, 64 bits measured
+ * 0.4 ms for "sw-4242" too, but 4–5× slower for needles of common trigrams: "site42." in a
+ * million looks into 20% of the entries, and 64 bits pass ~10% of those to a check of their bytes.)
+ */
 const SIG = 4;
+/** An entry's signature bit for a trigram hash: its top log2(SIG × 32) bits. */
+const SIG_SHIFT = 32 - Math.log2(SIG * 32);
+/** Entries a block signature covers (1 << BLOCK_SHIFT), and its words (BW × 32 bits). */
+const BLOCK_SHIFT = 5;
+const BW = 32;
+const BLOCK_BIT_MASK = BW * 32 - 1;
+const blockWords = (entries: number): number => ((entries + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BW;
+
+/** The 32-bit hash of a trigram; an entry's signature takes its top 7 bits, a block's 10 others (of another mix). */
+function trigramHash(a: number, b: number, c: number): number {
+  return Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d);
+}
+const blockBit = (h: number): number => (Math.imul(h, 0x2c1b3c6d) >>> 7) & BLOCK_BIT_MASK;
 
 /**
  * SIG × 32 bits at out[at…]: bit h(t) set for each trigram t of bytes [from, to) that lies inside
- * one field (no byte below 0x04). Answers whether any was.
+ * one field (no byte below 0x04); with `block`, also OR-ed into the BW words at block[base…].
+ * Answers whether any trigram was.
  */
-function signature(buf: Uint8Array, from: number, to: number, out: Uint32Array, at: number): boolean {
+function signature(buf: Uint8Array, from: number, to: number, out: Uint32Array, at: number, block?: Uint32Array, base = 0): boolean {
   out.fill(0, at, at + SIG);
   let any = false;
   for (let k = from; k + 2 < to; k++) {
@@ -86,11 +111,35 @@ function signature(buf: Uint8Array, from: number, to: number, out: Uint32Array, 
     const b = buf[k + 1]!;
     const c = buf[k + 2]!;
     if (a < 4 || b < 4 || c < 4) continue;
-    const h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) >>> 25;
+    const full = trigramHash(a, b, c);
+    const h = full >>> SIG_SHIFT;
     out[at + (h >>> 5)]! |= 1 << (h & 31);
+    if (block) {
+      const x = blockBit(full);
+      block[base + (x >>> 5)]! |= 1 << (x & 31);
+    }
     any = true;
   }
   return any;
+}
+
+/** The block-signature bits of the needle's trigrams: word offsets and their masks (int32). */
+function blockMasks(needle: Uint8Array): { offsets: number[]; masks: number[] } {
+  const byWord = new Map<number, number>();
+  for (let k = 0; k + 2 < needle.length; k++) {
+    const x = blockBit(trigramHash(needle[k]!, needle[k + 1]!, needle[k + 2]!));
+    byWord.set(x >>> 5, (byWord.get(x >>> 5) ?? 0) | (1 << (x & 31)));
+  }
+  return { offsets: [...byWord.keys()], masks: [...byWord.values()].map((m) => m | 0) };
+}
+
+/** Whether the block at `base` holds every needle bit. */
+function blockHolds(blocks: Uint32Array, base: number, offsets: number[], masks: number[]): boolean {
+  for (let j = 0; j < offsets.length; j++) {
+    const m = masks[j]!;
+    if ((blocks[base + offsets[j]!]! & m) !== m) return false;
+  }
+  return true;
 }
 
 function popcount(x: number): number {
@@ -98,9 +147,6 @@ function popcount(x: number): number {
   for (let v = x >>> 0; v !== 0; v >>>= 1) c += v & 1;
   return c;
 }
-
-/** Entries a candidate pass looks at before their bytes are checked (and `onMatch` may stop it). */
-const CHUNK_ENTRIES = 65536;
 
 /** The entries in [from, to) whose planes hold the bits b0…b3, into `out`; answers how many. */
 function candidates(p0: Uint32Array, b0: number, p1: Uint32Array, b1: number, p2: Uint32Array, b2: number, p3: Uint32Array, b3: number, from: number, to: number, out: Uint32Array): number {
@@ -139,20 +185,28 @@ export class DeviceSearch {
   #changes = 0;
   /**
    * The signatures (128 bits an entry: which trigram hashes it holds) as SIG planes, plane w
-   * holding word w of every entry: a search reads one plane straight through (4 bytes an entry)
+   * holding word w of every entry: a search reads one plane through a block (4 bytes an entry)
    * and the others only for the entries that passed it.
    */
   #planes: Uint32Array[] = Array.from({ length: SIG }, () => words(1024));
+  /** The block signatures: BW words a block of 1 << BLOCK_SHIFT entries. */
+  #blocks: Uint32Array = words(blockWords(1024));
   #sig = new Uint32Array(SIG);
-  #cands = new Uint32Array(CHUNK_ENTRIES);
+  #cands = new Uint32Array(1 << BLOCK_SHIFT);
   #table: Uint32Array = words(1024); // entry + 1, EMPTY or TOMB
   #tableUsed = 0; // slots not EMPTY
   #scratch: Buffer = bytes(256);
+  #looked = 0;
 
   /** Devices in the index. */
   /** Grows with every `set` and `delete`: an answer kept for a query is current while it is unchanged. */
   get changes(): number {
     return this.#changes;
+  }
+
+  /** Entries whose signature the last search with a needle of a trigram or more tested (its blocks passed). */
+  get lastLooked(): number {
+    return this.#looked;
   }
 
   get count(): number {
@@ -161,7 +215,7 @@ export class DeviceSearch {
 
   /** Bytes held by the index's arrays (its capacity, not only what is used). */
   get byteSize(): number {
-    return this.#text.length + this.#ids.length + 4 * (this.#starts.length + this.#idStarts.length + SIG * this.#planes[0]!.length + this.#table.length) + this.#scratch.length;
+    return this.#text.length + this.#ids.length + 4 * (this.#starts.length + this.#idStarts.length + SIG * this.#planes[0]!.length + this.#blocks.length + this.#table.length) + this.#scratch.length;
   }
 
   /** Adds a device or replaces what is indexed for it. */
@@ -220,18 +274,23 @@ export class DeviceSearch {
     // searched directly (memchr-fast for a rare first byte, and a common needle fills the page soon).
     const mask = new Uint32Array(SIG);
     if (needle.length <= 3 || !signature(needle, 0, needle.length, mask, 0)) return this.#scan(needle, onMatch);
-    // Entries whose signature holds every trigram hash of the needle, then a check of their bytes.
-    // The planes are tested most needle bits first (most selective), so most entries cost one
-    // sequential read; a plane without needle bits is tested last and always passes.
+    // Blocks whose signature holds every trigram bit of the needle; in those, entries whose
+    // signature holds every trigram hash of the needle, then a check of their bytes. The planes
+    // are tested most needle bits first (most selective); a plane without needle bits is tested
+    // last and always passes.
     const order = [0, 1, 2, 3].sort((x, y) => popcount(mask[y]!) - popcount(mask[x]!));
     const [p0, p1, p2, p3] = order.map((w) => this.#planes[w]!) as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
     const [b0, b1, b2, b3] = order.map((w) => mask[w]! | 0) as [number, number, number, number]; // int32, as `&` answers
     const text = this.#text;
     const n = this.#entries;
-    // In chunks of entries: candidates first (one tight loop over the planes), then their bytes.
+    const blocks = this.#blocks;
+    const { offsets, masks } = blockMasks(needle);
     const cands = this.#cands;
-    for (let from = 0; from < n; from += CHUNK_ENTRIES) {
-      const found = candidates(p0, b0, p1, b1, p2, b2, p3, b3, from, Math.min(n, from + CHUNK_ENTRIES), cands);
+    this.#looked = 0;
+    for (let from = 0, base = 0; from < n; from += 1 << BLOCK_SHIFT, base += BW) {
+      if (!blockHolds(blocks, base, offsets, masks)) continue;
+      this.#looked += Math.min(n, from + (1 << BLOCK_SHIFT)) - from;
+      const found = candidates(p0, b0, p1, b1, p2, b2, p3, b3, from, Math.min(n, from + (1 << BLOCK_SHIFT)), cands);
       for (let c = 0; c < found; c++) {
         const i = cands[c]!;
         if (!contains(text, starts[i]!, starts[i + 1]!, needle)) continue;
@@ -268,8 +327,8 @@ export class DeviceSearch {
 
   /**
    * The index as bytes (deleted entries dropped): a header (sizes, a SHA-256 of the body), then
-   * the body: u32 arrays, little-endian (starts, idStarts, the SIG signature planes, the id
-   * table), then the text and id bytes. Loading it computes nothing per entry.
+   * the body: u32 arrays, little-endian (starts, idStarts, the SIG signature planes, the block
+   * signatures, the id table), then the text and id bytes. Loading it computes nothing per entry.
    */
   toBuffer(): Buffer {
     return Buffer.concat(this.toBuffers());
@@ -283,7 +342,7 @@ export class DeviceSearch {
   toBuffers(): Buffer[] {
     this.#compact();
     const n = this.#entries;
-    const arrays: Array<[Uint32Array, number]> = [[this.#starts, n + 1], [this.#idStarts, n + 1], ...this.#planes.map((p): [Uint32Array, number] => [p, n]), [this.#table, this.#table.length]];
+    const arrays: Array<[Uint32Array, number]> = [[this.#starts, n + 1], [this.#idStarts, n + 1], ...this.#planes.map((p): [Uint32Array, number] => [p, n]), [this.#blocks, blockWords(n)], [this.#table, this.#table.length]];
     const parts: Buffer[] = [];
     for (const [arr, len] of arrays) {
       if (LITTLE_ENDIAN) parts.push(Buffer.from(arr.buffer, arr.byteOffset, 4 * len));
@@ -324,7 +383,7 @@ export class DeviceSearch {
     const idsLen = b.readUInt32LE(20);
     const tableSize = b.readUInt32LE(24);
     const body = b.subarray(HEADER);
-    const wordBytes = 4 * (2 * (n + 1) + SIG * n + tableSize);
+    const wordBytes = 4 * (2 * (n + 1) + SIG * n + blockWords(n) + tableSize);
     if (body.length !== wordBytes + textLen + idsLen) bad('sizes do not add up');
     if (tableSize < 1024 || (tableSize & (tableSize - 1)) !== 0 || tableSize < 2 * n) bad('table size');
     if (!createHash('sha256').update(body).digest().equals(b.subarray(28, HEADER))) bad('checksum');
@@ -352,6 +411,7 @@ export class DeviceSearch {
     s.#starts = u32(n + 1);
     s.#idStarts = u32(n + 1);
     s.#planes = Array.from({ length: SIG }, () => u32(n));
+    s.#blocks = u32(blockWords(n));
     s.#table = u32(tableSize);
     s.#text = u8(textLen);
     s.#ids = u8(idsLen);
@@ -411,8 +471,9 @@ export class DeviceSearch {
     for (let j = hash(this.#scratch, 0, idLen) & mask; ; j = (j + 1) & mask) if (t[j] === entry + 1) return j;
   }
 
+  /** The entry's signature, its trigrams' bits also added to its block's. */
   #sign(entry: number): void {
-    signature(this.#text, this.#starts[entry]!, this.#starts[entry + 1]!, this.#sig, 0);
+    signature(this.#text, this.#starts[entry]!, this.#starts[entry + 1]!, this.#sig, 0, this.#blocks, (entry >>> BLOCK_SHIFT) * BW);
     for (let w = 0; w < SIG; w++) this.#planes[w]![entry] = this.#sig[w]!;
   }
 
@@ -443,6 +504,7 @@ export class DeviceSearch {
     this.#idStarts[n + 1] = this.#idsLen;
     this.#entries = n + 1;
     for (let w = 0; w < SIG; w++) this.#planes[w] = grow(this.#planes[w]!, n + 1, words);
+    this.#blocks = grow(this.#blocks, blockWords(n + 1), words);
     this.#sign(n);
     if ((this.#tableUsed + 1) * 2 > this.#table.length) {
       this.#rebuildTable(); // includes the new entry
@@ -500,6 +562,7 @@ export class DeviceSearch {
     const starts = words(Math.max(1024, Math.ceil((live + 1) * 1.25)));
     const idStarts = words(starts.length);
     const planes = Array.from({ length: SIG }, () => words(starts.length));
+    const blocks = words(blockWords(starts.length));
     let n = 0;
     let to = 0;
     let io = 0;
@@ -508,6 +571,8 @@ export class DeviceSearch {
       to += this.#text.copy(text, to, this.#starts[e]!, this.#starts[e + 1]!);
       io += this.#ids.copy(ids, io, this.#idStarts[e]!, this.#idStarts[e + 1]!);
       for (let w = 0; w < SIG; w++) planes[w]![n] = this.#planes[w]![e]!;
+      // The block's signature anew, from the entries it now holds (dropping deleted ones' bits).
+      signature(text, starts[n]!, to, this.#sig, 0, blocks, (n >>> BLOCK_SHIFT) * BW);
       n++;
       starts[n] = to;
       idStarts[n] = io;
@@ -517,6 +582,7 @@ export class DeviceSearch {
     this.#starts = starts;
     this.#idStarts = idStarts;
     this.#planes = planes;
+    this.#blocks = blocks;
     this.#textLen = to;
     this.#idsLen = io;
     this.#entries = n;

@@ -163,6 +163,30 @@ t.test('many sets, updates and deletes agree with a plain loop (compaction and t
   for (const q of QUERIES) t.same(all(back, q).sort(), naive(rows, q).sort(), `after more changes: q=${q}`);
 });
 
+t.test('a rare needle looks only into the blocks whose signature holds its trigrams', async (t) => {
+  const s = new DeviceSearch();
+  const n = 100_000;
+  const pids = ['C9300-24P', 'C9300-48P', 'ISR4451-X', 'IR1101-K9', 'C9200L-24T'];
+  for (let i = 0; i < n; i++) s.set(`dev_${i}`, `sw-${i}.site${i % 100}.example.net`, pids[i % pids.length]!, `FOC${String(i).padStart(8, '0')}`);
+  const ids = all(s, 'sw-4242');
+  t.same(ids, ['dev_4242', ...Array.from({ length: 10 }, (_, k) => `dev_${42420 + k}`)]);
+  t.ok(s.lastLooked < n / 100, `${s.lastLooked} of ${n} entries looked at`);
+  t.same(all(s, 'foc00077777'), ['dev_77777']);
+  t.ok(s.lastLooked < n / 50, `${s.lastLooked} of ${n} entries looked at`);
+  // A block's signature keeps the bits of text it no longer holds: looked at, never matched.
+  s.set('dev_77', 'qqqq-zzzz', 'P', 'S');
+  t.same(all(s, 'qqqq-zzzz'), ['dev_77']);
+  s.set('dev_77', 'renamed', 'P', 'S');
+  t.same(all(s, 'qqqq-zzzz'), []);
+  t.ok(s.lastLooked > 0, 'the stale bits still send the search into a block');
+  t.same(all(s, 'renamed'), ['dev_77'], 'an entry moved to the end is found in its new block');
+  // A compaction (deleted entries a quarter of all) rebuilds the blocks from what they hold.
+  for (let i = 50_000; i < n; i++) s.delete(`dev_${i}`);
+  t.same(all(s, 'sw-4242'), ids);
+  t.same(all(s, 'qqqq-zzzz'), []);
+  t.equal(s.lastLooked, 0, 'after the compaction no block holds the old hostname');
+});
+
 t.test('toBuffer() / fromBuffer() round trip, and refusals', async (t) => {
   const s = new DeviceSearch();
   s.set('a', 'alpha', 'p1', 's1');
@@ -192,7 +216,7 @@ t.test('toBuffer() / fromBuffer() round trip, and refusals', async (t) => {
   t.throws(() => DeviceSearch.fromBuffer(version), /version 9/);
 });
 
-t.test('memory per device stays under 80 bytes beyond its text and id (128-bit signatures, starts, id table, slack)', async (t) => {
+t.test('memory per device stays under 80 bytes beyond its text and id (signatures, block signatures, starts, id table, slack)', async (t) => {
   const s = new DeviceSearch();
   const n = 50_000;
   let payload = 0;
