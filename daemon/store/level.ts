@@ -77,12 +77,12 @@ export class LevelStore implements Store {
     await b.write({ sync: opts.sync ?? false });
   }
 
-  async *chunks<T>(range: Range, size: number): AsyncIterable<Array<[string, T]>> {
+  async *chunks<T>(range: Range, size: number, first = size): AsyncIterable<Array<[string, T]>> {
     const { limit, values, ...rest } = range;
     const it = this.#db.iterator({ ...rest, limit: limit ?? -1, values: values ?? true });
     try {
-      for (;;) {
-        const entries = await it.nextv(size);
+      for (let want = first; ; want = size) {
+        const entries = await it.nextv(want);
         if (entries.length === 0) return;
         yield entries.map(([k, v]) => [k, decode<T>(v) as T]);
       }

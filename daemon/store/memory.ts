@@ -30,13 +30,15 @@ export class MemoryStore implements Store {
       else this.#data.delete(op.key);
     }
   }
-  async *chunks<T>(range: Range, size: number): AsyncIterable<Array<[string, T]>> {
+  async *chunks<T>(range: Range, size: number, first = size): AsyncIterable<Array<[string, T]>> {
     let chunk: Array<[string, T]> = [];
+    let want = first;
     for await (const entry of this.iterate<T>(range)) {
       chunk.push(entry);
-      if (chunk.length >= size) {
+      if (chunk.length >= want) {
         yield chunk;
         chunk = [];
+        want = size;
       }
     }
     if (chunk.length > 0) yield chunk;

@@ -28,8 +28,11 @@ export interface Store {
   batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
   /** Entries in key order, from one consistent view taken when iteration starts. */
   iterate<T = unknown>(range: Range): AsyncIterable<[string, T]>;
-  /** As `iterate`, in arrays of up to `size` entries: one await per array, for long scans (exports). */
-  chunks<T = unknown>(range: Range, size: number): AsyncIterable<Array<[string, T]>>;
+  /**
+   * As `iterate`, in arrays of up to `size` entries: one await per array, for long scans (exports).
+   * The first array holds up to `first` (default `size`): a short look that may go on.
+   */
+  chunks<T = unknown>(range: Range, size: number, first?: number): AsyncIterable<Array<[string, T]>>;
 }
 
 /** Every key starting with `prefix`. */

@@ -246,23 +246,35 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       }
       const scopes = everyVa ? [ALL] : [...query.vaIds!].filter((id) => PARTS.some((p) => state.deviceCount(id, p) > 0));
       const sources: Source[] = [];
+      const ranges: Array<{ scope: string; part: string; count: number }> = [];
       for (const scope of scopes) {
         for (const part of PARTS) {
           if (query.state !== undefined && part[0] !== STATE_CODE[query.state]) continue;
           if (query.via !== undefined && part[1] !== VIA_CODE[query.via]) continue;
-          if (state.deviceCount(scope, part) === 0) continue;
-          const prefix = keys.deviceIndexPrefix(sort, scope, part);
-          const from = after === null ? null : prefix + after[0] + '\u0000' + after[1];
-          const range: Range = query.desc
-            ? { gte: prefix, ...(from === null ? { lt: prefixEnd(prefix) } : { lt: from }), reverse: true }
-            : { ...(from === null ? { gte: prefix } : { gt: from }), lt: prefixEnd(prefix) };
-          // Without q a range gives at most a page; with q, matches may be sparse: larger chunks.
-          if (test === null) range.limit = want;
-          else range.values = true;
-          if (test === null) range.values = false;
-          const it = ctx.store.chunks<IndexValue>(range, test === null ? want : 512)[Symbol.asyncIterator]();
-          sources.push({ prefixLength: prefix.length, it, buf: [], at: 0, done: false });
+          const count = state.deviceCount(scope, part);
+          if (count > 0) ranges.push({ scope, part, count });
         }
+      }
+      const inScope = ranges.reduce((sum, r) => sum + r.count, 0);
+      for (const { scope, part, count } of ranges) {
+        const prefix = keys.deviceIndexPrefix(sort, scope, part);
+        const from = after === null ? null : prefix + after[0] + '\u0000' + after[1];
+        const range: Range = query.desc
+          ? { gte: prefix, ...(from === null ? { lt: prefixEnd(prefix) } : { lt: from }), reverse: true }
+          : { ...(from === null ? { gte: prefix } : { gt: from }), lt: prefixEnd(prefix) };
+        // Without q a range gives at most a page, keys only, its first look about its share of
+        // the page (twice, and 8 more: a partition of 1% of the fleet reads ~10 keys, not a page
+        // it will not give; the merge reads on when it does); with q, matches may be sparse:
+        // larger chunks, with the text the index values hold.
+        let it: AsyncIterator<Array<[string, IndexValue]>>;
+        if (test === null) {
+          Object.assign(range, { limit: want, values: false });
+          it = ctx.store.chunks<IndexValue>(range, want, Math.min(want, 8 + Math.ceil((2 * want * count) / inScope)))[Symbol.asyncIterator]();
+        } else {
+          range.values = true;
+          it = ctx.store.chunks<IndexValue>(range, 512)[Symbol.asyncIterator]();
+        }
+        sources.push({ prefixLength: prefix.length, it, buf: [], at: 0, done: false });
       }
       const page: Array<{ sortKey: string; id: string }> = [];
       try {

@@ -79,5 +79,8 @@ export function storeConformance(t: Test, name: string, make: (t: Test) => Promi
     const limited = [];
     for await (const chunk of s.chunks({ gt: 'c!1', limit: 2 }, 10)) limited.push(...chunk.map(([k]) => k));
     t.same(limited, ['c!2', 'c!3']);
+    const firstShort: number[] = [];
+    for await (const chunk of s.chunks({ ...prefixRange('c!'), values: false }, 4, 1)) firstShort.push(chunk.length);
+    t.same(firstShort, [1, 4, 3], 'a first array of the size asked for it, then of `size`');
   });
 }

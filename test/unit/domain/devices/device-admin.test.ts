@@ -9,7 +9,8 @@ import { State } from '../../../../daemon/domain/satellite/state.ts';
 import { MemoryStore } from '../../../../daemon/store/memory.ts';
 import { Writer } from '../../../../daemon/store/index.ts';
 
-async function fixture() {
+/** `mixed`: every (state, via) partition, the small ones sorting first by hostname and registration. */
+async function fixture(opts: { mixed?: boolean } = {}) {
   const store = new MemoryStore();
   await store.open();
   const writer = new Writer(store, { queueLimit: 1000 });
@@ -22,6 +23,10 @@ async function fixture() {
   for (let i = 0; i < 300; i++) {
     const id = `dev_${String(rnd(1e6)).padStart(6, '0')}_${i}`;
     const device: DeviceRecord = { id, udi: { pid: 'P', sn: `S${i}` }, hostname: rnd(4) ? `host-${rnd(20)}` : null, vaId: 'va_a', state: 'registered', via: 'token', registeredAt: new Date(Date.UTC(2025, 0, 1 + rnd(5))).toISOString(), credentialId: null, revoked: false };
+    const r = opts.mixed ? rnd(20) : 20;
+    // 15% deregistered by policy (a first look of ~24 keys for a page of 50), 5% over the other partitions.
+    if (r < 3) Object.assign(device, { state: 'deregistered', via: 'policy', hostname: `aaa-${rnd(50)}`, registeredAt: new Date(Date.UTC(2024, 0, 1 + rnd(5))).toISOString() });
+    else if (r < 4) Object.assign(device, { state: rnd(2) ? 'deregistered' : 'registered', via: (['token', 'collector'] as const)[rnd(2)], hostname: `aab-${rnd(50)}`, registeredAt: new Date(Date.UTC(2024, 0, 1 + rnd(5))).toISOString() });
     all.set(id, device);
     const reports = rnd(5) !== 0;
     // Few distinct times, so ties on the key are common and the id decides.
@@ -66,6 +71,21 @@ t.test('both passes list every device once, in the same order, page after page',
   const asc = await pages(admin, 'lastReportAt', null, 50);
   t.notOk((state.latestOf(asc[0]!) !== undefined), 'never reported comes first, oldest to newest');
   t.ok((state.latestOf(asc[asc.length - 1]!) !== undefined));
+});
+
+t.test('partitions of a few devices that hold a whole page are read on past their first short look', async (t) => {
+  const { admin, devices } = await fixture({ mixed: true });
+  const key = { hostname: (d: DeviceRecord) => d.hostname ?? '\uffff', registeredAt: (d: DeviceRecord) => d.registeredAt };
+  for (const sort of ['hostname', 'registeredAt', '-registeredAt'] as const) {
+    const desc = sort.startsWith('-');
+    const field = (desc ? sort.slice(1) : sort) as 'hostname' | 'registeredAt';
+    const sign = desc ? -1 : 1;
+    const reference = [...devices.values()].sort((a, b) => sign * (key[field](a) < key[field](b) ? -1 : key[field](a) > key[field](b) ? 1 : a.id < b.id ? -1 : 1)).map((d) => d.id);
+    for (const limit of [50, 7]) t.same(await pages(admin, sort, null, limit), reference, `${sort}, pages of ${limit}`);
+  }
+  const first = await admin.list({ vaIds: null, sort: 'registeredAt', desc: false, limit: 50, cursor: null });
+  t.ok(first.items.every((d) => /^aa[ab]-/.test(d.hostname ?? '')), 'the first page is all small partitions');
+  t.ok(first.items.filter((d) => d.state === 'deregistered' && d.via === 'policy').length > 30, 'most of it from one partition of 15%');
 });
 
 t.test('?q= pages through its matches with cursors, and a next page sees a device the column took meanwhile', async (t) => {
