@@ -18,7 +18,7 @@ import type { ReportIdFilter } from './domain/reports/report-ids.ts';
 import { loadIdentity } from './files/identity-file.ts';
 import { REPORT_IDS_FILE, restoreReportIds, saveReportIds } from './files/report-ids-file.ts';
 import { POOL_COUNTS_FILE, restorePoolCounts, savePoolCounts } from './files/pool-counts-file.ts';
-import { DEVICE_SEARCH_FILE, dropDeviceSearch, saveDeviceSearch, takeDeviceSearch } from './files/device-search-file.ts';
+import { DEVICE_SEARCH_FILE, saveDeviceSearch, takeDeviceSearch } from './files/device-search-file.ts';
 import type { Cover } from './domain/licenses/workspace/pool-counts.ts';
 import type { DeviceAdmin } from './domain/devices/device-admin.ts';
 import type { Licensing } from './domain/licenses/workspace/index.ts';
@@ -263,9 +263,7 @@ function openSearch(admin: DeviceAdmin, file: string, cover: Cover, log: Logger)
   const started = performance.now();
   void takeDeviceSearch(file, cover)
     .then(async (saved) => {
-      // Deleted once read, before the column is made from it (synchronously: no shutdown can
-      // come between): a stop while it is being read leaves it to the next start.
-      if (saved !== 'missing') await dropDeviceSearch(file);
+      // Taking it unlinked it: a stop or a crash from here on leaves no saved column.
       const r = await admin.openSearch(typeof saved === 'string' ? null : saved);
       return { ...r, saved };
     })

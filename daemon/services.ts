@@ -42,6 +42,7 @@ import { State } from './domain/satellite/state.ts';
 import { createStatus, type Listeners, type StatusReader } from './domain/satellite/status.ts';
 import { createExchange, type Exchange } from './exchange/exchange.ts';
 import { removeInitialPassword, writeInitialPassword } from './files/initial-password.ts';
+import { scratchText } from './files/device-search-file.ts';
 import { createCollector, type Collector } from './collector/service.ts';
 import { loadEntitlementMap, ownListeners, secretsKeyFileOf } from './collector/setup.ts';
 import { createRetentionJob, type RetentionJob } from './jobs/retention.ts';
@@ -133,7 +134,8 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   // The license workspace: lines, holdings, transfers and reservations from their records; the
   // pools' usage sums restored or counted by main.ts (no device read here), then kept current by State.watch.
   const licensing = await openLicensing(ctx);
-  const deviceAdmin = createDeviceAdmin(ctx);
+  // `?q=`'s text in a file of its own in the data dir (unlinked at once), not in memory.
+  const deviceAdmin = createDeviceAdmin(ctx, { text: () => scratchText(config.dataDir) });
   await checkDeviceIndex(ctx, log);
   state.watch({ device: deviceAdmin.onDeviceChange });
   // `?q=`'s text column is taken back or filled in the background by main.ts, once serving.

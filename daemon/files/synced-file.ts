@@ -4,10 +4,10 @@
 import { open, rename } from 'node:fs/promises';
 
 /**
- * Writes `bytes` (or the parts, one after another: no copy of a large file's pieces into one
- * buffer) to `file` (mode 0600) through `<file>.tmp`, synced before the rename.
+ * Writes `bytes` (or the parts, one after another, taken as they are written: no copy of a large
+ * file's pieces into one buffer) to `file` (mode 0600) through `<file>.tmp`, synced before the rename.
  */
-export async function writeFileSynced(file: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<void> {
+export async function writeFileSynced(file: string, bytes: Uint8Array | Iterable<Uint8Array>): Promise<void> {
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, 'w', 0o600);
   try {

@@ -18,7 +18,7 @@ import { keys, type Range } from '../../store/index.ts';
 import type { Actor, DomainContext } from '../satellite/context.ts';
 import { journalDeviceChange } from './device-journal.ts';
 import { ALL, PARTS, STATE_CODE, VIA_CODE, parseIndexKey, prefixEnd, sortKeyOf, stageDevice, type IndexSort, type IndexValue } from './device-index.ts';
-import { DeviceSearch, fold } from './device-search.ts';
+import { DeviceSearch, MemoryText, fold, type SavedColumn, type TextBytes } from './device-search.ts';
 import { recordEvent } from '../satellite/events.ts';
 import type { DeviceRecord, DeviceState } from '../satellite/records.ts';
 
@@ -107,11 +107,15 @@ interface Source {
   done: boolean;
 }
 
-export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 'seq' | 'clock' | 'store'>, opts: { match?: DeviceTextMatch } = {}) {
+/**
+ * `match`: how a walk of the indexes matches `?q=` (tests); `text`: where a new text column
+ * keeps its bytes (the daemon: a file of its own; by default memory).
+ */
+export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 'seq' | 'clock' | 'store'>, opts: { match?: DeviceTextMatch; text?: () => TextBytes } = {}) {
   const { state } = ctx;
   const match = opts.match ?? substringMatch;
   /** `?q=`'s text column: not used until taken back or filled in the background at start. */
-  let text = new DeviceSearch();
+  let text = new DeviceSearch((opts.text ?? (() => new MemoryText()))());
   let textReady = false;
   /** Devices changed while the column was being filled or loaded: the older copy is skipped. */
   const changedDuringFill = new Set<string>();
@@ -311,13 +315,14 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
      * start are then taken from their current records. Answers how many devices it holds and
      * where the column came from; a saved column that does not load is left for the walk.
      */
-    async openSearch(saved: Uint8Array | null): Promise<{ devices: number; from: 'saved' | 'store'; error?: string }> {
+    async openSearch(saved: SavedColumn | null): Promise<{ devices: number; from: 'saved' | 'store'; error?: string }> {
       let error: string | undefined;
       if (saved !== null) {
         // What the watcher set meanwhile is in this one: kept if the saved column does not load.
         const meanwhile = text;
         try {
-          text = DeviceSearch.fromBuffer(saved);
+          text = DeviceSearch.load(saved.source, saved.textAt);
+          meanwhile.close();
           for (const id of changedDuringFill) {
             const d = state.device(id);
             if (d) text.set(d.id, d.hostname, d.udi.pid, d.udi.sn);
@@ -328,6 +333,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
         } catch (err) {
           error = (err as Error).message;
           text = meanwhile;
+          saved.close();
         }
       }
       for await (const chunk of ctx.store.chunks<DeviceRecord>({ gt: keys.devicePrefix, lt: prefixEnd(keys.devicePrefix) }, 1000)) {
@@ -340,9 +346,9 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       return { devices: text.count, from: 'store', ...(error === undefined ? {} : { error }) };
     },
 
-    /** The text column as bytes to save at shutdown (after the writer's last batch: parts, `toBuffers`); null while it is not ready. */
-    searchBytes(): Buffer[] | null {
-      return textReady ? text.toBuffers() : null;
+    /** The text column as bytes to save at shutdown (after the writer's last batch; pieces, `save`); null while it is not ready. */
+    searchBytes(): Iterable<Uint8Array> | null {
+      return textReady ? text.save() : null;
     },
 
     /** The state's device watcher: the text column follows hostnames (and new devices). */

@@ -1,5 +1,7 @@
 // The device list's `?q=`: a case-insensitive plain substring of a device's hostname, PID or
-// serial, answered from one compact byte column in memory instead of from every device record.
+// serial, answered from one compact column instead of from every device record: its signatures
+// and ids in memory, its text where a `TextBytes` keeps it (the daemon: a file of its own, read a
+// block at a time; tests: memory).
 //
 // Layout. Each device is one entry, in order of insertion:
 //   text column  `hostname\x01pid\x01sn\x00`, each field folded (see `fold`) and UTF-8 encoded;
@@ -10,8 +12,8 @@
 //   a 1,024-bit signature per block of 32 entries (32 words, one a device): the same trigrams
 //   under another hash, OR-ed over the block's entries;
 //   an open-addressing hash table (Uint32Array) from the id's bytes to the entry, for set/delete.
-// That is the text and the id plus ~4 + 4 + 16 + 4 + 8–16 bytes per device (and growth slack),
-// with no JS object per device.
+// That is the id plus ~4 + 4 + 16 + 4 + 8–16 bytes per device in memory (and growth slack), with
+// no JS object per device, and the text (~50 bytes a device) where the TextBytes keeps it.
 //
 // A search with a needle of 4 bytes or more walks the block signatures (a few words a block of
 // 32), then in the blocks that hold every trigram bit of the needle the entries' signatures (a
@@ -25,8 +27,8 @@
 // large part of any fleet holds, is a `Buffer.indexOf` over the column, a hit mapped back to
 // its entry by binary search on `starts`. Either way a device is reported once. A folded needle
 // never contains the bytes 0x00–0x03 (`fold` replaces them), so a hit can never span two fields
-// or two entries and never lands in a deleted entry (its text bytes are overwritten with 0x03, a
-// tombstone, and its signature zeroed). Deleted entries are dropped by a compaction once they are
+// or two entries; a deleted entry is marked in a bitmap (its text stays, never reported) and its
+// signature zeroed. Deleted entries are dropped by a compaction once they are
 // a quarter of the entries. An update that keeps the text's byte length is written in place;
 // otherwise the entry is deleted and appended.
 //
@@ -42,12 +44,11 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 
 const END = 0x00;
-const DEAD = 0x03;
 const EMPTY = 0;
 const TOMB = 0xffffffff;
 const MAGIC = Buffer.from('ODSEARCH', 'latin1');
 const VERSION = 3;
-const HEADER = 8 + 4 + 4 + 4 + 4 + 4 + 32;
+const HEADER = 8 + 4 + 4 + 4 + 4 + 4;
 /** The saved file's numbers are little-endian; on such a host the offset arrays are copied whole. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -173,8 +174,68 @@ function contains(text: Uint8Array, from: number, to: number, needle: Uint8Array
   return false;
 }
 
+/**
+ * Where the text column's bytes are: in memory (`MemoryText`, the default) or in a file the
+ * daemon opened (daemon/files/device-search-file.ts), read a block at a time when a search
+ * checks candidates. Positions are relative to the column's first byte.
+ */
+export interface TextBytes {
+  /** Copies bytes [pos, pos + len) into `out`, from its start. */
+  read(pos: number, len: number, out: Uint8Array): void;
+  /** Writes the first `len` bytes of `src` at `pos` (at most the end: a write there appends). */
+  write(pos: number, src: Uint8Array, len: number): void;
+  /** Bytes it holds in this process's memory. */
+  readonly memoryBytes: number;
+  /** Lets go of what it holds (a file is closed); the column is not used after. */
+  close(): void;
+}
+
+/** The text column in one growing buffer. */
+export class MemoryText implements TextBytes {
+  #buf: Buffer;
+  /** Takes `initial` over (writes go into it until it is outgrown). */
+  constructor(initial: Buffer = bytes(1024)) {
+    this.#buf = initial;
+  }
+  read(pos: number, len: number, out: Uint8Array): void {
+    this.#buf.copy(out, 0, pos, pos + len);
+  }
+  write(pos: number, src: Uint8Array, len: number): void {
+    this.#buf = grow(this.#buf, pos + len, bytes);
+    this.#buf.set(len === src.length ? src : src.subarray(0, len), pos);
+  }
+  get memoryBytes(): number {
+    return this.#buf.length;
+  }
+  close(): void {
+    this.#buf = bytes(0);
+  }
+}
+
+/** What a saved column is read from: its bytes [pos, pos + len) (a view or a fresh buffer). */
+export interface ByteSource {
+  readonly size: number;
+  read(pos: number, len: number): Buffer;
+}
+
+/** A saved column to load (`DeviceSearch.load`), and a way to let it go when it does not. */
+export interface SavedColumn {
+  source: ByteSource;
+  textAt(pos: number, len: number): TextBytes;
+  close(): void;
+}
+
+/** A saved column held in a buffer (taken over: the loaded column writes into it). */
+export function bufferColumn(buf: Uint8Array): SavedColumn {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return { source: { size: b.length, read: (pos, len) => b.subarray(pos, pos + len) }, textAt: (pos, len) => new MemoryText(b.subarray(pos, pos + len)), close: () => {} };
+}
+
+/** Text is read and hashed in pieces of this many bytes (a scan, a save, a load, a compaction). */
+const PIECE = 1 << 20;
+
 export class DeviceSearch {
-  #text: Buffer = bytes(1024);
+  #text: TextBytes;
   #textLen = 0;
   #starts: Uint32Array = words(1024); // entries + 1 used
   #ids: Buffer = bytes(1024);
@@ -182,6 +243,8 @@ export class DeviceSearch {
   #idStarts: Uint32Array = words(1024);
   #entries = 0; // including deleted ones
   #dead = 0;
+  /** One bit an entry: deleted (its text stays where it was until a compaction). */
+  #deadBits: Uint8Array = new Uint8Array(128);
   #changes = 0;
   /**
    * The signatures (128 bits an entry: which trigram hashes it holds) as SIG planes, plane w
@@ -196,9 +259,16 @@ export class DeviceSearch {
   #table: Uint32Array = words(1024); // entry + 1, EMPTY or TOMB
   #tableUsed = 0; // slots not EMPTY
   #scratch: Buffer = bytes(256);
+  /** An entry's text being set, encoded. */
+  #entryBytes: Buffer = bytes(256);
+  /** A block's text read for a search. */
+  #blockText: Buffer = bytes(4096);
   #looked = 0;
 
-  /** Devices in the index. */
+  constructor(text: TextBytes = new MemoryText()) {
+    this.#text = text;
+  }
+
   /** Grows with every `set` and `delete`: an answer kept for a query is current while it is unchanged. */
   get changes(): number {
     return this.#changes;
@@ -209,32 +279,35 @@ export class DeviceSearch {
     return this.#looked;
   }
 
+  /** Devices in the index. */
   get count(): number {
     return this.#entries - this.#dead;
   }
 
-  /** Bytes held by the index's arrays (its capacity, not only what is used). */
+  /** Bytes the index holds in memory (its arrays' capacity, not only what is used; the text where it is in memory). */
   get byteSize(): number {
-    return this.#text.length + this.#ids.length + 4 * (this.#starts.length + this.#idStarts.length + SIG * this.#planes[0]!.length + this.#blocks.length + this.#table.length) + this.#scratch.length;
+    const wordCount = this.#starts.length + this.#idStarts.length + SIG * this.#planes[0]!.length + this.#blocks.length + this.#table.length;
+    return this.#text.memoryBytes + this.#ids.length + 4 * wordCount + this.#deadBits.length + this.#scratch.length + this.#entryBytes.length + this.#blockText.length;
   }
 
   /** Adds a device or replaces what is indexed for it. */
   set(id: string, hostname: string | null, pid: string, sn: string): void {
     this.#changes++;
     const text = `${fold(hostname ?? '')}\x01${fold(pid)}\x01${fold(sn)}\x00`;
-    const len = Buffer.byteLength(text);
+    if (this.#entryBytes.length < text.length * 3) this.#entryBytes = bytes(text.length * 3);
+    const len = this.#entryBytes.write(text, 0, 'utf8');
     const idLen = this.#encodeId(id);
     const entry = this.#find(idLen);
     if (entry >= 0) {
       const s = this.#starts[entry]!;
       if (this.#starts[entry + 1]! - s === len) {
-        this.#text.write(text, s, 'utf8');
-        this.#sign(entry);
+        this.#text.write(s, this.#entryBytes, len);
+        this.#sign(entry, this.#entryBytes, 0, len);
         return;
       }
       this.#kill(entry, idLen);
     }
-    this.#append(text, len, idLen);
+    this.#append(len, idLen);
     this.#maybeCompact();
   }
 
@@ -275,13 +348,12 @@ export class DeviceSearch {
     const mask = new Uint32Array(SIG);
     if (needle.length <= 3 || !signature(needle, 0, needle.length, mask, 0)) return this.#scan(needle, onMatch);
     // Blocks whose signature holds every trigram bit of the needle; in those, entries whose
-    // signature holds every trigram hash of the needle, then a check of their bytes. The planes
-    // are tested most needle bits first (most selective); a plane without needle bits is tested
-    // last and always passes.
+    // signature holds every trigram hash of the needle, then a check of their bytes (the
+    // block's text read once). The planes are tested most needle bits first (most selective); a
+    // plane without needle bits is tested last and always passes.
     const order = [0, 1, 2, 3].sort((x, y) => popcount(mask[y]!) - popcount(mask[x]!));
     const [p0, p1, p2, p3] = order.map((w) => this.#planes[w]!) as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
     const [b0, b1, b2, b3] = order.map((w) => mask[w]! | 0) as [number, number, number, number]; // int32, as `&` answers
-    const text = this.#text;
     const n = this.#entries;
     const blocks = this.#blocks;
     const { offsets, masks } = blockMasks(needle);
@@ -291,9 +363,16 @@ export class DeviceSearch {
       if (!blockHolds(blocks, base, offsets, masks)) continue;
       this.#looked += Math.min(n, from + (1 << BLOCK_SHIFT)) - from;
       const found = candidates(p0, b0, p1, b1, p2, b2, p3, b3, from, Math.min(n, from + (1 << BLOCK_SHIFT)), cands);
+      if (found === 0) continue;
+      // The text from the first candidate's start to the last one's end, in one read.
+      const lo = starts[cands[0]!]!;
+      const hi = starts[cands[found - 1]! + 1]!;
+      if (this.#blockText.length < hi - lo) this.#blockText = bytes(Math.max(hi - lo, 2 * this.#blockText.length));
+      const text = this.#blockText;
+      this.#text.read(lo, hi - lo, text);
       for (let c = 0; c < found; c++) {
         const i = cands[c]!;
-        if (!contains(text, starts[i]!, starts[i + 1]!, needle)) continue;
+        if (!contains(text, starts[i]! - lo, starts[i + 1]! - lo, needle)) continue;
         reported++;
         if (onMatch(this.#idOf(i)) === false) return reported;
       }
@@ -301,58 +380,72 @@ export class DeviceSearch {
     return reported;
   }
 
-  /** A needle too short for a trigram: Buffer.indexOf over the whole column. */
+  /**
+   * A needle too short for a trigram: `Buffer.indexOf` over the column, a piece at a time
+   * (pieces overlap by the needle's length less one, so no hit is lost between two).
+   */
   #scan(needle: Buffer, onMatch: (id: string) => boolean | void): number {
     const starts = this.#starts;
-    const hay = this.#text.subarray(0, this.#textLen);
+    const piece = bytes(Math.min(PIECE, Math.max(this.#textLen, 1)));
     let reported = 0;
     let from = 0;
-    for (;;) {
-      const pos = hay.indexOf(needle, from);
-      if (pos < 0) break;
-      // The entry holding pos: the last i with starts[i] <= pos.
-      let lo = 0;
-      let hi = this.#entries - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (starts[mid]! <= pos) lo = mid;
-        else hi = mid - 1;
+    while (from < this.#textLen) {
+      const len = Math.min(piece.length, this.#textLen - from);
+      this.#text.read(from, len, piece);
+      const hay = piece.subarray(0, len);
+      let next = len === piece.length ? from + len - (needle.length - 1) : this.#textLen;
+      for (let at = 0; ; ) {
+        const pos = hay.indexOf(needle, at);
+        if (pos < 0) break;
+        const entry = this.#entryAt(from + pos);
+        const end = starts[entry + 1]!;
+        if (!this.#isDead(entry)) {
+          reported++;
+          if (onMatch(this.#idOf(entry)) === false) return reported;
+        }
+        // The entry is done: the next piece starts after it if this one ends inside it.
+        next = Math.max(next, end);
+        at = end - from;
+        if (at >= len) break;
       }
-      from = starts[lo + 1]!;
-      reported++;
-      if (onMatch(this.#idOf(lo)) === false) break;
+      from = next;
     }
     return reported;
   }
 
-  /**
-   * The index as bytes (deleted entries dropped): a header (sizes, a SHA-256 of the body), then
-   * the body: u32 arrays, little-endian (starts, idStarts, the SIG signature planes, the block
-   * signatures, the id table), then the text and id bytes. Loading it computes nothing per entry.
-   */
+  /** The entry holding text position pos: the last i with starts[i] <= pos. */
+  #entryAt(pos: number): number {
+    const starts = this.#starts;
+    let lo = 0;
+    let hi = this.#entries - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (starts[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** `save()`'s bytes in one buffer (tests; the daemon writes them one piece after another). */
   toBuffer(): Buffer {
-    return Buffer.concat(this.toBuffers());
+    return Buffer.concat([...this.save()]);
   }
 
   /**
-   * `toBuffer`'s bytes as parts to write one after another: views of the index's own arrays
-   * (on a little-endian host), not a copy of a column of a million devices. Valid until the
-   * index changes.
+   * The index as bytes, in pieces to write one after another (deleted entries dropped first): a
+   * header (format, version, sizes), the u32 arrays, little-endian (starts, idStarts, the SIG
+   * signature planes, the block signatures, the id table), the id bytes, the text, then a
+   * SHA-256 of everything before it. The arrays are views of the index's own (on a
+   * little-endian host); the text is read a piece at a time. Valid until the index changes.
    */
-  toBuffers(): Buffer[] {
+  *save(): Generator<Uint8Array> {
     this.#compact();
     const n = this.#entries;
-    const arrays: Array<[Uint32Array, number]> = [[this.#starts, n + 1], [this.#idStarts, n + 1], ...this.#planes.map((p): [Uint32Array, number] => [p, n]), [this.#blocks, blockWords(n)], [this.#table, this.#table.length]];
-    const parts: Buffer[] = [];
-    for (const [arr, len] of arrays) {
-      if (LITTLE_ENDIAN) parts.push(Buffer.from(arr.buffer, arr.byteOffset, 4 * len));
-      else {
-        const b = Buffer.allocUnsafe(4 * len);
-        for (let i = 0; i < len; i++) b.writeUInt32LE(arr[i]!, 4 * i);
-        parts.push(b);
-      }
-    }
-    parts.push(this.#text.subarray(0, this.#textLen), this.#ids.subarray(0, this.#idsLen));
+    const hash = createHash('sha256');
+    const out = function* (part: Uint8Array) {
+      hash.update(part);
+      yield part;
+    };
     const head = Buffer.alloc(HEADER);
     MAGIC.copy(head, 0);
     head.writeUInt32LE(VERSION, 8);
@@ -360,10 +453,23 @@ export class DeviceSearch {
     head.writeUInt32LE(this.#textLen, 16);
     head.writeUInt32LE(this.#idsLen, 20);
     head.writeUInt32LE(this.#table.length, 24);
-    const hash = createHash('sha256');
-    for (const part of parts) hash.update(part);
-    hash.digest().copy(head, 28);
-    return [head, ...parts];
+    yield* out(head);
+    const arrays: Array<[Uint32Array, number]> = [[this.#starts, n + 1], [this.#idStarts, n + 1], ...this.#planes.map((p): [Uint32Array, number] => [p, n]), [this.#blocks, blockWords(n)], [this.#table, this.#table.length]];
+    for (const [arr, len] of arrays) {
+      if (LITTLE_ENDIAN) yield* out(Buffer.from(arr.buffer, arr.byteOffset, 4 * len));
+      else {
+        const b = Buffer.allocUnsafe(4 * len);
+        for (let i = 0; i < len; i++) b.writeUInt32LE(arr[i]!, 4 * i);
+        yield* out(b);
+      }
+    }
+    yield* out(this.#ids.subarray(0, this.#idsLen));
+    for (let pos = 0; pos < this.#textLen; pos += PIECE) {
+      const piece = Buffer.allocUnsafe(Math.min(PIECE, this.#textLen - pos));
+      this.#text.read(pos, piece.length, piece);
+      yield* out(piece);
+    }
+    yield hash.digest();
   }
 
   /**
@@ -372,24 +478,36 @@ export class DeviceSearch {
    * use it again.
    */
   static fromBuffer(buf: Uint8Array): DeviceSearch {
-    const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    const saved = bufferColumn(buf);
+    return DeviceSearch.load(saved.source, saved.textAt);
+  }
+
+  /**
+   * Reads what `save` wrote from `src`, every byte once (the checksum); throws an Error on
+   * anything else (wrong format, version, damage). The arrays and ids are kept in memory; the
+   * text stays where `textAt(pos, len)` says it is (the file's own bytes [pos, pos + len), or
+   * a buffer's), written into by later changes.
+   */
+  static load(src: ByteSource, textAt: (pos: number, len: number) => TextBytes): DeviceSearch {
     const bad = (why: string): never => {
       throw new Error(`not a device search index: ${why}`);
     };
-    if (b.length < HEADER || !b.subarray(0, 8).equals(MAGIC)) bad('no header');
-    if (b.readUInt32LE(8) !== VERSION) bad(`version ${b.readUInt32LE(8)}`);
-    const n = b.readUInt32LE(12);
-    const textLen = b.readUInt32LE(16);
-    const idsLen = b.readUInt32LE(20);
-    const tableSize = b.readUInt32LE(24);
-    const body = b.subarray(HEADER);
+    if (src.size < HEADER + 32) bad('no header');
+    const head = src.read(0, HEADER);
+    if (!head.subarray(0, 8).equals(MAGIC)) bad('no header');
+    if (head.readUInt32LE(8) !== VERSION) bad(`version ${head.readUInt32LE(8)}`);
+    const n = head.readUInt32LE(12);
+    const textLen = head.readUInt32LE(16);
+    const idsLen = head.readUInt32LE(20);
+    const tableSize = head.readUInt32LE(24);
     const wordBytes = 4 * (2 * (n + 1) + SIG * n + blockWords(n) + tableSize);
-    if (body.length !== wordBytes + textLen + idsLen) bad('sizes do not add up');
+    if (src.size !== HEADER + wordBytes + idsLen + textLen + 32) bad('sizes do not add up');
     if (tableSize < 1024 || (tableSize & (tableSize - 1)) !== 0 || tableSize < 2 * n) bad('table size');
-    if (!createHash('sha256').update(body).digest().equals(b.subarray(28, HEADER))) bad('checksum');
-    // On a little-endian host with the body 4-byte aligned (a file read whole is), the arrays are
-    // views of `buf`, not copies: a column of a million devices is not held twice while it loads.
-    // The first append that outgrows a view moves that array into its own memory (`grow`).
+    const hash = createHash('sha256').update(head);
+    // The arrays and ids: views of what the source read (4-byte aligned, on a little-endian
+    // host), not copies.
+    const body = src.read(HEADER, wordBytes + idsLen);
+    hash.update(body);
     const view = LITTLE_ENDIAN && body.byteOffset % 4 === 0;
     let o = 0;
     const u32 = (len: number): Uint32Array => {
@@ -402,29 +520,29 @@ export class DeviceSearch {
       o += 4 * len;
       return arr;
     };
-    const u8 = (len: number): Buffer => {
-      const part = view ? body.subarray(o, o + len) : Buffer.from(body.subarray(o, o + len));
-      o += len;
-      return part;
-    };
-    const s = new DeviceSearch();
+    const s = new DeviceSearch(new MemoryText(bytes(0)));
     s.#starts = u32(n + 1);
     s.#idStarts = u32(n + 1);
     s.#planes = Array.from({ length: SIG }, () => u32(n));
     s.#blocks = u32(blockWords(n));
     s.#table = u32(tableSize);
-    s.#text = u8(textLen);
-    s.#ids = u8(idsLen);
-    s.#textLen = textLen;
-    s.#idsLen = idsLen;
-    s.#entries = n;
+    s.#ids = view ? body.subarray(o, o + idsLen) : Buffer.from(body.subarray(o, o + idsLen));
+    s.#deadBits = new Uint8Array(Math.max(128, (n + 8) >>> 3));
     if (s.#starts[0] !== 0 || s.#idStarts[0] !== 0 || s.#starts[n] !== textLen || s.#idStarts[n] !== idsLen) bad('bounds');
-    for (let i = 0; i < n; i++) {
-      const a = s.#starts[i]!;
-      const z = s.#starts[i + 1]!;
-      if (z <= a || s.#text[z - 1] !== END || s.#text[a] === DEAD || s.#idStarts[i + 1]! < s.#idStarts[i]!) bad(`entry ${i}`);
+    for (let i = 0; i < n; i++) if (s.#starts[i + 1]! <= s.#starts[i]! || s.#idStarts[i + 1]! < s.#idStarts[i]!) bad(`entry ${i}`);
+    // The text, a piece at a time: hashed, and each entry's last byte checked as it passes.
+    const textStart = HEADER + wordBytes + idsLen;
+    let e = 0;
+    for (let pos = 0; pos < textLen; pos += PIECE) {
+      const len = Math.min(PIECE, textLen - pos);
+      const piece = src.read(textStart + pos, len);
+      hash.update(piece);
+      for (; e < n && s.#starts[e + 1]! <= pos + len; e++) {
+        if (piece[s.#starts[e + 1]! - 1 - pos] !== END) bad(`entry ${e}`);
+      }
     }
-    // The table: each entry once, nothing else (EMPTY slots only: toBuffer compacts first).
+    if (!hash.digest().equals(src.read(src.size - 32, 32))) bad('checksum');
+    // The table: each entry once, nothing else (EMPTY slots only: save compacts first).
     let used = 0;
     const seen = new Uint8Array(n);
     for (const v of s.#table) {
@@ -435,7 +553,16 @@ export class DeviceSearch {
     }
     if (used !== n) bad('table');
     s.#tableUsed = used;
+    s.#text = textAt(textStart, textLen);
+    s.#textLen = textLen;
+    s.#idsLen = idsLen;
+    s.#entries = n;
     return s;
+  }
+
+  /** Lets go of the text's storage (a file is closed): for a column that is being replaced. */
+  close(): void {
+    this.#text.close();
   }
 
   // --- internals ---
@@ -471,14 +598,14 @@ export class DeviceSearch {
     for (let j = hash(this.#scratch, 0, idLen) & mask; ; j = (j + 1) & mask) if (t[j] === entry + 1) return j;
   }
 
-  /** The entry's signature, its trigrams' bits also added to its block's. */
-  #sign(entry: number): void {
-    signature(this.#text, this.#starts[entry]!, this.#starts[entry + 1]!, this.#sig, 0, this.#blocks, (entry >>> BLOCK_SHIFT) * BW);
+  /** The entry's signature from its bytes buf[from, to), its trigrams' bits also added to its block's. */
+  #sign(entry: number, buf: Uint8Array, from: number, to: number): void {
+    signature(buf, from, to, this.#sig, 0, this.#blocks, (entry >>> BLOCK_SHIFT) * BW);
     for (let w = 0; w < SIG; w++) this.#planes[w]![entry] = this.#sig[w]!;
   }
 
   #isDead(entry: number): boolean {
-    return this.#text[this.#starts[entry]!] === DEAD;
+    return (this.#deadBits[entry >>> 3]! & (1 << (entry & 7))) !== 0;
   }
 
   #idOf(entry: number): string {
@@ -487,15 +614,16 @@ export class DeviceSearch {
 
   #kill(entry: number, idLen: number): void {
     this.#table[this.#slotOf(entry, idLen)] = TOMB;
-    this.#text.fill(DEAD, this.#starts[entry]!, this.#starts[entry + 1]! - 1);
+    this.#deadBits[entry >>> 3]! |= 1 << (entry & 7);
     for (const plane of this.#planes) plane[entry] = 0; // matches no needle
     this.#dead++;
   }
 
-  #append(text: string, len: number, idLen: number): void {
+  /** Appends the entry whose text is #entryBytes[0, len) and id the scratch's first idLen bytes. */
+  #append(len: number, idLen: number): void {
     const n = this.#entries;
-    this.#text = grow(this.#text, this.#textLen + len, bytes);
-    this.#textLen += this.#text.write(text, this.#textLen, 'utf8');
+    this.#text.write(this.#textLen, this.#entryBytes, len);
+    this.#textLen += len;
     this.#ids = grow(this.#ids, this.#idsLen + idLen, bytes);
     this.#idsLen += this.#scratch.copy(this.#ids, this.#idsLen, 0, idLen);
     this.#starts = grow(this.#starts, n + 2, words);
@@ -503,9 +631,14 @@ export class DeviceSearch {
     this.#starts[n + 1] = this.#textLen;
     this.#idStarts[n + 1] = this.#idsLen;
     this.#entries = n + 1;
+    if (this.#deadBits.length * 8 < n + 1) {
+      const next = new Uint8Array(this.#deadBits.length * 2);
+      next.set(this.#deadBits);
+      this.#deadBits = next;
+    }
     for (let w = 0; w < SIG; w++) this.#planes[w] = grow(this.#planes[w]!, n + 1, words);
     this.#blocks = grow(this.#blocks, blockWords(n + 1), words);
-    this.#sign(n);
+    this.#sign(n, this.#entryBytes, 0, len);
     if ((this.#tableUsed + 1) * 2 > this.#table.length) {
       this.#rebuildTable(); // includes the new entry
       return;
@@ -546,43 +679,76 @@ export class DeviceSearch {
     if (this.#dead > 1024 && this.#dead * 4 > this.#entries) this.#compact();
   }
 
-  /** Drops deleted entries, keeping the others' order. */
+  /**
+   * Drops deleted entries, keeping the others' order. The text moves toward the start of its
+   * storage, in place (a piece read, its live entries written at or before where they were:
+   * what is overwritten was read already); the blocks' signatures are made anew from it.
+   */
   #compact(): void {
     if (this.#dead === 0) return;
     const live = this.count;
-    let textLen = 0;
     let idsLen = 0;
-    for (let e = 0; e < this.#entries; e++) {
-      if (this.#isDead(e)) continue;
-      textLen += this.#starts[e + 1]! - this.#starts[e]!;
-      idsLen += this.#idStarts[e + 1]! - this.#idStarts[e]!;
-    }
-    const text = bytes(Math.max(1024, Math.ceil(textLen * 1.25)));
+    for (let e = 0; e < this.#entries; e++) if (!this.#isDead(e)) idsLen += this.#idStarts[e + 1]! - this.#idStarts[e]!;
     const ids = bytes(Math.max(1024, Math.ceil(idsLen * 1.25)));
     const starts = words(Math.max(1024, Math.ceil((live + 1) * 1.25)));
     const idStarts = words(starts.length);
     const planes = Array.from({ length: SIG }, () => words(starts.length));
     const blocks = words(blockWords(starts.length));
+    const inPiece = bytes(PIECE);
+    const outPiece = bytes(PIECE);
+    let outLen = 0; // bytes of outPiece waiting to be written at `to - outLen`
+    let pieceFrom = 0; // inPiece holds the text [pieceFrom, pieceFrom + pieceLen)
+    let pieceLen = 0;
     let n = 0;
     let to = 0;
     let io = 0;
+    const flush = () => {
+      if (outLen > 0) this.#text.write(to - outLen, outPiece, outLen);
+      outLen = 0;
+    };
     for (let e = 0; e < this.#entries; e++) {
       if (this.#isDead(e)) continue;
-      to += this.#text.copy(text, to, this.#starts[e]!, this.#starts[e + 1]!);
+      const s = this.#starts[e]!;
+      const len = this.#starts[e + 1]! - s;
+      let src: Uint8Array;
+      let at: number;
+      if (len > PIECE) {
+        src = bytes(len); // an entry larger than a piece: read on its own
+        this.#text.read(s, len, src);
+        at = 0;
+      } else {
+        if (s + len > pieceFrom + pieceLen) {
+          flush(); // written before the piece is read again: never overwrites what is still to read
+          pieceFrom = s;
+          pieceLen = Math.min(PIECE, this.#textLen - s);
+          this.#text.read(pieceFrom, pieceLen, inPiece);
+        }
+        src = inPiece;
+        at = s - pieceFrom;
+      }
+      if (outLen + len > PIECE) flush();
+      if (len > PIECE) {
+        flush();
+        this.#text.write(to, src, len);
+      } else {
+        outPiece.set(src.subarray(at, at + len), outLen);
+        outLen += len;
+      }
+      signature(src, at, at + len, this.#sig, 0, blocks, (n >>> BLOCK_SHIFT) * BW);
+      to += len;
       io += this.#ids.copy(ids, io, this.#idStarts[e]!, this.#idStarts[e + 1]!);
       for (let w = 0; w < SIG; w++) planes[w]![n] = this.#planes[w]![e]!;
-      // The block's signature anew, from the entries it now holds (dropping deleted ones' bits).
-      signature(text, starts[n]!, to, this.#sig, 0, blocks, (n >>> BLOCK_SHIFT) * BW);
       n++;
       starts[n] = to;
       idStarts[n] = io;
     }
-    this.#text = text;
+    flush();
     this.#ids = ids;
     this.#starts = starts;
     this.#idStarts = idStarts;
     this.#planes = planes;
     this.#blocks = blocks;
+    this.#deadBits = new Uint8Array(Math.max(128, starts.length >>> 3));
     this.#textLen = to;
     this.#idsLen = io;
     this.#entries = n;

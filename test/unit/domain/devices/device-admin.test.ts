@@ -3,6 +3,7 @@
 import t from 'tap';
 import { createDeviceAdmin, type DeviceSortField } from '../../../../daemon/domain/devices/device-admin.ts';
 import { stageDevice, stageLatest } from '../../../../daemon/domain/devices/device-index.ts';
+import { bufferColumn } from '../../../../daemon/domain/devices/device-search.ts';
 import type { DomainContext } from '../../../../daemon/domain/satellite/context.ts';
 import type { DeviceRecord } from '../../../../daemon/domain/satellite/records.ts';
 import { State } from '../../../../daemon/domain/satellite/state.ts';
@@ -119,7 +120,7 @@ t.test('a saved column that does not load: the walk keeps what devices changed w
   state.watch({ device: admin.onDeviceChange });
   const d: DeviceRecord = { id: 'dev_changed_meanwhile', udi: { pid: 'P', sn: 'SMEANWHILE' }, hostname: 'meanwhile-host', vaId: 'va_a', state: 'registered', via: 'token', registeredAt: new Date().toISOString(), credentialId: null, revoked: false };
   await writer.run((tx) => stageDevice(tx, state, undefined, d));
-  const r = await admin.openSearch(Buffer.from('not a saved column'));
+  const r = await admin.openSearch(bufferColumn(Buffer.from('not a saved column')));
   t.match(r, { from: 'store', error: /not a device search index/ });
   const page = await admin.list({ vaIds: null, q: 'meanwhile', sort: 'id', desc: false, limit: 5, cursor: null });
   t.same(page.items.map((x) => x.id), [d.id], 'the device changed before the walk is found');
