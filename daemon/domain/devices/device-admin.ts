@@ -346,9 +346,9 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       return { devices: text.count, from: 'store', ...(error === undefined ? {} : { error }) };
     },
 
-    /** The text column as bytes to save at shutdown (after the writer's last batch; pieces, `save`); null while it is not ready. */
+    /** The text column as bytes to save at shutdown (after the writer's last batch; pieces, `save`, in order of text); null while it is not ready. */
     searchBytes(): Iterable<Uint8Array> | null {
-      return textReady ? text.save() : null;
+      return textReady ? text.save({ clustered: true }) : null;
     },
 
     /** The state's device watcher: the text column follows hostnames (and new devices). */

@@ -187,6 +187,57 @@ t.test('a rare needle looks only into the blocks whose signature holds its trigr
   t.equal(s.lastLooked, 0, 'after the compaction no block holds the old hostname');
 });
 
+t.test('a short needle scans the text a piece (1 MiB) at a time: nothing lost or reported twice across pieces', async (t) => {
+  const s = new DeviceSearch();
+  const rows = new Map<string, [string | null, string, string]>();
+  let seed = 5;
+  const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+  const chars = 'abcxyz-.0123456789';
+  const word = (n: number) => Array.from({ length: n }, () => chars[rnd(chars.length)]).join('');
+  for (let i = 0; i < 60_000; i++) {
+    const r: [string | null, string, string] = [word(10 + rnd(30)), word(8), word(11)];
+    rows.set(`d${i}`, r);
+    s.set(`d${i}`, ...r);
+  }
+  for (let i = 0; i < 60_000; i += 7) {
+    s.delete(`d${i}`);
+    rows.delete(`d${i}`);
+  }
+  for (const q of ['a', 'zz', 'x-9', '.', '-.-', 'q']) t.same(all(s, q), naive(rows, q), `q=${q}`);
+});
+
+t.test('saved clustered: the same answers, in order of text, and a rare name looks into far fewer entries', async (t) => {
+  const s = new DeviceSearch();
+  const rows = new Map<string, [string | null, string, string]>();
+  const n = 60_000;
+  // Inserted in a random order (as a fill in id order is), so blocks hold unrelated names.
+  const perm = Array.from({ length: n }, (_, i) => i);
+  let seed = 3;
+  const rnd = (k: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % k);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rnd(i + 1);
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  for (const i of perm) {
+    const r: [string | null, string, string] = [`sw-${i}.site${i % 97}.example.net`, ['C9300-48P', 'IR1101-K9'][i % 2]!, `FOC${(i * 7919) % 100_000}`];
+    rows.set(`dev_${i}`, r);
+    s.set(`dev_${i}`, ...r);
+  }
+  for (let i = 0; i < n; i += 5) {
+    s.delete(`dev_${i}`);
+    rows.delete(`dev_${i}`);
+  }
+  const c = DeviceSearch.fromBuffer(Buffer.concat([...s.save({ clustered: true })]));
+  t.equal(c.count, rows.size);
+  for (const q of ['sw-4242', 'site9.', 'foc123', 'ir1101', 'x', 'nothing']) t.same(all(c, q).sort(), naive(rows, q).sort(), `q=${q}`);
+  const hosts = all(c, 'sw-1').map((id) => rows.get(id)![0]!);
+  t.ok(hosts.length > 1000 && hosts.every((h, i) => i === 0 || hosts[i - 1]!.slice(0, 12) <= h.slice(0, 12)), 'in order of their text (its first 12 bytes)');
+  all(s, 'sw-4242');
+  const before = s.lastLooked;
+  all(c, 'sw-4242');
+  t.ok(c.lastLooked * 4 < before, `looked at ${c.lastLooked} entries clustered, ${before} as inserted`);
+});
+
 t.test('toBuffer() / fromBuffer() round trip, and refusals', async (t) => {
   const s = new DeviceSearch();
   s.set('a', 'alpha', 'p1', 's1');
