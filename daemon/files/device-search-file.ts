@@ -19,7 +19,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { writeFileSynced } from './synced-file.ts';
-import type { Cover } from '../domain/licenses/workspace/pool-counts.ts';
+import { sameCover, type Cover } from '../domain/licenses/workspace/pool-counts.ts';
 import type { SavedColumn, TextBytes } from '../domain/devices/device-search.ts';
 
 export const DEVICE_SEARCH_FILE = 'device-search.bin';
@@ -27,11 +27,6 @@ const MAGIC = Buffer.from('ODSEARCF', 'latin1');
 const FORMAT = 'outpost.device-search/2';
 
 const coverSchema = z.strictObject({ format: z.literal(FORMAT), satelliteId: z.string(), sequences: z.record(z.string(), z.number()) });
-
-const sameCover = (a: Cover, b: Cover): boolean => {
-  const ka = Object.keys(a.sequences);
-  return a.satelliteId === b.satelliteId && ka.length === Object.keys(b.sequences).length && ka.every((k) => Object.hasOwn(b.sequences, k) && b.sequences[k] === a.sequences[k]);
-};
 
 function readFully(fd: number, out: Uint8Array, len: number, pos: number): void {
   for (let done = 0; done < len; ) {

@@ -45,9 +45,10 @@ export const countedIn = (d: DeviceRecord | undefined): string | null => (d !== 
 const digestOf = (format: string, cover: Cover, counts: unknown): string =>
   createHash('sha256').update(JSON.stringify([format, cover.satelliteId, cover.sequences, counts])).digest('hex');
 
-const sameSequences = (a: Record<string, number>, b: Record<string, number>): boolean => {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && b[k] === a[k]);
+/** Whether two covers name the same satellite and the same value of every sequence (a saved file is still current). */
+export const sameCover = (a: Cover, b: Cover): boolean => {
+  const ka = Object.keys(a.sequences);
+  return a.satelliteId === b.satelliteId && ka.length === Object.keys(b.sequences).length && ka.every((k) => Object.hasOwn(b.sequences, k) && b.sequences[k] === a.sequences[k]);
 };
 
 export interface CountResult {
@@ -132,7 +133,7 @@ export class PoolCounts {
     } catch {
       return false;
     }
-    if (saved.satelliteId !== cover.satelliteId || !sameSequences(saved.sequences, cover.sequences)) return false;
+    if (!sameCover(saved, cover)) return false;
     if (saved.digest !== digestOf(FORMAT, cover, saved.counts)) return false;
     this.#index.clearUsage();
     for (const [vaId, entitlement, n] of saved.counts) this.#index.countUsage(vaId, { [entitlement]: n }, 1);
