@@ -135,7 +135,10 @@ export async function buildServices(core: Core, ctx: DomainContext): Promise<Ser
   // pools' usage sums restored or counted by main.ts (no device read here), then kept current by State.watch.
   const licensing = await openLicensing(ctx);
   // `?q=`'s text in a file of its own in the data dir (unlinked at once), not in memory.
-  const deviceAdmin = createDeviceAdmin(ctx, { text: () => scratchText(config.dataDir) });
+  const deviceAdmin = createDeviceAdmin(ctx, {
+    text: () => scratchText(config.dataDir),
+    onSearchFailure: (err) => log.error({ err }, 'device search column failed (its file in the data dir); ?q= walks the device indexes until a restart'),
+  });
   await checkDeviceIndex(ctx, log);
   state.watch({ device: deviceAdmin.onDeviceChange });
   // `?q=`'s text column is taken back or filled in the background by main.ts, once serving.

@@ -109,9 +109,10 @@ interface Source {
 
 /**
  * `match`: how a walk of the indexes matches `?q=` (tests); `text`: where a new text column
- * keeps its bytes (the daemon: a file of its own; by default memory).
+ * keeps its bytes (the daemon: a file of its own; by default memory); `onSearchFailure`: told
+ * once when the column's storage fails and `?q=` falls back to walking the indexes.
  */
-export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 'seq' | 'clock' | 'store'>, opts: { match?: DeviceTextMatch; text?: () => TextBytes } = {}) {
+export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 'seq' | 'clock' | 'store'>, opts: { match?: DeviceTextMatch; text?: () => TextBytes; onSearchFailure?: (err: unknown) => void } = {}) {
   const { state } = ctx;
   const match = opts.match ?? substringMatch;
   /** `?q=`'s text column: not used until taken back or filled in the background at start. */
@@ -119,6 +120,25 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
   let textReady = false;
   /** Devices changed while the column was being filled or loaded: the older copy is skipped. */
   const changedDuringFill = new Set<string>();
+
+  /** Why the column was given up (its text file failed: a full or failing disk), or null. */
+  let searchFailure: string | null = null;
+  /**
+   * Runs `fn` on the column; if its storage fails (the text's file: a full or failing disk),
+   * the column is given up: `?q=` walks the indexes from then on (right, slower), nothing of it
+   * is saved at shutdown, and the next start makes it anew. Answers `fallback` then.
+   */
+  function guarded<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (err) {
+      textReady = false;
+      if (searchFailure === null) opts.onSearchFailure?.(err);
+      searchFailure = (err as Error).message;
+      recent.clear();
+      return fallback;
+    }
+  }
 
   /**
    * The matches of the last few `?q=` (≤ CANDIDATES each), for the next pages of the same query:
@@ -240,8 +260,8 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
       const want = query.limit + 1;
       // Every VA in scope (`?va=Default&nested=true`): the index over every VA, one range a part.
       const everyVa = query.vaIds === null || (query.vaIds.size >= state.vas.size && [...state.vas.keys()].every((id) => query.vaIds!.has(id)));
-      if (query.q !== undefined && textReady) {
-        const ids = matches(query.q, after !== null);
+      const ids = query.q !== undefined && textReady ? guarded(() => matches(query.q!, after !== null), []) : null;
+      if (ids !== null && textReady) {
         if (ids.length <= CANDIDATES) {
           // The column holds ids: sorted by id with no filter, a page reads only its own devices.
           if (sort === 'i' && everyVa && query.state === undefined && query.via === undefined) return pageOf(idPage(ids, query.desc, after, want), query.limit);
@@ -322,12 +342,12 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
         const meanwhile = text;
         try {
           text = DeviceSearch.load(saved.source, saved.textAt);
-          meanwhile.close();
           for (const id of changedDuringFill) {
             const d = state.device(id);
             if (d) text.set(d.id, d.hostname, d.udi.pid, d.udi.sn);
           }
-          textReady = true;
+          meanwhile.close();
+          textReady = searchFailure === null;
           changedDuringFill.clear();
           return { devices: text.count, from: 'saved' };
         } catch (err) {
@@ -341,7 +361,7 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
         await new Promise((r) => setImmediate(r));
       }
       // A device changed during the walk was set by the watcher, with the change.
-      textReady = true;
+      textReady = searchFailure === null;
       changedDuringFill.clear();
       return { devices: text.count, from: 'store', ...(error === undefined ? {} : { error }) };
     },
@@ -353,8 +373,14 @@ export function createDeviceAdmin(ctx: Pick<DomainContext, 'state' | 'writer' | 
 
     /** The state's device watcher: the text column follows hostnames (and new devices). */
     onDeviceChange(before: DeviceRecord | undefined, after: DeviceRecord): void {
+      if (searchFailure !== null) return;
       if (!textReady) changedDuringFill.add(after.id);
-      if (before === undefined || before.hostname !== after.hostname || !text.has(after.id)) text.set(after.id, after.hostname, after.udi.pid, after.udi.sn);
+      if (before === undefined || before.hostname !== after.hostname || !text.has(after.id)) guarded(() => text.set(after.id, after.hostname, after.udi.pid, after.udi.sn), undefined);
+    },
+
+    /** Why `?q=` walks the indexes instead of its column since a read or write of the column's file failed; null while it did not. */
+    get searchFailure(): string | null {
+      return searchFailure;
     },
 
     /** Moves a device to another VA; its usage counts there from now on. An event says so. */

@@ -3,7 +3,9 @@
 import t from 'tap';
 import { createDeviceAdmin, type DeviceSortField } from '../../../../daemon/domain/devices/device-admin.ts';
 import { stageDevice, stageLatest } from '../../../../daemon/domain/devices/device-index.ts';
-import { bufferColumn } from '../../../../daemon/domain/devices/device-search.ts';
+import { bufferColumn, MemoryText, type TextBytes } from '../../../../daemon/domain/devices/device-search.ts';
+import { FileText } from '../../../../daemon/files/device-search-file.ts';
+import { closeSync, openSync } from 'node:fs';
 import type { DomainContext } from '../../../../daemon/domain/satellite/context.ts';
 import type { DeviceRecord } from '../../../../daemon/domain/satellite/records.ts';
 import { State } from '../../../../daemon/domain/satellite/state.ts';
@@ -11,13 +13,13 @@ import { MemoryStore } from '../../../../daemon/store/memory.ts';
 import { Writer } from '../../../../daemon/store/index.ts';
 
 /** `mixed`: every (state, via) partition, the small ones sorting first by hostname and registration. */
-async function fixture(opts: { mixed?: boolean } = {}) {
+async function fixture(opts: { mixed?: boolean; admin?: Parameters<typeof createDeviceAdmin>[1] } = {}) {
   const store = new MemoryStore();
   await store.open();
   const writer = new Writer(store, { queueLimit: 1000 });
   const state = await State.load(store);
   state.putVa({ id: 'va_a', name: 'Default', parentId: null, tags: {}, createdAt: '' });
-  const admin = createDeviceAdmin({ state, store, writer } as unknown as DomainContext);
+  const admin = createDeviceAdmin({ state, store, writer } as unknown as DomainContext, opts.admin);
   const all = new Map<string, DeviceRecord>();
   let seed = 99;
   const rnd = (n: number) => ((seed = (seed * 48271) % 2147483647), seed % n);
@@ -124,4 +126,42 @@ t.test('a saved column that does not load: the walk keeps what devices changed w
   t.match(r, { from: 'store', error: /not a device search index/ });
   const page = await admin.list({ vaIds: null, q: 'meanwhile', sort: 'id', desc: false, limit: 5, cursor: null });
   t.same(page.items.map((x) => x.id), [d.id], 'the device changed before the walk is found');
+});
+
+t.test("a column whose file fails (a full disk: /dev/full) is given up: ?q= walks the indexes, answers the same, nothing is saved", async (t) => {
+  // Memory until `full`, then /dev/full's writes (ENOSPC), as a disk that fills up would.
+  let full = false;
+  const devFull = openSync('/dev/full', 'r+');
+  t.teardown(() => closeSync(devFull));
+  const failing = (): TextBytes => {
+    const mem = new MemoryText();
+    const disk = new FileText(devFull, 0);
+    return {
+      read: (pos, len, out) => mem.read(pos, len, out),
+      write: (pos, src, len) => (full ? disk.write(pos, src, len) : mem.write(pos, src, len)),
+      get memoryBytes() {
+        return mem.memoryBytes;
+      },
+      close: () => mem.close(),
+    };
+  };
+  const told: unknown[] = [];
+  const { state, admin, writer } = await fixture({ admin: { text: failing, onSearchFailure: (err) => told.push(err) } });
+  state.watch({ device: admin.onDeviceChange });
+  await admin.openSearch(null);
+  const q = 'host-1';
+  const before = (await admin.list({ vaIds: null, q, sort: 'id', desc: false, limit: 500, cursor: null })).items.map((d) => d.id);
+  t.equal(admin.searchFailure, null);
+  full = true;
+  const d: DeviceRecord = { id: 'dev_after_full', udi: { pid: 'P', sn: 'SFULL' }, hostname: 'host-1-full', vaId: 'va_a', state: 'registered', via: 'token', registeredAt: new Date().toISOString(), credentialId: null, revoked: false };
+  await writer.run((tx) => stageDevice(tx, state, undefined, d));
+  t.equal(told.length, 1, 'told once');
+  t.match(String(told[0]), /ENOSPC|no space/i);
+  t.match(admin.searchFailure, /ENOSPC|no space/i);
+  t.ok(state.device(d.id), 'the device is written whatever the column does');
+  const after = (await admin.list({ vaIds: null, q, sort: 'id', desc: false, limit: 500, cursor: null })).items.map((x) => x.id);
+  t.same(after, [...before, d.id].sort(), 'the walk answers, the new device included');
+  t.equal(admin.searchBytes(), null, 'nothing saved at shutdown: the next start makes the column anew');
+  await writer.run((tx) => stageDevice(tx, state, d, { ...d, hostname: 'host-1-full-renamed' }));
+  t.equal(told.length, 1, 'not told again');
 });
