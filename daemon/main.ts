@@ -237,7 +237,9 @@ async function openServices(config: FrozenConfig, opts: OpenOptions, listeners: 
     await writer.close(); // the last batch first: the files cover exactly what is durable
     await saveReportIds(s.reportIds, file, cover());
     await savePoolCounts(s.licensing.counts, poolsFile);
-    await saveDeviceSearch(searchFile, await s.licensing.counts.cover(), s.deviceAdmin.searchBytes());
+    const saving = performance.now();
+    const savedSearch = await saveDeviceSearch(searchFile, await s.licensing.counts.cover(), s.deviceAdmin.searchBytes());
+    log.info({ ms: Math.round(performance.now() - saving) }, savedSearch ? 'device search saved for the next start' : 'device search not saved (not ready, or given up): the next start reads it from the store');
   });
   // The senders stop before the writer closes (reverse order), so what they sent is recorded.
   await s.notifications.open();

@@ -2,7 +2,7 @@
 // characters literal, unicode, a 1,000-character query refused), `?via=`, and indexes found
 // missing or wrong at start rebuilt in the background with a log line while lists stay right.
 import t from 'tap';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { keys, prefixRange } from '../../daemon/store/index.ts';
 import { LevelStore } from '../../daemon/store/level.ts';
@@ -145,6 +145,8 @@ t.test("?q='s text column is saved at shutdown and taken back at start; a crash,
   d.child.kill('SIGTERM');
   await d.exited;
   t.ok(existsSync(file), 'a graceful shutdown saves the column');
+  t.match(JSON.parse(d.output.find((l) => l.includes('device search saved')) ?? '{}'), { msg: 'device search saved for the next start', ms: Number }, 'and says so, with the time it took');
+  t.same(readdirSync(dataDir).filter((f) => f.startsWith('.device-search')), [], 'the running column\'s text file was never visible');
 
   d = await startDaemon(t, env);
   t.match(await ready(d), { devices: 30, from: 'saved', msg: /saved at the last shutdown/ }, 'the next start takes it back');
