@@ -110,8 +110,8 @@ export async function takeDeviceSearch(file: string, cover: Cover): Promise<Save
     return {
       source: {
         size: size - at,
-        read(pos, n) {
-          const out = Buffer.allocUnsafeSlow(n); // its own memory: 4-byte aligned for the arrays' views
+        read(pos, n, into) {
+          const out = into ?? Buffer.allocUnsafeSlow(n); // its own memory: 4-byte aligned for the arrays' views
           readFully(fd, out, n, at + pos);
           return out;
         },

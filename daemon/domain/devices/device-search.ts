@@ -215,7 +215,11 @@ export class MemoryText implements TextBytes {
 /** What a saved column is read from: its bytes [pos, pos + len) (a view or a fresh buffer). */
 export interface ByteSource {
   readonly size: number;
-  read(pos: number, len: number): Buffer;
+  /**
+   * `len` bytes from `pos`. `into`, when given, is a buffer of at least `len` bytes the source
+   * may read them into (its start is then returned) rather than into a new one.
+   */
+  read(pos: number, len: number, into?: Buffer): Buffer;
 }
 
 /** A saved column to load (`DeviceSearch.load`), and a way to let it go when it does not. */
@@ -618,12 +622,15 @@ export class DeviceSearch {
     s.#deadBits = new Uint8Array(Math.max(128, (n + 8) >>> 3));
     if (s.#starts[0] !== 0 || s.#idStarts[0] !== 0 || s.#starts[n] !== textLen || s.#idStarts[n] !== idsLen) bad('bounds');
     for (let i = 0; i < n; i++) if (s.#starts[i + 1]! <= s.#starts[i]! || s.#idStarts[i + 1]! < s.#idStarts[i]!) bad(`entry ${i}`);
-    // The text, a piece at a time: hashed, and each entry's last byte checked as it passes.
+    // The text, a piece at a time: hashed, and each entry's last byte checked as it passes. One
+    // buffer for every piece: a new one each time left tens of MB of dead pieces to the next
+    // collection, which the allocator did not always give back (start-up RSS varied by ~25 MB).
     const textStart = HEADER + wordBytes + idsLen;
+    const into = bytes(Math.min(PIECE, textLen));
     let e = 0;
     for (let pos = 0; pos < textLen; pos += PIECE) {
       const len = Math.min(PIECE, textLen - pos);
-      const piece = src.read(textStart + pos, len);
+      const piece = src.read(textStart + pos, len, into).subarray(0, len);
       hash.update(piece);
       for (; e < n && s.#starts[e + 1]! <= pos + len; e++) {
         if (piece[s.#starts[e + 1]! - 1 - pos] !== END) bad(`entry ${e}`);
