@@ -1,5 +1,5 @@
 // archiver 8 ships no types and @types/archiver describes the old `archiver('zip')` API;
-// this declares the part of the class API (`new ZipArchive(...)`) the bundle writer uses.
+// this declares the part of the class API (`new ZipArchive(...)`) the bundle and XLSX writers use.
 declare module 'archiver' {
   import type { Readable, Transform } from 'node:stream';
   import type { ZlibOptions } from 'node:zlib';
@@ -14,6 +14,8 @@ declare module 'archiver' {
     zlib?: ZlibOptions;
     store?: boolean;
     forceZip64?: boolean;
+    /** Bytes of the archive's output buffered before it waits for its reader (1 MiB by default). */
+    highWaterMark?: number;
   }
 
   export class Archiver extends Transform {

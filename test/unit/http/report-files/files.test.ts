@@ -2,6 +2,7 @@ import t from 'tap';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
+import unzipper from 'unzipper';
 import { csvStream, safeCell, xlsxStream, type Cell, type ReportTable } from '../../../../daemon/http/report-files/index.ts';
 
 const table = (n: number, produced = { rows: 0 }): ReportTable => ({
@@ -123,4 +124,45 @@ t.test('async rows: CSV and XLSX pull them only as fast as a slow reader reads, 
   const sheet = book.worksheets[0]!;
   t.equal(sheet.rowCount, 2501);
   t.same((sheet.getRow(2501).values as unknown[]).slice(1), ['dev_2499', "'@cmd 2499"]);
+});
+
+t.test('XLSX carries any text as plain text: markup, entities, CR, controls, unicode; numbers as numbers, null as an empty cell', async (t) => {
+  const odd = ['<b>&amp;</b> "q" \'s\'', 'line\r\nnext', 'nul\u0000bell\u0007', '  lead and trail  ', 'ünï ☃ 𝄞', ']]>', '_x0041_'];
+  const source: ReportTable = {
+    name: 'devices',
+    columns: ['text', 'n', 'empty', 'last'],
+    rows: odd.map((s, i) => [s, i === 0 ? 1.5 : -i, null, 'end'] as Cell[]),
+  };
+  const buf = await collect(xlsxStream(source));
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load(buf as never);
+  const sheet = book.worksheets[0]!;
+  t.equal(sheet.name, 'devices');
+  t.same((sheet.getRow(1).values as unknown[]).slice(1), ['text', 'n', 'empty', 'last']);
+  const expected = ['<b>&amp;</b> "q" \'s\'', 'line\r\nnext', 'nul\ufffdbell\ufffd', '  lead and trail  ', 'ünï ☃ 𝄞', ']]>'];
+  expected.forEach((s, i) => {
+    const row = sheet.getRow(i + 2);
+    t.equal(row.getCell(1).value, s, `row ${i + 2} text`);
+    t.equal(row.getCell(2).value, i === 0 ? 1.5 : -i, `row ${i + 2} number`);
+    t.equal(row.getCell(3).value, null, `row ${i + 2} empty`);
+    t.equal(row.getCell(4).value, 'end', `row ${i + 2} last cell in its column`);
+  });
+  t.equal(sheet.views[0]?.state, 'frozen', 'the header row stays in view');
+  // exceljs does not decode SpreadsheetML's `_xHHHH_` escape; Excel does, so the sheet's XML must carry it escaped.
+  const zip = await unzipper.Open.buffer(buf);
+  const xml = (await zip.files.find((f) => f.path === 'xl/worksheets/sheet1.xml')!.buffer()).toString('utf8');
+  t.match(xml, '<t xml:space="preserve">_x005F_x0041_</t>', 'text that looks like an escape is escaped');
+  t.match(xml, 'line&#13;\nnext', 'CR kept as a reference');
+});
+
+t.test('XLSX fails, rather than ends as a whole file, when its rows fail', async (t) => {
+  const source: ReportTable = {
+    name: 'devices',
+    columns: ['id'],
+    rows: (async function* () {
+      for (let i = 0; i < 5000; i++) yield [`dev_${i}`] as Cell[];
+      throw new Error('store read failed');
+    })(),
+  };
+  await t.rejects(collect(xlsxStream(source)), /store read failed/);
 });
