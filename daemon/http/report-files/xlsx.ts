@@ -66,11 +66,7 @@ function columnName(i: number): string {
   return name;
 }
 
-/**
- * One row's XML. Built as an array joined once, and the chunk likewise: a string grown by `+=`
- * is a tree of every piece until it is flattened, and a chunk's tree, alive across the store's
- * reads, outlives young-generation collections and piles up in the old generation.
- */
+/** One row's XML, `r` its number as text; an empty cell (null) is left out. */
 function rowXml(r: string, cells: Cell[], columns: string[]): string {
   const xml = [`<row r="${r}">`];
   for (let i = 0; i < cells.length; i++) {
