@@ -241,6 +241,34 @@ const WINDOW = 32 * 1024;
 /** Text is read and hashed in pieces of this many bytes (a scan, a save, a load, a compaction). */
 const PIECE = 1 << 20;
 
+/** The arrays of a compaction or a clustered copy, filled entry by entry (`#carry`). */
+interface Rebuilt {
+  starts: Uint32Array;
+  idStarts: Uint32Array;
+  ids: Buffer;
+  planes: Uint32Array[];
+  blocks: Uint32Array;
+  /** Entries, text bytes and id bytes so far. */
+  n: number;
+  to: number;
+  io: number;
+}
+
+/** Empty arrays for `live` entries of `idsLen` id bytes, with room for `grow` times as many. */
+function rebuilt(live: number, idsLen: number, grow: number): Rebuilt {
+  const starts = words(Math.max(1024, Math.ceil((live + 1) * grow)));
+  return {
+    starts,
+    idStarts: words(starts.length),
+    ids: bytes(Math.max(1024, Math.ceil(idsLen * grow))),
+    planes: Array.from({ length: SIG }, () => words(starts.length)),
+    blocks: words(blockWords(starts.length)),
+    n: 0,
+    to: 0,
+    io: 0,
+  };
+}
+
 export class DeviceSearch {
   #text: TextBytes;
   #textLen = 0;
@@ -435,7 +463,6 @@ export class DeviceSearch {
     const text = bytes(Math.max(1, this.#textLen));
     this.#text.read(0, this.#textLen, text);
     const starts = this.#starts;
-    const idStarts = this.#idStarts;
     // Sorted by their first 12 bytes (least significant first, stable: ties keep insertion
     // order): enough to put similar names together, linear in the entries. Records of the 12
     // bytes (3 words, big-endian) and the entry move from pass to pass: sequential reads.
@@ -469,30 +496,17 @@ export class DeviceSearch {
       }
       [rec, tmp] = [tmp, rec];
     }
-    const c = new DeviceSearch(new MemoryText(bytes(0)));
     const cText = bytes(Math.max(1024, this.#textLen));
-    c.#starts = words(Math.max(1024, n + 1));
-    c.#idStarts = words(c.#starts.length);
-    c.#ids = bytes(Math.max(1024, this.#idsLen));
-    c.#planes = Array.from({ length: SIG }, () => words(c.#starts.length));
-    c.#blocks = words(blockWords(c.#starts.length));
-    c.#deadBits = new Uint8Array(Math.max(128, c.#starts.length >>> 3));
-    let to = 0;
-    let io = 0;
+    const r = rebuilt(n, this.#idsLen, 1);
     for (let i = 0; i < n; i++) {
       const e = rec[4 * i + 3]!;
-      for (let p = starts[e]!, z = starts[e + 1]!; p < z; p++) cText[to++] = text[p]!;
-      for (let p = idStarts[e]!, z = idStarts[e + 1]!; p < z; p++) c.#ids[io++] = this.#ids[p]!;
-      for (let w = 0; w < SIG; w++) c.#planes[w]![i] = this.#planes[w]![e]!;
-      signature(cText, c.#starts[i]!, to, c.#sig, 0, c.#blocks, (i >>> BLOCK_SHIFT) * BW);
-      c.#starts[i + 1] = to;
-      c.#idStarts[i + 1] = io;
+      const from = starts[e]!;
+      const len = starts[e + 1]! - from;
+      text.copy(cText, r.to, from, from + len);
+      this.#carry(r, e, text, from, len);
     }
-    c.#text = new MemoryText(cText);
-    c.#textLen = to;
-    c.#idsLen = io;
-    c.#entries = n;
-    c.#rebuildTable();
+    const c = new DeviceSearch(new MemoryText(bytes(0)));
+    c.#install(r, new MemoryText(cText));
     return c;
   }
 
@@ -781,24 +795,16 @@ export class DeviceSearch {
    */
   #compact(): void {
     if (this.#dead === 0) return;
-    const live = this.count;
     let idsLen = 0;
     for (let e = 0; e < this.#entries; e++) if (!this.#isDead(e)) idsLen += this.#idStarts[e + 1]! - this.#idStarts[e]!;
-    const ids = bytes(Math.max(1024, Math.ceil(idsLen * 1.25)));
-    const starts = words(Math.max(1024, Math.ceil((live + 1) * 1.25)));
-    const idStarts = words(starts.length);
-    const planes = Array.from({ length: SIG }, () => words(starts.length));
-    const blocks = words(blockWords(starts.length));
+    const r = rebuilt(this.count, idsLen, 1.25);
     const inPiece = bytes(PIECE);
     const outPiece = bytes(PIECE);
     let outLen = 0; // bytes of outPiece waiting to be written at `to - outLen`
     let pieceFrom = 0; // inPiece holds the text [pieceFrom, pieceFrom + pieceLen)
     let pieceLen = 0;
-    let n = 0;
-    let to = 0;
-    let io = 0;
     const flush = () => {
-      if (outLen > 0) this.#text.write(to - outLen, outPiece, outLen);
+      if (outLen > 0) this.#text.write(r.to - outLen, outPiece, outLen);
       outLen = 0;
     };
     for (let e = 0; e < this.#entries; e++) {
@@ -824,29 +830,44 @@ export class DeviceSearch {
       if (outLen + len > PIECE) flush();
       if (len > PIECE) {
         flush();
-        this.#text.write(to, src, len);
+        this.#text.write(r.to, src, len);
       } else {
         outPiece.set(src.subarray(at, at + len), outLen);
         outLen += len;
       }
-      signature(src, at, at + len, this.#sig, 0, blocks, (n >>> BLOCK_SHIFT) * BW);
-      to += len;
-      io += this.#ids.copy(ids, io, this.#idStarts[e]!, this.#idStarts[e + 1]!);
-      for (let w = 0; w < SIG; w++) planes[w]![n] = this.#planes[w]![e]!;
-      n++;
-      starts[n] = to;
-      idStarts[n] = io;
+      this.#carry(r, e, src, at, len);
     }
     flush();
-    this.#ids = ids;
-    this.#starts = starts;
-    this.#idStarts = idStarts;
-    this.#planes = planes;
-    this.#blocks = blocks;
-    this.#deadBits = new Uint8Array(Math.max(128, starts.length >>> 3));
-    this.#textLen = to;
-    this.#idsLen = io;
-    this.#entries = n;
+    this.#install(r, this.#text);
+  }
+
+  /**
+   * Appends live entry `e` to `r` (a compaction's or a clustered copy's new arrays), its text
+   * being `src[at, at + len)`, already placed at `r.to` of the new text: its id bytes, its
+   * signature planes, its share of its new block's signature, its bounds.
+   */
+  #carry(r: Rebuilt, e: number, src: Uint8Array, at: number, len: number): void {
+    signature(src, at, at + len, this.#sig, 0, r.blocks, (r.n >>> BLOCK_SHIFT) * BW);
+    r.to += len;
+    r.io += this.#ids.copy(r.ids, r.io, this.#idStarts[e]!, this.#idStarts[e + 1]!);
+    for (let w = 0; w < SIG; w++) r.planes[w]![r.n] = this.#planes[w]![e]!;
+    r.n++;
+    r.starts[r.n] = r.to;
+    r.idStarts[r.n] = r.io;
+  }
+
+  /** Takes `r`'s arrays, with `text` holding its text, as this index's: no dead entries, a new id table. */
+  #install(r: Rebuilt, text: TextBytes): void {
+    this.#text = text;
+    this.#ids = r.ids;
+    this.#starts = r.starts;
+    this.#idStarts = r.idStarts;
+    this.#planes = r.planes;
+    this.#blocks = r.blocks;
+    this.#deadBits = new Uint8Array(Math.max(128, r.starts.length >>> 3));
+    this.#textLen = r.to;
+    this.#idsLen = r.io;
+    this.#entries = r.n;
     this.#dead = 0;
     this.#rebuildTable();
   }
